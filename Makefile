@@ -1,0 +1,92 @@
+# traj: build, test, install. `make help` lists the targets.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+BUILD   ?= build
+CC      ?= cc
+PKGS     = libzstd libcjson openblas
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+VERSION  = 0.1.0
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla
+DEFS     = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DTRAJ_VERSION='"$(VERSION)"'
+ALL_CFLAGS = $(WARN) $(DEFS) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Ilib -MMD -MP
+LDLIBS   = $(PKG_LIBS) -lm -lpthread
+
+LIB_SRC  = $(wildcard lib/*.c)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+BIN_SRC  = $(wildcard bin/*.c)
+BINS     = $(BIN_SRC:bin/%.c=$(BUILD)/bin/%)
+TEST_SRC = $(wildcard tests/unit/test_*.c)
+TESTS    = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MANS     = $(wildcard man/*.1 man/*.5)
+
+.PHONY: all deps check check-asan demo bench install uninstall clean help fmt
+all: $(BINS) $(TESTS)
+
+help:
+	@echo "make            build tools into $(BUILD)/bin and unit tests"
+	@echo "make deps       install missing Debian packages (needs root or sudo)"
+	@echo "make check      install deps, build, run every test"
+	@echo "make check-asan the whole suite under ASan+UBSan"
+	@echo "make demo       train an MLP on a+b mod 97 and find the grokking delay"
+	@echo "make bench      benchmarks against PyTorch and encodings (see bench/)"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+
+deps:
+	@./scripts/deps.sh build test
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libtraj.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/%: bin/%.c $(BUILD)/libtraj.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libtraj.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libtraj.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Wno-unused-function -o $@ $< $(BUILD)/libtraj.a $(LDLIBS)
+
+check: deps
+	$(MAKE) all
+	TRAJ_BUILD=$(BUILD) ./tests/run
+
+check-asan: deps
+	$(MAKE) BUILD=build/asan OPT=-O1 \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
+	TRAJ_BUILD=build/asan TRAJ_SANITIZED=1 ./tests/run
+
+demo: deps
+	$(MAKE) all
+	./pipelines/grokking-demo.sh
+
+bench: all
+	@./scripts/deps.sh bench
+	./bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5
+
+uninstall:
+	rm -f $(BINS:$(BUILD)/bin/%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(notdir $(wildcard man/*.1):%=$(DESTDIR)$(MANDIR)/man1/%)
+	rm -f $(notdir $(wildcard man/*.5):%=$(DESTDIR)$(MANDIR)/man5/%)
+
+clean:
+	rm -rf $(BUILD) build
+
+-include $(LIB_OBJ:.o=.d) $(BINS:=.d) $(TESTS:=.d)

@@ -1,0 +1,103 @@
+/* The model interface. Every model keeps its parameters in one contiguous
+ * float buffer with a table of named views into it (llm.c style): the
+ * optimiser is a loop over one array, checkpointing a loop over views.
+ * Gradients use the same layout in a second buffer.
+ *
+ * Dimension letters: B batch, T input tokens per example, V vocabulary,
+ * F features (dense input), C classes. */
+#ifndef TRAJ_MODEL_H
+#define TRAJ_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "error.h"
+#include "tensor.h"
+
+/* One named view into the parameter buffer. */
+struct param_view {
+	char name[TRAJ_NAME_MAX]; /* "layers.0.W", TransformerLens-style */
+	int rank;
+	int64_t shape[TRAJ_MAX_RANK];
+	size_t offset;            /* in floats, from the buffer start */
+	size_t numel;
+};
+
+/* A batch of examples: either tokens (B x T ints in [0, V)) or dense
+ * features (B x F floats); labels are B ints in [0, C). */
+struct batch {
+	int n;                  /* B */
+	const int32_t *tokens;  /* (B, T) or NULL */
+	const float *features;  /* (B, F) or NULL */
+	const int32_t *labels;  /* (B) */
+};
+
+enum activation { ACT_RELU, ACT_GELU, ACT_QUAD, NACTIVATIONS };
+const char *activation_name(enum activation act);
+int activation_from_name(const char *name, enum activation *out);
+
+struct model;
+
+struct model_ops {
+	/* Mean cross-entropy over the batch. When `grad` is set, also
+	 * accumulates d loss / d params into m->grads (callers zero it). */
+	float (*loss)(struct model *m, const struct batch *b, int grad);
+	/* Logits (B, C) into `logits`, for scoring. */
+	void (*logits)(struct model *m, const struct batch *b, float *logits);
+	void (*free)(struct model *m);
+};
+
+struct model {
+	const struct model_ops *ops;
+	const char *kind;        /* "mlp" */
+	float *params;           /* (nparams) */
+	float *grads;            /* (nparams), same layout */
+	size_t nparams;
+	struct param_view *views;
+	int nviews;
+	int n_inputs;            /* T for token input, F for dense input */
+	int vocab;               /* V, 0 for dense input */
+	int n_classes;           /* C */
+	int max_batch;           /* scratch sized for this many examples */
+	void *impl;
+};
+
+/* Builds a model from the "model" object of a run header (see runmeta.h);
+ * scratch memory is sized for max_batch examples, and larger batches are
+ * processed in chunks of max_batch (same result, no allocation). Errors
+ * name the field ("model.width: expected an integer in 1..65536") with
+ * status TRAJ_EDATA. Parameters start at zero. */
+struct model *model_from_json(const cJSON *config, int max_batch,
+			      struct traj_error *err);
+void model_free(struct model *m);
+
+/* Initialises parameters from a seed, reproducibly on every platform. */
+void model_init(struct model *m, uint64_t seed);
+
+/* Borrowed tensor for view i (data points into m->params). */
+void model_view_tensor(const struct model *m, int i, struct traj_tensor *out);
+/* Copies checkpoint tensors into the parameters; every view must be present
+ * with its exact shape and dtype f32. Other tensors ("optim/...") are
+ * ignored. On error nothing has been copied. */
+int model_load(struct model *m, const struct traj_tensor *tensors, int n,
+	       struct traj_error *err);
+
+/* Evaluates loss and accuracy over `n` examples in chunks of max_batch.
+ * Accuracy takes the argmax of the logits, ties going to the lowest class.
+ * loss is NAN on invalid input or when out of memory. */
+struct eval_result { double loss; double acc; int64_t n; };
+struct eval_result model_evaluate(struct model *m, const struct batch *all);
+
+/* Index of the view called `name`, or -1. */
+int model_find_view(const struct model *m, const char *name);
+
+/* For model implementations parsing their JSON configuration: reads the
+ * integer `key` of `obj` into *out, requiring lo <= value <= hi. A missing
+ * key takes `def` unless def < lo, which makes the key required. Errors
+ * read "model.<key>: expected an integer in lo..hi". */
+int model_json_int(const cJSON *obj, const char *key, int lo, int hi, int def,
+		   int *out, struct traj_error *err);
+
+#endif

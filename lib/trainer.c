@@ -1,0 +1,113 @@
+#include "trainer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Distinct streams of randomness from one seed: changing the batch order
+ * must not change the initialisation. */
+#define SEED_INIT  0x696e6974ULL /* "init" */
+#define SEED_ORDER 0x6f726472ULL /* "ordr" */
+
+static int alloc_batches(struct trainer *t, struct traj_error *err)
+{
+	int64_t n = t->data.train.n, T = t->data.n_inputs;
+	t->batch = t->rc->train.batch > 0 && t->rc->train.batch < n
+			   ? t->rc->train.batch : n;
+	if (t->batch == n)
+		return 0; /* full batch: the split itself is the batch */
+	t->perm = malloc((size_t)n * sizeof *t->perm);
+	t->batch_tokens = malloc((size_t)(t->batch * T) * sizeof *t->batch_tokens);
+	t->batch_labels = malloc((size_t)t->batch * sizeof *t->batch_labels);
+	if (!t->perm || !t->batch_tokens || !t->batch_labels)
+		return traj_fail(err, TRAJ_EFAIL, -1, "out of memory for batches");
+	for (int64_t i = 0; i < n; i++)
+		t->perm[i] = (int32_t)i;
+	t->perm_pos = n; /* shuffle before the first batch */
+	return 0;
+}
+
+int trainer_init(struct trainer *t, const struct run_config *rc,
+		 struct traj_error *err)
+{
+	memset(t, 0, sizeof *t);
+	t->rc = rc;
+	if (dataset_build(&rc->task, &t->data, err) < 0 ||
+	    alloc_batches(t, err) < 0)
+		return -1;
+	t->model = model_from_json(rc->model, (int)t->batch, err);
+	if (!t->model)
+		return -1;
+	if (t->model->n_classes != t->data.n_classes ||
+	    t->model->vocab != t->data.vocab ||
+	    t->model->n_inputs != t->data.n_inputs)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "model does not fit task '%s' (inputs, vocab, classes)",
+				 rc->task.name);
+	model_init(t->model, rc->seed ^ SEED_INIT);
+	rng_seed(&t->order, rc->seed ^ SEED_ORDER);
+	if (optim_init(&t->opt, &rc->optim, t->model->nparams) < 0)
+		return traj_fail(err, TRAJ_EFAIL, -1, "out of memory for the optimiser");
+	return 0;
+}
+
+/* Without replacement within an epoch; a new shuffle each epoch. */
+static struct batch next_batch(struct trainer *t)
+{
+	const struct split *s = &t->data.train;
+	if (t->batch == s->n)
+		return split_batch(s);
+	int T = t->data.n_inputs;
+	for (int64_t i = 0; i < t->batch; i++) {
+		if (t->perm_pos == s->n) {
+			rng_shuffle(&t->order, t->perm, s->n);
+			t->perm_pos = 0;
+		}
+		int64_t k = t->perm[t->perm_pos++];
+		memcpy(t->batch_tokens + i * T, s->tokens + k * T,
+		       (size_t)T * sizeof *s->tokens);
+		t->batch_labels[i] = s->labels[k];
+	}
+	struct batch b = {.n = (int)t->batch, .tokens = t->batch_tokens,
+			  .labels = t->batch_labels};
+	return b;
+}
+
+float trainer_step(struct trainer *t)
+{
+	struct batch b = next_batch(t);
+	struct model *m = t->model;
+	memset(m->grads, 0, m->nparams * sizeof *m->grads);
+	t->last_loss = m->ops->loss(m, &b, 1);
+	optim_step(&t->opt, m->params, m->grads);
+	t->step++;
+	return t->last_loss;
+}
+
+int trainer_checkpoint(struct trainer *t, struct traj_writer *w,
+		       struct traj_error *err)
+{
+	cJSON *metrics = NULL;
+	if (t->step > 0) {
+		metrics = cJSON_CreateObject();
+		cJSON_AddNumberToObject(metrics, "train/batch_loss", t->last_loss);
+	}
+	int rc = stream_write_begin(w, t->step, t->model->nviews, metrics, err);
+	cJSON_Delete(metrics);
+	for (int i = 0; rc == 0 && i < t->model->nviews; i++) {
+		struct traj_tensor view;
+		model_view_tensor(t->model, i, &view);
+		rc = stream_write_tensor(w, &view, err);
+	}
+	return rc == 0 ? stream_write_end(w, err) : -1;
+}
+
+void trainer_free(struct trainer *t)
+{
+	model_free(t->model);
+	optim_free(&t->opt);
+	dataset_free(&t->data);
+	free(t->perm);
+	free(t->batch_tokens);
+	free(t->batch_labels);
+	memset(t, 0, sizeof *t);
+}

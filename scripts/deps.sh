@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs the Debian packages a purpose needs, if any are missing.
+# Usage: scripts/deps.sh build|test|bench|fuzz ...
+set -eu
+
+pkgs=""
+for purpose in "$@"; do
+	case $purpose in
+	build) pkgs="$pkgs build-essential pkg-config libzstd-dev libcjson-dev libopenblas-dev" ;;
+	test)  pkgs="$pkgs bats bats-assert bats-support zstd" ;;
+	bench) pkgs="$pkgs python3-torch python3-numpy" ;;
+	*) echo "deps.sh: unknown purpose '$purpose'" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: installing$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >&2 || true
+$sudo apt-get install -y -q --no-install-recommends $missing >&2
