@@ -71,7 +71,12 @@ demo: deps
 	$(MAKE) all
 	./pipelines/grokking-demo.sh
 
-bench: all
+BENCH_BINS = $(BUILD)/bench/mlp_step $(BUILD)/bench/stream_sizes
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libtraj.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libtraj.a $(LDLIBS)
+
+bench: all $(BENCH_BINS)
 	@./scripts/deps.sh bench
 	./bench/run.sh
 
@@ -89,4 +94,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD) build
 
--include $(LIB_OBJ:.o=.d) $(BINS:=.d) $(TESTS:=.d)
+-include $(LIB_OBJ:.o=.d) $(BINS:=.d) $(TESTS:=.d) $(BENCH_BINS:=.d)

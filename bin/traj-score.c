@@ -25,8 +25,9 @@ static const char usage[] =
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
 "\n"
-"Exit status: 0 success, 1 I/O error, 2 usage error, 3 invalid stream,\n"
-"4 truncated stream (every complete checkpoint was scored first).\n";
+"Exit status: 0 success, 64 usage error, 65 invalid stream, 66 cannot open\n"
+"FILE, 74 read or write error, 75 truncated stream (every complete\n"
+"checkpoint was scored first).\n";
 
 /* Evaluation chunk: bounds scratch memory whatever the data set size. */
 #define SCORE_BATCH 4096

@@ -253,7 +253,7 @@ static FILE *open_output(const struct options *o)
 	}
 	FILE *f = fopen(o->out, "wb");
 	if (!f)
-		cli_die(TRAJ_EFAIL, "cannot create '%s': %m", o->out);
+		cli_die(TRAJ_ECREATE, "cannot create '%s': %m", o->out);
 	return f;
 }
 

@@ -57,7 +57,7 @@ static void run_command(const char *cmd, char **argv)
 	execvp(prog, argv);
 	if (errno == ENOENT)
 		cli_usage_error("'%s' is not a traj command (see 'traj --help')", cmd);
-	cli_die(TRAJ_EFAIL, "cannot run '%s': %s", prog, strerror(errno));
+	cli_die(TRAJ_EINTERNAL, "cannot run '%s': %s", prog, strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -82,5 +82,5 @@ int main(int argc, char **argv)
 	if (!valid_command(cmd))
 		cli_usage_error("'%s' is not a traj command (see 'traj --help')", cmd);
 	run_command(cmd, argv + 1);
-	return TRAJ_EFAIL;
+	return TRAJ_EINTERNAL;
 }

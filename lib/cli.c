@@ -106,7 +106,7 @@ FILE *cli_open_input(const char *path, const char **name)
 	*name = path;
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		cli_die(TRAJ_EFAIL, "cannot open '%s': %s", path, strerror(errno));
+		cli_die(TRAJ_ENOINPUT, "cannot open '%s': %s", path, strerror(errno));
 	return f;
 }
 

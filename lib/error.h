@@ -5,13 +5,19 @@
 
 #include <stdint.h>
 
-/* Exit statuses shared by every program; documented in traj(1). */
+/* Exit statuses shared by every program, the sysexits.h values that
+ * scripts already know; documented in traj(1). */
 enum traj_status {
 	TRAJ_OK = 0,
-	TRAJ_EFAIL = 1,      /* runtime failure: I/O error, out of memory */
-	TRAJ_EUSAGE = 2,     /* bad command line */
-	TRAJ_EDATA = 3,      /* input is not a valid stream, or is corrupt */
-	TRAJ_ETRUNC = 4,     /* input ends inside a checkpoint (torn tail) */
+	TRAJ_EUSAGE = 64,    /* EX_USAGE: bad command line */
+	TRAJ_EDATA = 65,     /* EX_DATAERR: not a valid stream, or corrupt */
+	TRAJ_ENOINPUT = 66,  /* EX_NOINPUT: an input cannot be opened */
+	TRAJ_EINTERNAL = 70, /* EX_SOFTWARE: a bug; please report it */
+	TRAJ_ENOMEM = 71,    /* EX_OSERR: out of memory */
+	TRAJ_ECREATE = 73,   /* EX_CANTCREAT: an output cannot be created */
+	TRAJ_EFAIL = 74,     /* EX_IOERR: a read or write failed */
+	TRAJ_ETRUNC = 75,    /* EX_TEMPFAIL: the input ends inside a checkpoint
+				(a torn tail, or a run still being written) */
 };
 
 struct traj_error {

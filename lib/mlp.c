@@ -387,7 +387,7 @@ struct model *mlp_new(const struct mlp_config *cfg, int max_batch,
 	if (!m || !p) {
 		free(m);
 		free(p);
-		traj_fail(err, TRAJ_EFAIL, -1, "model: out of memory");
+		traj_fail(err, TRAJ_ENOMEM, -1, "model: out of memory");
 		return NULL;
 	}
 	*m = (struct model){
@@ -403,7 +403,7 @@ struct model *mlp_new(const struct mlp_config *cfg, int max_batch,
 	m->grads = calloc(np, sizeof(float));
 	if (!m->views || !m->params || !m->grads || alloc_scratch(m, p) < 0) {
 		mlp_free(m);
-		traj_fail(err, TRAJ_EFAIL, -1, "model: out of memory");
+		traj_fail(err, TRAJ_ENOMEM, -1, "model: out of memory");
 		return NULL;
 	}
 	layout(m, p);

@@ -131,7 +131,7 @@ int run_from_json(const cJSON *json, struct run_config *rc,
 			    &rc->train, err) < 0)
 		return -1;
 	rc->model = cJSON_Duplicate(model, 1);
-	return rc->model ? 0 : traj_fail(err, TRAJ_EFAIL, -1, "out of memory");
+	return rc->model ? 0 : traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 }
 
 void run_config_free(struct run_config *rc)

@@ -84,10 +84,13 @@ static void set_free(struct tensor_set *s)
 	memset(s, 0, sizeof *s);
 }
 
+/* Room for n tensors, growing geometrically. */
 static int set_reserve(struct tensor_set *s, int n)
 {
 	if (n <= s->cap)
 		return 0;
+	if (n < 2 * s->cap)
+		n = 2 * s->cap;
 	struct traj_tensor *t = realloc(s->t, (size_t)n * sizeof *t);
 	if (!t)
 		return -1;
@@ -262,7 +265,7 @@ static int write_record_to(struct traj_writer *w, FILE *out, const char *json,
 			   size_t len, struct traj_error *err)
 {
 	if (len > UINT32_MAX - TAG_LEN - CRC_LEN - 1)
-		return traj_fail(err, TRAJ_EFAIL, -1, "record header too long");
+		return traj_fail(err, TRAJ_EINTERNAL, -1, "record header too long");
 	uint8_t head[FRAME_HEADER_LEN + TAG_LEN];
 	put_le32(head, RECORD_MAGIC);
 	put_le32(head + 4, (uint32_t)(TAG_LEN + len + CRC_LEN));
@@ -289,7 +292,7 @@ static int write_json(struct traj_writer *w, cJSON *obj, struct traj_error *err)
 	char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
 	cJSON_Delete(obj);
 	if (!text)
-		return traj_fail(err, TRAJ_EFAIL, -1, "out of memory");
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	int rc = write_record_to(w, w->out, text, strlen(text), err);
 	cJSON_free(text);
 	return rc;
@@ -299,10 +302,10 @@ static int writer_ready(const struct traj_writer *w, int want_ckpt,
 			struct traj_error *err)
 {
 	if (w->failed)
-		return traj_fail(err, TRAJ_EFAIL, -1,
+		return traj_fail(err, TRAJ_EINTERNAL, -1,
 				 "stream writer used after an error");
 	if (w->in_ckpt != want_ckpt)
-		return traj_fail(err, TRAJ_EFAIL, -1, want_ckpt ?
+		return traj_fail(err, TRAJ_EINTERNAL, -1, want_ckpt ?
 				 "no checkpoint begun" :
 				 "checkpoint at step %lld not ended",
 				 (long long)w->cur.step);
@@ -312,13 +315,13 @@ static int writer_ready(const struct traj_writer *w, int want_ckpt,
 static int opts_valid(const struct traj_write_opts *o, struct traj_error *err)
 {
 	if ((unsigned)o->encoding >= TRAJ_NENCODINGS)
-		return traj_fail(err, TRAJ_EFAIL, -1, "unknown encoding %d",
+		return traj_fail(err, TRAJ_EINTERNAL, -1, "unknown encoding %d",
 				 (int)o->encoding);
 	if (o->key_every < 1)
-		return traj_fail(err, TRAJ_EFAIL, -1,
+		return traj_fail(err, TRAJ_EINTERNAL, -1,
 				 "key_every must be >= 1, got %d", o->key_every);
 	if (o->level < ZSTD_minCLevel() || o->level > ZSTD_maxCLevel())
-		return traj_fail(err, TRAJ_EFAIL, -1,
+		return traj_fail(err, TRAJ_EINTERNAL, -1,
 				 "zstd level %d out of range %d..%d", o->level,
 				 ZSTD_minCLevel(), ZSTD_maxCLevel());
 	return 0;
@@ -358,19 +361,21 @@ struct traj_writer *stream_writer_open(FILE *out, const cJSON *run,
 	if (opts_valid(opts, err))
 		return NULL;
 	if (run && !cJSON_IsObject(run)) {
-		traj_fail(err, TRAJ_EFAIL, -1, "run configuration must be a JSON object");
+		traj_fail(err, TRAJ_EINTERNAL, -1,
+			  "run configuration must be a JSON object");
 		return NULL;
 	}
 	int enomem = 0;
 	const char *dup = run ? duplicate_key(run, &enomem) : NULL;
 	if (dup) {
-		traj_fail(err, TRAJ_EFAIL, -1, "duplicate key '%s' in run configuration", dup);
+		traj_fail(err, TRAJ_EINTERNAL, -1,
+			  "duplicate key '%s' in run configuration", dup);
 		return NULL;
 	}
 	struct traj_writer *w = calloc(1, sizeof *w);
 	if (!w || enomem || !(w->cctx = ZSTD_createCCtx())) {
 		stream_writer_free(w);
-		traj_fail(err, TRAJ_EFAIL, -1, "out of memory");
+		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 		return NULL;
 	}
 	w->out = out;
@@ -390,13 +395,13 @@ struct traj_writer *stream_writer_open(FILE *out, const cJSON *run,
 static cJSON *metrics_copy(const cJSON *metrics, struct traj_error *err)
 {
 	if (!cJSON_IsObject(metrics)) {
-		traj_fail(err, TRAJ_EFAIL, -1, "metrics must be a JSON object");
+		traj_fail(err, TRAJ_EINTERNAL, -1, "metrics must be a JSON object");
 		return NULL;
 	}
 	int enomem = 0;
 	const char *dup = duplicate_key(metrics, &enomem);
 	if (dup) {
-		traj_fail(err, TRAJ_EFAIL, -1, "duplicate metric '%s'", dup);
+		traj_fail(err, TRAJ_EINTERNAL, -1, "duplicate metric '%s'", dup);
 		return NULL;
 	}
 	cJSON *copy = cJSON_CreateObject();
@@ -408,7 +413,7 @@ static cJSON *metrics_copy(const cJSON *metrics, struct traj_error *err)
 			v = cJSON_CreateNull();
 		else {
 			cJSON_Delete(copy);
-			traj_fail(err, TRAJ_EFAIL, -1, "metric '%s' is not a number",
+			traj_fail(err, TRAJ_EINTERNAL, -1, "metric '%s' is not a number",
 				  m->string);
 			return NULL;
 		}
@@ -419,7 +424,7 @@ static cJSON *metrics_copy(const cJSON *metrics, struct traj_error *err)
 		}
 	}
 	if (!copy || enomem)
-		traj_fail(err, TRAJ_EFAIL, -1, "out of memory");
+		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	return copy;
 }
 
@@ -429,10 +434,10 @@ int stream_write_begin(struct traj_writer *w, int64_t step, int ntensors,
 	if (writer_ready(w, 0, err))
 		return -1;
 	if (step < 0 || (double)step > MAX_EXACT_INT)
-		return traj_fail(err, TRAJ_EFAIL, -1, "step %lld out of range 0..2^53",
+		return traj_fail(err, TRAJ_EINTERNAL, -1, "step %lld out of range 0..2^53",
 				 (long long)step);
 	if (ntensors < 0 || ntensors > DEFAULT_MAX_TENSORS)
-		return traj_fail(err, TRAJ_EFAIL, -1,
+		return traj_fail(err, TRAJ_EINTERNAL, -1,
 				 "%d tensors in a checkpoint, expected 0..%d",
 				 ntensors, DEFAULT_MAX_TENSORS);
 	cJSON *m = metrics ? metrics_copy(metrics, err) : NULL;
@@ -447,11 +452,11 @@ int stream_write_begin(struct traj_writer *w, int64_t step, int ntensors,
 	    (m && !cJSON_AddItemToObject(obj, "metrics", m))) {
 		cJSON_Delete(obj);
 		cJSON_Delete(m);
-		return traj_fail(err, TRAJ_EFAIL, -1, "out of memory");
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	}
 	if (set_reserve(&w->cur, ntensors ? ntensors : 1)) {
 		cJSON_Delete(obj);
-		return traj_fail(err, TRAJ_EFAIL, -1, "out of memory");
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	}
 	if (write_json(w, obj, err))
 		return -1;
@@ -467,26 +472,26 @@ static int tensor_valid(const struct traj_writer *w, const struct traj_tensor *t
 			struct traj_error *err)
 {
 	if (!tensor_name_valid(t->name))
-		return traj_fail(err, TRAJ_EFAIL, -1, "invalid tensor name '%.64s'",
+		return traj_fail(err, TRAJ_EINTERNAL, -1, "invalid tensor name '%.64s'",
 				 t->name);
 	if (!dtype_name(t->dtype))
-		return traj_fail(err, TRAJ_EFAIL, -1, "tensor '%s': invalid dtype",
+		return traj_fail(err, TRAJ_EINTERNAL, -1, "tensor '%s': invalid dtype",
 				 t->name);
 	size_t esize = dtype_size(t->dtype);
 	int64_t n = tensor_numel_checked(t->rank, t->shape,
 					DEFAULT_MAX_TENSOR / (int64_t)esize);
 	if (n < 0)
-		return traj_fail(err, TRAJ_EFAIL, -1,
+		return traj_fail(err, TRAJ_EINTERNAL, -1,
 				 "tensor '%s': bad shape or larger than 1 GiB", t->name);
 	if (n > 0 && !t->data)
-		return traj_fail(err, TRAJ_EFAIL, -1, "tensor '%s' has no data", t->name);
+		return traj_fail(err, TRAJ_EINTERNAL, -1, "tensor '%s' has no data", t->name);
 	if (w->cur.n >= w->expected)
-		return traj_fail(err, TRAJ_EFAIL, -1,
+		return traj_fail(err, TRAJ_EINTERNAL, -1,
 				 "checkpoint at step %lld: more than the %d tensors announced",
 				 (long long)w->cur.step, w->expected);
 	for (int i = 0; i < w->cur.n; i++)
 		if (strcmp(w->cur.t[i].name, t->name) == 0)
-			return traj_fail(err, TRAJ_EFAIL, -1,
+			return traj_fail(err, TRAJ_EINTERNAL, -1,
 					 "duplicate tensor name '%s' in checkpoint at step %lld",
 					 t->name, (long long)w->cur.step);
 	return 0;
@@ -601,7 +606,7 @@ int stream_write_tensor(struct traj_writer *w, const struct traj_tensor *t,
 	size_t bound = ZSTD_compressBound(bytes);
 	if (grow(&w->enc, &w->enc_cap, bytes ? bytes : 1) ||
 	    grow(&w->z, &w->z_cap, bound))
-		return traj_fail(err, TRAJ_EFAIL, -1, "out of memory");
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	const void *ref1, *ref0;
 	enum traj_encoding enc = choose_encoding(w, t, &ref1, &ref0);
 	const void *src = t->data;
@@ -611,13 +616,13 @@ int stream_write_tensor(struct traj_writer *w, const struct traj_tensor *t,
 	}
 	size_t zbytes = ZSTD_compress2(w->cctx, w->z, bound, src, bytes);
 	if (ZSTD_isError(zbytes))
-		return traj_fail(err, TRAJ_EFAIL, -1, "zstd: %s",
+		return traj_fail(err, TRAJ_EINTERNAL, -1, "zstd: %s",
 				 ZSTD_getErrorName(zbytes));
 	if (write_json(w, tensor_record(t, enc, bytes, zbytes), err) ||
 	    write_bytes(w, w->out, w->z, zbytes, err))
 		return -1;
 	if (remember_tensor(w, t, bytes))
-		return traj_fail(err, TRAJ_EFAIL, -1, "out of memory");
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	return 0;
 }
 
@@ -626,14 +631,14 @@ int stream_write_end(struct traj_writer *w, struct traj_error *err)
 	if (writer_ready(w, 1, err))
 		return -1;
 	if (w->cur.n != w->expected)
-		return traj_fail(err, TRAJ_EFAIL, -1,
+		return traj_fail(err, TRAJ_EINTERNAL, -1,
 				 "checkpoint at step %lld has %d tensors, %d announced",
 				 (long long)w->cur.step, w->cur.n, w->expected);
 	cJSON *obj = cJSON_CreateObject();
 	if (!obj || !cJSON_AddStringToObject(obj, "type", "end-ckpt") ||
 	    !cJSON_AddNumberToObject(obj, "step", (double)w->cur.step)) {
 		cJSON_Delete(obj);
-		return traj_fail(err, TRAJ_EFAIL, -1, "out of memory");
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	}
 	if (write_json(w, obj, err))
 		return -1;
@@ -653,7 +658,7 @@ int stream_writer_close(struct traj_writer *w, struct traj_error *err)
 		cJSON *obj = cJSON_CreateObject();
 		if (!obj || !cJSON_AddStringToObject(obj, "type", "end")) {
 			cJSON_Delete(obj);
-			rc = traj_fail(err, TRAJ_EFAIL, -1, "out of memory");
+			rc = traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 		} else {
 			rc = write_json(w, obj, err);
 		}
@@ -721,7 +726,7 @@ struct traj_reader *stream_reader_open(FILE *in, const char *name,
 	struct traj_reader *r = calloc(1, sizeof *r);
 	if (!r || !(r->dctx = ZSTD_createDCtx())) {
 		stream_reader_free(r);
-		traj_fail(err, TRAJ_EFAIL, -1, "out of memory");
+		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 		return NULL;
 	}
 	r->in = in;
@@ -824,7 +829,7 @@ static int read_growing(struct traj_reader *r, uint8_t **buf, size_t *cap,
 		if (want > n)
 			want = n;
 		if (grow(buf, cap, want))
-			return traj_fail(err, TRAJ_EFAIL, r->off, "out of memory");
+			return traj_fail(err, TRAJ_ENOMEM, r->off, "out of memory");
 		int rc = read_exact(r, *buf + done, want - done, NULL, err);
 		if (rc)
 			return rc;
@@ -1004,8 +1009,6 @@ static int on_ckpt(struct traj_reader *r, const struct record *rec,
 				 "true or false", err);
 	if (!key)
 		return -1;
-	if (set_reserve(&r->cur, ntensors ? (int)ntensors : 1))
-		return traj_fail(err, TRAJ_EFAIL, rec->at, "out of memory");
 	if (cJSON_IsTrue(key)) {
 		set_clear(&r->prev);
 		set_clear(&r->prev2);
@@ -1153,10 +1156,13 @@ static int decode_tensor(struct traj_reader *r, const struct record *rec,
 			 struct tensor_head *h, const void *ref1,
 			 const void *ref0, struct traj_error *err)
 {
+	/* The array grows as tensors arrive, not as the header claims. */
+	if (set_reserve(&r->cur, r->cur.n + 1))
+		return traj_fail(err, TRAJ_ENOMEM, rec->at, "out of memory");
 	struct traj_tensor *t = &r->cur.t[r->cur.n];
 	if (tensor_alloc(t, h->t.name, h->t.dtype, h->t.rank, h->t.shape) ||
 	    grow(&r->dec, &r->dcap, h->bytes ? h->bytes : 1))
-		return traj_fail(err, TRAJ_EFAIL, rec->at, "out of memory");
+		return traj_fail(err, TRAJ_ENOMEM, rec->at, "out of memory");
 	r->cur.n++; /* owned by the set from here on */
 	uint8_t *dst = h->enc == TRAJ_ENC_RAW ? t->data : r->dec;
 	size_t got = ZSTD_decompressDCtx(r->dctx, dst, h->bytes ? h->bytes : 1,
@@ -1290,7 +1296,7 @@ static int read_record(struct traj_reader *r, int64_t at, uint32_t len,
 		return record_fail(err, TRAJ_EDATA, at, "a",
 				   "payload of %u bytes is too short", len);
 	if (grow(&r->payload, &r->payload_cap, (size_t)len + 1))
-		return traj_fail(err, TRAJ_EFAIL, at, "out of memory");
+		return traj_fail(err, TRAJ_ENOMEM, at, "out of memory");
 	memcpy(r->payload, TAG, TAG_LEN);
 	int rc = read_exact(r, r->payload + TAG_LEN, len - TAG_LEN, NULL, err);
 	if (rc)
@@ -1317,7 +1323,7 @@ static int read_record(struct traj_reader *r, int64_t at, uint32_t len,
 	int enomem = 0;
 	const char *dup = cJSON_IsObject(json) ? duplicate_key(json, &enomem) : NULL;
 	if (!cJSON_IsObject(json) || dup || enomem) {
-		rc = enomem ? traj_fail(err, TRAJ_EFAIL, at, "out of memory") :
+		rc = enomem ? traj_fail(err, TRAJ_ENOMEM, at, "out of memory") :
 		     dup ? record_fail(err, TRAJ_EDATA, at, "a",
 				       "duplicate key '%.64s' in header", dup) :
 			   record_fail(err, TRAJ_EDATA, at, "a",
@@ -1385,7 +1391,7 @@ static int read_frame(struct traj_reader *r, struct traj_error *err)
 int stream_read_next(struct traj_reader *r, struct traj_error *err)
 {
 	if (r->state == BROKEN)
-		return traj_fail(err, TRAJ_EFAIL, r->off,
+		return traj_fail(err, TRAJ_EINTERNAL, r->off,
 				 "stream reader used after an error");
 	int rc;
 	memset(&r->view, 0, sizeof r->view);

@@ -42,7 +42,8 @@ void stream_write_opts_default(struct traj_write_opts *opts);
 struct traj_writer;
 
 /* Writes the `run` record. `run` is the run configuration object; the writer
- * adds "type" and "version" and does not keep the pointer. */
+ * adds "type" and "version" and does not keep the pointer. `opts` may be
+ * NULL for the defaults (pred2, key_every 16, zstd level 1). */
 struct traj_writer *stream_writer_open(FILE *out, const cJSON *run,
 				       const struct traj_write_opts *opts,
 				       struct traj_error *err);
@@ -83,13 +84,18 @@ struct traj_ckpt {
 
 struct traj_reader;
 
-/* `name` is used in messages only ("-" or a path). */
+/* `name` is used in messages only ("-" or a path); messages do not repeat
+ * it, the caller prefixes it. `limits` may be NULL for the defaults
+ * (1 MiB header, 1 GiB tensor, 65536 tensors). Reads with fread only, so
+ * `in` may be a pipe; returns each checkpoint without reading past it. */
 struct traj_reader *stream_reader_open(FILE *in, const char *name,
 				       const struct traj_read_limits *limits,
 				       struct traj_error *err);
 /* Returns a traj_record, or -1 with err set (status TRAJ_EDATA for invalid
  * data, TRAJ_ETRUNC when the input ends inside a record or checkpoint,
- * TRAJ_EFAIL for I/O errors). After -1 the reader must not be used again. */
+ * TRAJ_EFAIL for I/O errors, TRAJ_ENOMEM). After -1 the reader must not be
+ * used again. Writer functions fail with TRAJ_EFAIL for write errors,
+ * TRAJ_ENOMEM, or TRAJ_EINTERNAL when called with bad arguments. */
 int stream_read_next(struct traj_reader *r, struct traj_error *err);
 /* The current run record (NULL before the first); see TRAJ_REC_RUN. */
 const cJSON *stream_reader_run(const struct traj_reader *r);

@@ -156,7 +156,7 @@ int dataset_build(const struct task_config *cfg, struct dataset *ds,
 	    split_alloc(&ds->test, total - ntrain) < 0) {
 		free(order);
 		dataset_free(ds);
-		return traj_fail(err, TRAJ_EFAIL, -1, "out of memory for the data set");
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for the data set");
 	}
 	for (int64_t i = 0; i < total; i++)
 		order[i] = (int32_t)i;

@@ -19,7 +19,7 @@ static int alloc_batches(struct trainer *t, struct traj_error *err)
 	t->batch_tokens = malloc((size_t)(t->batch * T) * sizeof *t->batch_tokens);
 	t->batch_labels = malloc((size_t)t->batch * sizeof *t->batch_labels);
 	if (!t->perm || !t->batch_tokens || !t->batch_labels)
-		return traj_fail(err, TRAJ_EFAIL, -1, "out of memory for batches");
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for batches");
 	for (int64_t i = 0; i < n; i++)
 		t->perm[i] = (int32_t)i;
 	t->perm_pos = n; /* shuffle before the first batch */
@@ -46,7 +46,7 @@ int trainer_init(struct trainer *t, const struct run_config *rc,
 	model_init(t->model, rc->seed ^ SEED_INIT);
 	rng_seed(&t->order, rc->seed ^ SEED_ORDER);
 	if (optim_init(&t->opt, &rc->optim, t->model->nparams) < 0)
-		return traj_fail(err, TRAJ_EFAIL, -1, "out of memory for the optimiser");
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for the optimiser");
 	return 0;
 }
 

@@ -271,6 +271,10 @@ int main(int argc, char **argv)
 	f = create("xor.traj");
 	write_multi(f, "xor", TRAJ_ENC_XOR, 16, 3, 1);
 	finish(f, "xor.traj");
+	f = create("concat.traj");
+	write_tiny(f);
+	write_multi(f, "xor", TRAJ_ENC_XOR, 16, 3, 1);
+	finish(f, "concat.traj");
 	write_bad();
 	return 0;
 }

@@ -76,36 +76,36 @@ setup() { load test_helper; }
 	[ -z "$stderr" ]
 }
 
-@test "a missing file is an error naming it, status 1" {
-	run -1 --separate-stderr traj-score "$BATS_TEST_TMPDIR/nope.traj"
+@test "a missing file is an error naming it, status 66" {
+	run -66 --separate-stderr traj-score "$BATS_TEST_TMPDIR/nope.traj"
 	assert_one_error_line traj-score
 	[[ $stderr == *"cannot open '$BATS_TEST_TMPDIR/nope.traj': No such file or directory" ]]
 }
 
-@test "empty input is an error, status 3" {
-	run -3 --separate-stderr traj-score /dev/null
+@test "empty input is an error, status 65" {
+	run -65 --separate-stderr traj-score /dev/null
 	assert_one_error_line traj-score
 	[[ $stderr == "traj-score: /dev/null: "* ]]
 	[ -z "$output" ]
 }
 
-@test "a file that is not a stream is an error at byte 0, status 3" {
+@test "a file that is not a stream is an error at byte 0, status 65" {
 	printf 'hello, this is text\n' >"$BATS_TEST_TMPDIR/text"
-	run -3 --separate-stderr traj-score "$BATS_TEST_TMPDIR/text"
+	run -65 --separate-stderr traj-score "$BATS_TEST_TMPDIR/text"
 	assert_one_error_line traj-score
 	[[ $stderr == "traj-score: $BATS_TEST_TMPDIR/text: byte 0: "* ]]
 }
 
 @test "a plain zstd file is not a stream" {
 	printf 'hello\n' | zstd -q >"$BATS_TEST_TMPDIR/hello.zst"
-	run -3 --separate-stderr traj-score "$BATS_TEST_TMPDIR/hello.zst"
+	run -65 --separate-stderr traj-score "$BATS_TEST_TMPDIR/hello.zst"
 	assert_one_error_line traj-score
 }
 
-@test "a truncated stream: complete checkpoints are scored, then status 4" {
+@test "a truncated stream: complete checkpoints are scored, then status 75" {
 	size=$(stat -c %s "$RUN")
 	head -c $((size * 3 / 4)) "$RUN" >"$BATS_TEST_TMPDIR/cut.traj"
-	run -4 --separate-stderr traj-score "$BATS_TEST_TMPDIR/cut.traj"
+	run -75 --separate-stderr traj-score "$BATS_TEST_TMPDIR/cut.traj"
 	assert_one_error_line traj-score
 	[[ $stderr == *"byte "[0-9]*": "*"trunc"* ]]
 	# what was printed is a prefix of the full scoring, whole checkpoints only
@@ -119,7 +119,7 @@ setup() { load test_helper; }
 	for ((cut = 1; cut < size; cut += 97)); do
 		head -c $cut "$RUN" >"$BATS_TEST_TMPDIR/cut.traj"
 		run --separate-stderr timeout 10 traj-score "$BATS_TEST_TMPDIR/cut.traj"
-		[[ $status -eq 3 || $status -eq 4 ]] || fail "cut at $cut: status $status: $stderr"
+		[[ $status -eq 65 || $status -eq 75 ]] || fail "cut at $cut: status $status: $stderr"
 		assert_one_error_line traj-score
 		n=${#lines[@]}
 		diff <(printf '%s' "$output") <(head -n $n "$BATS_FILE_TMPDIR/run.txt" | head -c ${#output}) >/dev/null ||
@@ -136,17 +136,17 @@ setup() { load test_helper; }
 	printf "$(printf '\\%03o' $((byte ^ 16)))" |
 		dd of="$BATS_TEST_TMPDIR/flip.traj" bs=1 seek=$off conv=notrunc status=none
 	run --separate-stderr traj-score "$BATS_TEST_TMPDIR/flip.traj"
-	[ "$status" -eq 3 ] || [ "$status" -eq 4 ]
+	[ "$status" -eq 65 ] || [ "$status" -eq 75 ]
 	assert_one_error_line traj-score
 	[ "${#lines[@]}" -lt 20 ]
 }
 
 @test "two file arguments are a usage error" {
-	run -2 --separate-stderr traj-score "$RUN" "$RUN"
+	run -64 --separate-stderr traj-score "$RUN" "$RUN"
 	[[ ${stderr_lines[0]} == "traj-score: expected at most one FILE, got 2" ]]
 }
 
 @test "an unknown option is a usage error" {
-	run -2 --separate-stderr traj-score --bogus
+	run -64 --separate-stderr traj-score --bogus
 	[[ $stderr == *"Try 'traj-score --help'"* ]]
 }

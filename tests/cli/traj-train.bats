@@ -91,45 +91,45 @@ steps_of() { traj-score "$1" | awk '$3 == "test/acc" { print $2 }' | paste -sd, 
 }
 
 @test "refuses to write a stream to a terminal" {
-	run -2 script -qec "$TRAJ_BUILD_DIR/bin/traj-train --p 7 --steps 1" /dev/null
+	run -64 script -qec "$TRAJ_BUILD_DIR/bin/traj-train --p 7 --steps 1" /dev/null
 	assert_output --partial "refusing to write a binary stream to a terminal"
 }
 
 @test "negative --p is a usage error naming the option" {
-	run -2 --separate-stderr traj-train --p -5
+	run -64 --separate-stderr traj-train --p -5
 	assert_equal "${stderr_lines[0]}" "traj-train: --p: -5 outside 2..4096"
 	[ -z "$output" ]
 }
 
 @test "--frac outside (0,1) is a usage error" {
 	for f in 0 1 1.5 -0.2; do
-		run -2 --separate-stderr traj-train --frac $f
+		run -64 --separate-stderr traj-train --frac $f
 		[[ ${stderr_lines[0]} == "traj-train: --frac: "* ]]
 	done
 }
 
 @test "a non-numeric value is a usage error" {
-	run -2 --separate-stderr traj-train --steps ten
+	run -64 --separate-stderr traj-train --steps ten
 	assert_equal "${stderr_lines[0]}" "traj-train: --steps: 'ten' is not an integer"
 }
 
 @test "an unknown task is a usage error that lists the tasks" {
-	run -2 --separate-stderr traj-train --task modpow
+	run -64 --separate-stderr traj-train --task modpow
 	[[ ${stderr_lines[0]} == "traj-train: --task: unknown task 'modpow' (one of modadd,"* ]]
 }
 
 @test "division needs a prime modulus" {
-	run -2 --separate-stderr traj-train --task moddiv --p 12
+	run -64 --separate-stderr traj-train --task moddiv --p 12
 	[[ ${stderr_lines[0]} == *"--p: division needs a prime modulus, 12 is not prime" ]]
 }
 
 @test "an unknown option is a usage error" {
-	run -2 --separate-stderr traj-train --bogus
+	run -64 --separate-stderr traj-train --bogus
 	[[ $stderr == *"Try 'traj-train --help'"* ]]
 }
 
 @test "an unwritable --out is an error naming the file" {
-	run -1 --separate-stderr traj-train --p 7 --steps 1 --out /nonexistent/dir/run.traj
+	run -73 --separate-stderr traj-train --p 7 --steps 1 --out /nonexistent/dir/run.traj
 	assert_one_error_line traj-train
 	[[ $stderr == *"'/nonexistent/dir/run.traj'"* ]]
 }

@@ -27,17 +27,17 @@ setup() { load test_helper; }
 }
 
 @test "traj with no command is a usage error" {
-	run -2 --separate-stderr traj
+	run -64 --separate-stderr traj
 	assert_equal "${stderr_lines[0]}" "traj: missing command"
 }
 
-@test "traj with an unknown command says so, status 2" {
-	run -2 --separate-stderr traj frobnicate
+@test "traj with an unknown command says so, status 64" {
+	run -64 --separate-stderr traj frobnicate
 	[[ ${stderr_lines[0]} == *"'frobnicate' is not a traj command"* ]]
 }
 
 @test "traj refuses command names that look like paths" {
-	run -2 --separate-stderr traj ../../bin/sh
+	run -64 --separate-stderr traj ../../bin/sh
 	[[ $stderr == *"is not a traj command"* ]]
 }
 
