@@ -7,7 +7,7 @@ DESTDIR ?=
 
 BUILD   ?= build
 CC      ?= cc
-PKGS     = libzstd libcjson openblas
+PKGS     = libzstd libcjson openblas zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -27,7 +27,8 @@ TEST_SRC = $(wildcard tests/unit/test_*.c)
 TESTS    = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANS     = $(wildcard man/*.1 man/*.5)
 
-.PHONY: all deps check check-asan demo bench install uninstall clean help fmt
+.PHONY: all deps check check-asan demo bench install uninstall clean help fmt \
+	fuzz fuzz-build valgrind
 all: $(BINS) $(TESTS)
 
 help:
@@ -35,12 +36,14 @@ help:
 	@echo "make deps       install missing Debian packages (needs root or sudo)"
 	@echo "make check      install deps, build, run every test"
 	@echo "make check-asan the whole suite under ASan+UBSan"
+	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS (clang-14)"
+	@echo "make valgrind   train | score under valgrind: no errors, no leaks"
 	@echo "make demo       train an MLP on a+b mod 97 and find the grokking delay"
 	@echo "make bench      benchmarks against PyTorch and encodings (see bench/)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 
 deps:
-	@./scripts/deps.sh build test
+	@./scripts/deps.sh build test plot
 
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
@@ -67,11 +70,34 @@ check-asan: deps
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
 	TRAJ_BUILD=build/asan TRAJ_SANITIZED=1 ./tests/run
 
+# Fuzzing (issue 4): libFuzzer targets in fuzz/, built with clang against a
+# libtraj instrumented for coverage; `make fuzz FUZZ_SECONDS=N` runs each.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS  = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+build/fuzz/libtraj.a: $(LIB_SRC) $(wildcard lib/*.h)
+	$(MAKE) BUILD=build/fuzz-lib CC=$(FUZZ_CC) OPT=-O1 WARN="-std=c11 -Wall" \
+		SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" build/fuzz-lib/libtraj.a
+	@mkdir -p $(@D)
+	cp build/fuzz-lib/libtraj.a $@
+build/fuzz/fuzz_%: fuzz/fuzz_%.c build/fuzz/libtraj.a
+	$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror $(DEFS) -g -O1 $(FUZZ_SAN) \
+		-fsanitize=fuzzer $(PKG_CFLAGS) -Ilib -o $@ $< build/fuzz/libtraj.a $(LDLIBS)
+fuzz-build: $(FUZZ_TARGETS)
+fuzz: fuzz-build
+	./fuzz/run.sh $(FUZZ_SECONDS)
+
+# valgrind over a whole train | score pipeline: no errors, no leaks.
+valgrind: all
+	./tests/valgrind.sh
+
 demo: deps
 	$(MAKE) all
 	./pipelines/grokking-demo.sh
 
-BENCH_BINS = $(BUILD)/bench/mlp_step $(BUILD)/bench/stream_sizes
+BENCH_BINS = $(BUILD)/bench/mlp_step $(BUILD)/bench/stream_sizes \
+	$(BUILD)/bench/transformer_step
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libtraj.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libtraj.a $(LDLIBS)

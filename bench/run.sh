@@ -70,3 +70,63 @@ for enc in raw shuffle xor pred2; do
 	printf 'compression\t%s\tevery1_early %s\tevery1_late %s\tevery100 %s\n' \
 		"$enc" "$early" "$late" "$spaced"
 done
+
+# 4. Transformer step: Nanda et al.'s grokking model (p=113, frac 0.3, one
+#    block, d_model 128, 4 heads of 32, d_mlp 512, AdamW, full batch)
+#    against the same model in PyTorch, computing every position
+#    (HookedTransformer's way) and only the last one (its fastest). The
+#    GEMM figure divides the step's matrix-product work, counted from the
+#    shapes, by the whole step time, against sgemm on 1024^3 in this run:
+#    a lower bound on the matrix products' share of peak.
+if [ "$quick" = 1 ]; then tsteps=10; else tsteps=30; fi
+$BB/transformer_step 113 0.3 128 4 512 "$tsteps" >"$tmp/tf" 2>"$tmp/tf.err"
+tf_ms=$(awk '$1 == "traj_ms_per_step" { print $2 }' "$tmp/tf")
+gflop=$(awk '$1 == "gemm_gflop_per_step" { print $2 }' "$tmp/tf")
+peak=$(awk '$1 == "sgemm_peak_gflops" { print $2 }' "$tmp/tf")
+printf 'transformer_step_ms\ttraj\t%s\n' "$tf_ms"
+printf 'transformer_gemm\t%s GFLOP/step\t%.1f GFLOP/s\tsgemm peak %s GFLOP/s\tfraction %.2f\n' \
+	"$gflop" "$(div "$gflop" "$tf_ms" | awk '{ print $1 * 1000 }')" "$peak" \
+	"$(awk -v g="$gflop" -v ms="$tf_ms" -v pk="$peak" 'BEGIN { print g / ms * 1000 / pk }')"
+$BB/transformer_step 113 0.3 128 4 512 "$tsteps" 0 >"$tmp/tf0" 2>/dev/null
+printf 'transformer_step_ms\ttraj-no-table\t%s\n' \
+	"$(awk '$1 == "traj_ms_per_step" { print $2 }' "$tmp/tf0")"
+for variant in "" "--last-only"; do
+	name=torch${variant:+-last-only}
+	# torch's own thread pool at 1, as for the MLP: its intra-op threads
+	# on top of OpenBLAS's oversubscribe the cores and only slow it down.
+	ms=$(OPENBLAS_CORETYPE=$core $py bench/torch_transformer.py --steps "$tsteps" \
+		--threads 1 --blas-threads "$threads" $variant | cut -f2)
+	printf 'transformer_step_ms\t%s\t%s\tratio %.2f\n' "$name" "$ms" \
+		"$(div "$ms" "$tf_ms")"
+done
+
+# 5. Analysis throughput: traj diff and traj snapshot re-encoding in MB/s
+#    of raw float32 checkpoint, against `zstd -d` decompressing the same
+#    stream (its data frames; zstd skips the record frames), best of 3;
+#    and peak memory (max RSS) for the stream and one 10x longer (ten
+#    copies concatenated: ten runs back to back).
+if [ "$quick" = 1 ]; then dsteps=100; else dsteps=400; fi
+$B/traj-train -q $model --steps "$dsteps" --every 4 --no-state >"$tmp/d.traj"
+for i in 1 2 3 4 5 6 7 8 9 10; do cat "$tmp/d.traj"; done >"$tmp/d10.traj"
+raw_mb=$($B/traj-snapshot -l "$tmp/d.traj" | awk '{ r += $5 } END { print r / 1e6 }')
+best_s() { # best wall time of 3 runs of "$@" >/dev/null
+	for i in 1 2 3; do
+		start=$(date +%s.%N)
+		"$@" >/dev/null
+		awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }'
+	done | sort -g | head -1
+}
+zstd_s=$(best_s zstd -dcq "$tmp/d.traj")
+printf 'analysis_mb_per_s\tzstd -d\t%.0f\t(%s MB raw f32, %d checkpoints)\n' \
+	"$(div "$raw_mb" "$zstd_s")" "$raw_mb" $((dsteps / 4 + 1))
+for cmd in "traj-diff --sv 0 --no-fourier" "traj-diff" \
+	"traj-snapshot --encoding xor" "traj-snapshot --dtype bf16"; do
+	s=$(best_s $B/$cmd "$tmp/d.traj")
+	printf 'analysis_mb_per_s\t%s\t%.0f\tzstd_ratio %.2f\n' "$cmd" \
+		"$(div "$raw_mb" "$s")" "$(div "$zstd_s" "$s")"
+done
+rss() { /usr/bin/time -f %M -o "$tmp/rss" "$@" >/dev/null && cat "$tmp/rss"; }
+for cmd in "traj-diff --sv 0 --no-fourier" "traj-diff" "traj-snapshot --encoding xor"; do
+	printf 'peak_rss_kb\t%s\t1x %s\t10x %s\n' "$cmd" "$(rss $B/$cmd "$tmp/d.traj")" \
+		"$(rss $B/$cmd "$tmp/d10.traj")"
+done

@@ -1,5 +1,6 @@
 /* traj-score: loss and accuracy of every checkpoint, as metric lines. */
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,9 @@ static const char usage[] =
 "      --threads N      BLAS threads (OPENBLAS_NUM_THREADS, else all cores)\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
+"\n"
+"  -f, --follow         at the end of FILE wait for more, like tail -f, until\n"
+"                       the run's end record, SIGINT or SIGTERM (status 0)\n"
 "\n"
 "Exit status: 0 success, 64 usage error, 65 invalid stream, 66 cannot open\n"
 "FILE, 74 read or write error, 75 truncated stream (every complete\n"
@@ -79,6 +83,35 @@ static void print_split(const struct scorer *s, int64_t step, const char *split,
 	metric_print(stdout, s->rc.id, step, metric, r.acc);
 }
 
+/* Loss and accuracy; for a model with K > 1 labelled positions also
+ * SPLIT/pos/I/loss and SPLIT/pos/I/acc for each position I = 0..K-1 (the
+ * task's labelled positions in order: answer digits, sequence positions)
+ * and SPLIT/seq_acc, the fraction of examples with every label right. */
+static void score_split(const struct scorer *s, int64_t step,
+			const char *split, const struct batch *b)
+{
+	int K = s->model->n_outputs;
+	if (K == 1) {
+		print_split(s, step, split, model_evaluate(s->model, b));
+		return;
+	}
+	double *pos = malloc(2 * (size_t)K * sizeof *pos), seq = NAN;
+	if (!pos)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	print_split(s, step, split, model_evaluate_detail(s->model, b, pos,
+							  pos + K, &seq));
+	char metric[64];
+	for (int k = 0; k < K; k++) {
+		snprintf(metric, sizeof metric, "%s/pos/%d/loss", split, k);
+		metric_print(stdout, s->rc.id, step, metric, pos[k]);
+		snprintf(metric, sizeof metric, "%s/pos/%d/acc", split, k);
+		metric_print(stdout, s->rc.id, step, metric, pos[K + k]);
+	}
+	snprintf(metric, sizeof metric, "%s/seq_acc", split);
+	metric_print(stdout, s->rc.id, step, metric, seq);
+	free(pos);
+}
+
 static int score_ckpt(struct scorer *s, const struct traj_ckpt *c,
 		      struct traj_error *err)
 {
@@ -86,8 +119,8 @@ static int score_ckpt(struct scorer *s, const struct traj_ckpt *c,
 		return -1;
 	struct batch train = split_batch(&s->data.train);
 	struct batch test = split_batch(&s->data.test);
-	print_split(s, c->step, "train", model_evaluate(s->model, &train));
-	print_split(s, c->step, "test", model_evaluate(s->model, &test));
+	score_split(s, c->step, "train", &train);
+	score_split(s, c->step, "test", &test);
 	fflush(stdout);
 	cli_check_output(stdout);
 	return 0;
@@ -113,17 +146,18 @@ static int score_stream(struct traj_reader *r, struct traj_error *err)
 }
 
 static const struct option longopts[] = {
-	{"header", 0, 0, 'H'}, {"threads", 1, 0, 't'},
+	{"header", 0, 0, 'H'}, {"threads", 1, 0, 't'}, {"follow", 0, 0, 'f'},
 	{"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0},
 };
 
 int main(int argc, char **argv)
 {
-	int opt, header = 0, threads = 0;
+	int opt, header = 0, threads = 0, follow = 0;
 	cli_init("traj-score");
-	while ((opt = getopt_long(argc, argv, "HhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "HfhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'H': header = 1; break;
+		case 'f': follow = 1; break;
 		case 't': threads = (int)cli_int("--threads", optarg, 1, 4096); break;
 		case 'h': cli_print_help(usage);
 		case 'V': cli_print_version();
@@ -140,6 +174,11 @@ int main(int argc, char **argv)
 	struct traj_reader *r = stream_reader_open(in, name, NULL, &err);
 	if (!r)
 		cli_die_error(name, &err);
+	/* Scores need the parameters only: the optimiser state is checked
+	 * but not decompressed. */
+	stream_reader_skip_prefix(r, "optim/");
+	if (follow)
+		stream_reader_follow(r, cli_stop_on_signals());
 	if (header)
 		fputs(METRIC_HEADER, stdout);
 	int rc = score_stream(r, &err);

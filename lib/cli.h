@@ -4,6 +4,7 @@
 #ifndef TRAJ_CLI_H
 #define TRAJ_CLI_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -45,6 +46,11 @@ int cli_finish(int status);
 int cli_progress_enabled(void);
 void cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_progress_done(void);
+
+/* Catches SIGINT and SIGTERM (without restarting interrupted reads) and
+ * returns the flag they set: for follow mode, which ends cleanly on
+ * them (see stream_reader_follow). */
+const volatile sig_atomic_t *cli_stop_on_signals(void);
 
 /* Prints `text` to stdout and exits 0: for --help. */
 void cli_print_help(const char *text) __attribute__((noreturn));

@@ -59,3 +59,10 @@ void linalg_matmul_nt(int m, int n, int k, const float *a, const float *b,
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k,
 		    1.0f, a, k, b, k, 0.0f, c, n);
 }
+
+void linalg_matmul_nt_acc(int m, int n, int k, const float *a,
+			  const float *b, float *c)
+{
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k,
+		    1.0f, a, k, b, k, 1.0f, c, n);
+}

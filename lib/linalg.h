@@ -23,5 +23,8 @@ void linalg_matmul_tn_acc(int m, int n, int k, const float *a, const float *b,
 /* C = A @ B^T; A (m, k), B (n, k), C (m, n). Input gradients. */
 void linalg_matmul_nt(int m, int n, int k, const float *a, const float *b,
 		      float *c);
+/* C += A @ B^T; A (m, k), B (n, k), C (m, n). */
+void linalg_matmul_nt_acc(int m, int n, int k, const float *a,
+			  const float *b, float *c);
 
 #endif

@@ -394,7 +394,8 @@ struct model *mlp_new(const struct mlp_config *cfg, int max_batch,
 		.ops = &mlp_ops, .kind = "mlp", .nparams = np,
 		.nviews = (cfg->depth + 1) * (cfg->bias ? 2 : 1),
 		.n_inputs = cfg->n_inputs, .vocab = cfg->vocab,
-		.n_classes = cfg->n_classes, .max_batch = max_batch, .impl = p,
+		.n_classes = cfg->n_classes, .n_outputs = 1,
+		.max_batch = max_batch, .impl = p,
 	};
 	p->cfg = *cfg;
 	p->nlayers = cfg->depth + 1;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mlp.h"
+#include "transformer.h"
 #include "rng.h"
 #include "xent.h"
 
@@ -47,6 +48,12 @@ struct model *model_from_json(const cJSON *config, int max_batch,
 			return NULL;
 		return mlp_new(&cfg, max_batch, err);
 	}
+	if (strcmp(kind->valuestring, "transformer") == 0) {
+		struct transformer_config cfg;
+		if (transformer_config_from_json(config, &cfg, err) < 0)
+			return NULL;
+		return transformer_new(&cfg, max_batch, err);
+	}
 	traj_fail(err, TRAJ_EDATA, -1, "model.kind: unknown model '%.100s'",
 		  kind->valuestring);
 	return NULL;
@@ -64,6 +71,10 @@ void model_free(struct model *m)
  * last weight seen. Views are filled in order from one generator. */
 void model_init(struct model *m, uint64_t seed)
 {
+	if (m->ops->init) {
+		m->ops->init(m, seed);
+		return;
+	}
 	struct rng r;
 	rng_seed(&r, seed);
 	float bound = 1.0f;
@@ -161,39 +172,97 @@ int model_load(struct model *m, const struct traj_tensor *tensors, int n,
 	return 0;
 }
 
-struct eval_result model_evaluate(struct model *m, const struct batch *all)
+void model_set_hook(struct model *m, model_hook_fn fn, void *ctx)
+{
+	m->hook_fn = fn;
+	m->hook_ctx = fn ? ctx : NULL;
+}
+
+int model_find_hook(const struct model *m, const char *name)
+{
+	for (int i = 0; i < m->nhooks; i++)
+		if (strcmp(m->hooks[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* Running sums of model_evaluate_detail; pos_* are (K). */
+struct eval_sums {
+	double loss;
+	int64_t correct, seq_correct;
+	double *pos_loss, *pos_correct;
+};
+
+/* Adds one chunk's logits z (n, K, C); returns -1 on a label out of
+ * range. */
+static int eval_chunk(const struct model *m, const float *z,
+		      const int32_t *labels, int n, struct eval_sums *s)
+{
+	int C = m->n_classes, K = m->n_outputs;
+	for (int r = 0; r < n; r++) {
+		int all_right = 1;
+		for (int k = 0; k < K; k++) {
+			const float *zk = z + ((size_t)r * K + k) * C;
+			int y = labels[(size_t)r * K + k];
+			if (y < 0 || y >= C)
+				return -1;
+			double l = xent_row(zk, C, y);
+			int right = xent_argmax(zk, C) == y;
+			s->loss += l;
+			s->correct += right;
+			all_right &= right;
+			if (s->pos_loss) {
+				s->pos_loss[k] += l;
+				s->pos_correct[k] += right;
+			}
+		}
+		s->seq_correct += all_right;
+	}
+	return 0;
+}
+
+struct eval_result model_evaluate_detail(struct model *m,
+					 const struct batch *all,
+					 double *pos_loss, double *pos_acc,
+					 double *seq_acc)
 {
 	struct eval_result res = { NAN, NAN, all->n };
-	int C = m->n_classes;
-	float *z = malloc((size_t)m->max_batch * C * sizeof *z); // (B, C)
-	if (!z || all->n <= 0 || !all->labels) {
-		free(z);
-		return res;
-	}
-	double loss = 0.0;
-	int64_t correct = 0;
-	for (int e0 = 0; e0 < all->n; e0 += m->max_batch) {
+	int C = m->n_classes, K = m->n_outputs;
+	float *z = malloc((size_t)m->max_batch * K * C * sizeof *z); // (B, K, C)
+	double *pos = calloc(2 * (size_t)K, sizeof *pos);
+	struct eval_sums s = { 0, 0, 0, pos, pos ? pos + K : NULL };
+	int bad = !z || !pos || all->n <= 0 || !all->labels;
+	for (int e0 = 0; !bad && e0 < all->n; e0 += m->max_batch) {
 		int n = all->n - e0 < m->max_batch ? all->n - e0 : m->max_batch;
 		struct batch chunk = *all;
 		chunk.n = n;
-		chunk.labels = all->labels + e0;
+		chunk.labels = all->labels + (size_t)e0 * K;
 		if (all->tokens)
 			chunk.tokens = all->tokens + (size_t)e0 * m->n_inputs;
 		if (all->features)
 			chunk.features = all->features + (size_t)e0 * m->n_inputs;
 		m->ops->logits(m, &chunk, z);
-		for (int r = 0; r < n; r++) {
-			int y = chunk.labels[r];
-			if (y < 0 || y >= C) {
-				free(z);
-				return res;
-			}
-			loss += xent_row(z + (size_t)r * C, C, y);
-			correct += xent_argmax(z + (size_t)r * C, C) == y;
+		bad = eval_chunk(m, z, chunk.labels, n, &s) < 0;
+	}
+	if (!bad) {
+		double nl = (double)all->n * K;
+		res.loss = s.loss / nl;
+		res.acc = (double)s.correct / nl;
+		for (int k = 0; k < K; k++) {
+			if (pos_loss)
+				pos_loss[k] = s.pos_loss[k] / (double)all->n;
+			if (pos_acc)
+				pos_acc[k] = s.pos_correct[k] / (double)all->n;
 		}
+		if (seq_acc)
+			*seq_acc = (double)s.seq_correct / (double)all->n;
 	}
 	free(z);
-	res.loss = loss / all->n;
-	res.acc = (double)correct / all->n;
+	free(pos);
 	return res;
+}
+
+struct eval_result model_evaluate(struct model *m, const struct batch *all)
+{
+	return model_evaluate_detail(m, all, NULL, NULL, NULL);
 }

@@ -4,7 +4,9 @@
  * Gradients use the same layout in a second buffer.
  *
  * Dimension letters: B batch, T input tokens per example, V vocabulary,
- * F features (dense input), C classes. */
+ * F features (dense input), C classes, K labelled outputs per example
+ * (1 for a classifier; a sequence model predicts at its last K
+ * positions). */
 #ifndef TRAJ_MODEL_H
 #define TRAJ_MODEL_H
 
@@ -26,13 +28,34 @@ struct param_view {
 };
 
 /* A batch of examples: either tokens (B x T ints in [0, V)) or dense
- * features (B x F floats); labels are B ints in [0, C). */
+ * features (B x F floats); labels are B x K ints in [0, C). */
 struct batch {
 	int n;                  /* B */
 	const int32_t *tokens;  /* (B, T) or NULL */
 	const float *features;  /* (B, F) or NULL */
-	const int32_t *labels;  /* (B) */
+	const int32_t *labels;  /* (B, K) */
 };
+
+/* An activation reachable by name, with TransformerLens's hook names
+ * ("blocks.0.attn.hook_pattern") and shapes. `shape` leaves out the batch
+ * dimension: a hook's buffer holds n consecutive examples of `numel`
+ * floats each. */
+#define HOOK_NAME_MAX 64
+struct hook_point {
+	char name[HOOK_NAME_MAX];
+	int rank;
+	int64_t shape[TRAJ_MAX_RANK];
+	size_t numel;
+};
+
+/* Called during forward passes without gradients (logits, and loss with
+ * grad = 0) at every hook point, with the activation of the examples
+ * [e0, e0 + n) of the batch. The callback may read the values (capture)
+ * or overwrite them (patching, ablation): the forward pass continues from
+ * the values it leaves. While a hook is set, models compute every
+ * position, so the shapes in the table hold. */
+typedef void (*model_hook_fn)(void *ctx, int hook, int64_t e0, int n,
+			      float *act);
 
 enum activation { ACT_RELU, ACT_GELU, ACT_QUAD, NACTIVATIONS };
 const char *activation_name(enum activation act);
@@ -44,14 +67,17 @@ struct model_ops {
 	/* Mean cross-entropy over the batch. When `grad` is set, also
 	 * accumulates d loss / d params into m->grads (callers zero it). */
 	float (*loss)(struct model *m, const struct batch *b, int grad);
-	/* Logits (B, C) into `logits`, for scoring. */
+	/* Logits (B, K, C) into `logits`, for scoring. */
 	void (*logits)(struct model *m, const struct batch *b, float *logits);
 	void (*free)(struct model *m);
+	/* Optional: the model's own initialisation (model_init otherwise
+	 * uses PyTorch's nn.Linear default). */
+	void (*init)(struct model *m, uint64_t seed);
 };
 
 struct model {
 	const struct model_ops *ops;
-	const char *kind;        /* "mlp" */
+	const char *kind;        /* "mlp", "transformer" */
 	float *params;           /* (nparams) */
 	float *grads;            /* (nparams), same layout */
 	size_t nparams;
@@ -60,7 +86,12 @@ struct model {
 	int n_inputs;            /* T for token input, F for dense input */
 	int vocab;               /* V, 0 for dense input */
 	int n_classes;           /* C */
+	int n_outputs;           /* K, labels per example */
 	int max_batch;           /* scratch sized for this many examples */
+	const struct hook_point *hooks; /* (nhooks), may be empty */
+	int nhooks;
+	model_hook_fn hook_fn;   /* NULL: no hook (see model_set_hook) */
+	void *hook_ctx;
 	void *impl;
 };
 
@@ -84,11 +115,26 @@ void model_view_tensor(const struct model *m, int i, struct traj_tensor *out);
 int model_load(struct model *m, const struct traj_tensor *tensors, int n,
 	       struct traj_error *err);
 
-/* Evaluates loss and accuracy over `n` examples in chunks of max_batch.
- * Accuracy takes the argmax of the logits, ties going to the lowest class.
- * loss is NAN on invalid input or when out of memory. */
+/* Evaluates loss and accuracy over `n` examples in chunks of max_batch,
+ * both averaged over the n * K labels. Accuracy takes the argmax of the
+ * logits, ties going to the lowest class. loss is NAN on invalid input or
+ * when out of memory. */
 struct eval_result { double loss; double acc; int64_t n; };
 struct eval_result model_evaluate(struct model *m, const struct batch *all);
+
+/* The same, plus per-output-position figures for sequence tasks: when not
+ * NULL, pos_loss and pos_acc (K each) receive the mean loss and accuracy
+ * at each of the K labelled positions, and *seq_acc the fraction of
+ * examples with all K labels right. */
+struct eval_result model_evaluate_detail(struct model *m,
+					 const struct batch *all,
+					 double *pos_loss, double *pos_acc,
+					 double *seq_acc);
+
+/* Installs (or, with fn NULL, removes) the hook callback. */
+void model_set_hook(struct model *m, model_hook_fn fn, void *ctx);
+/* Index of the hook point called `name`, or -1. */
+int model_find_hook(const struct model *m, const char *name);
 
 /* Index of the view called `name`, or -1. */
 int model_find_view(const struct model *m, const char *name);

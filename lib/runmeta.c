@@ -62,6 +62,26 @@ int optim_from_json(const cJSON *json, struct optim_config *cfg,
 	return 0;
 }
 
+static const char *const state_names[] = {
+	[STATE_KEY] = "key", [STATE_ALL] = "all", [STATE_NONE] = "none",
+};
+
+const char *state_policy_name(enum state_policy p)
+{
+	return state_names[p];
+}
+
+int state_policy_from_name(const char *name, enum state_policy *out)
+{
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(name, state_names[i]) == 0) {
+			*out = (enum state_policy)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static cJSON *train_to_json(const struct train_config *t)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -69,7 +89,10 @@ static cJSON *train_to_json(const struct train_config *t)
 	cJSON_AddNumberToObject(o, "batch", (double)t->batch);
 	cJSON_AddNumberToObject(o, "every", (double)t->every);
 	cJSON_AddNumberToObject(o, "log_every", (double)t->log_every);
+	if (t->auto_every) /* absent otherwise: older headers stay as they were */
+		cJSON_AddNumberToObject(o, "auto_every", (double)t->auto_every);
 	cJSON_AddNumberToObject(o, "threads", t->threads);
+	cJSON_AddStringToObject(o, "state", state_policy_name(t->state));
 	return o;
 }
 
@@ -86,9 +109,15 @@ static int train_from_json(const cJSON *json, struct train_config *t,
 	    json_opt_int(json, "train", "batch", 0, INT32_MAX, &t->batch, err) < 0 ||
 	    json_opt_int(json, "train", "every", 0, INT64_MAX / 2, &t->every, err) < 0 ||
 	    json_opt_int(json, "train", "log_every", 0, 1000, &t->log_every, err) < 0 ||
+	    json_opt_int(json, "train", "auto_every", 0, INT64_MAX / 2, &t->auto_every, err) < 0 ||
 	    json_opt_int(json, "train", "threads", 0, 4096, &threads, err) < 0)
 		return -1;
 	t->threads = (int)threads;
+	const cJSON *state = cJSON_GetObjectItemCaseSensitive(json, "state");
+	if (state && (!cJSON_IsString(state) ||
+		      state_policy_from_name(state->valuestring, &t->state) < 0))
+		return traj_fail(err, TRAJ_EDATA, -1,
+				 "train.state: expected \"key\", \"all\" or \"none\"");
 	return 0;
 }
 

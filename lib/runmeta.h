@@ -14,12 +14,23 @@
 
 #define RUN_ID_MAX 64
 
+/* Which checkpoints carry the resume state ("optim/" tensors): key
+ * checkpoints and the last one (the default: a resume replays at most
+ * key_every - 1 checkpoints, bit-identically), every checkpoint, or none. */
+enum state_policy { STATE_KEY, STATE_ALL, STATE_NONE };
+const char *state_policy_name(enum state_policy p);
+int state_policy_from_name(const char *name, enum state_policy *out);
+
 struct train_config {
 	int64_t steps;
 	int64_t batch;       /* examples per step; 0 means the full train split */
 	int64_t every;       /* checkpoint every N steps; 0 for none */
 	int64_t log_every;   /* log-spaced checkpoints per decade; 0 for none */
+	int64_t auto_every;  /* --every auto:N: checkpoints where the metrics
+				change, probed every N steps (autockpt.h);
+				0 for none */
 	int threads;
+	enum state_policy state;
 };
 
 struct run_config {

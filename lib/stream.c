@@ -5,10 +5,15 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "encode.h"
+#include "jsontext.h"
 
 /* Frame magics: little-endian u32 at the start of every zstd frame. Our
  * records use the skippable nibble 0xA ("trAj"); plain zstd skips them. */
@@ -54,6 +59,29 @@ uint32_t stream_crc32(uint32_t crc, const void *data, size_t len)
 			crc = (crc >> 1) ^ (0xEDB88320u & (0 - (crc & 1)));
 	}
 	return ~crc;
+}
+
+/* cJSON answers NULL both for bad text and for a failed allocation; its
+ * allocation hook notes the latter, so that a reader out of memory says
+ * so (status 71) instead of calling good data invalid. */
+static int json_alloc_failed;
+
+static void *json_malloc(size_t n)
+{
+	void *p = malloc(n);
+	if (!p)
+		json_alloc_failed = 1;
+	return p;
+}
+
+static void json_hooks_install(void)
+{
+	static int done;
+	if (!done) {
+		cJSON_Hooks hooks = {json_malloc, free};
+		cJSON_InitHooks(&hooks);
+		done = 1;
+	}
 }
 
 /* ---- tensor sets: one checkpoint's tensors, findable by name ---- */
@@ -228,6 +256,7 @@ void stream_write_opts_default(struct traj_write_opts *opts)
 	opts->encoding = TRAJ_ENC_PRED2;
 	opts->key_every = 16;
 	opts->level = 1;
+	opts->sync = 0;
 }
 
 struct traj_writer {
@@ -252,12 +281,23 @@ static int write_fail(struct traj_writer *w, struct traj_error *err)
 			 strerror(e ? e : EIO));
 }
 
+/* A signal may interrupt a write (EINTR) after part of it went out:
+ * the rest is written again, and anything else is an error. */
 static int write_bytes(struct traj_writer *w, FILE *out, const void *p,
 		       size_t n, struct traj_error *err)
 {
-	errno = 0;
-	if (n && fwrite(p, 1, n, out) != n)
-		return write_fail(w, err);
+	const char *c = p;
+	while (n > 0) {
+		errno = 0;
+		size_t k = fwrite(c, 1, n, out);
+		c += k;
+		n -= k;
+		if (n == 0)
+			break;
+		if (errno != EINTR)
+			return write_fail(w, err);
+		clearerr(out);
+	}
 	return 0;
 }
 
@@ -350,15 +390,35 @@ fail:
 	return NULL;
 }
 
+/* Every data frame carries its content size and checksum (the spec's
+ * MUSTs: zstd leaves the checksum off by default). */
+static void writer_setup(struct traj_writer *w, FILE *out,
+			 const struct traj_write_opts *opts)
+{
+	w->out = out;
+	w->opts = *opts;
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, opts->level);
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1);
+}
+
+/* The caller's options, checked, or the defaults (into *defaults). */
+static const struct traj_write_opts *
+opts_or_default(const struct traj_write_opts *opts,
+		struct traj_write_opts *defaults, struct traj_error *err)
+{
+	stream_write_opts_default(defaults);
+	if (!opts)
+		opts = defaults;
+	return opts_valid(opts, err) ? NULL : opts;
+}
+
 struct traj_writer *stream_writer_open(FILE *out, const cJSON *run,
 				       const struct traj_write_opts *opts,
 				       struct traj_error *err)
 {
 	struct traj_write_opts defaults;
-	stream_write_opts_default(&defaults);
-	if (!opts)
-		opts = &defaults;
-	if (opts_valid(opts, err))
+	if (!(opts = opts_or_default(opts, &defaults, err)))
 		return NULL;
 	if (run && !cJSON_IsObject(run)) {
 		traj_fail(err, TRAJ_EINTERNAL, -1,
@@ -378,11 +438,7 @@ struct traj_writer *stream_writer_open(FILE *out, const cJSON *run,
 		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 		return NULL;
 	}
-	w->out = out;
-	w->opts = *opts;
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, opts->level);
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1);
+	writer_setup(w, out, opts);
 	if (write_json(w, run_record(run), err)) {
 		stream_writer_free(w);
 		return NULL;
@@ -428,6 +484,11 @@ static cJSON *metrics_copy(const cJSON *metrics, struct traj_error *err)
 	return copy;
 }
 
+int stream_writer_next_is_key(const struct traj_writer *w)
+{
+	return w->nckpt % w->opts.key_every == 0;
+}
+
 int stream_write_begin(struct traj_writer *w, int64_t step, int ntensors,
 		       const cJSON *metrics, struct traj_error *err)
 {
@@ -443,7 +504,7 @@ int stream_write_begin(struct traj_writer *w, int64_t step, int ntensors,
 	cJSON *m = metrics ? metrics_copy(metrics, err) : NULL;
 	if (metrics && !m)
 		return -1;
-	int key = w->nckpt % w->opts.key_every == 0;
+	int key = stream_writer_next_is_key(w);
 	cJSON *obj = cJSON_CreateObject();
 	if (!obj || !cJSON_AddStringToObject(obj, "type", "ckpt") ||
 	    !cJSON_AddNumberToObject(obj, "step", (double)step) ||
@@ -615,6 +676,8 @@ int stream_write_tensor(struct traj_writer *w, const struct traj_tensor *t,
 		src = w->enc;
 	}
 	size_t zbytes = ZSTD_compress2(w->cctx, w->z, bound, src, bytes);
+	if (ZSTD_getErrorCode(zbytes) == ZSTD_error_memory_allocation)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	if (ZSTD_isError(zbytes))
 		return traj_fail(err, TRAJ_EINTERNAL, -1, "zstd: %s",
 				 ZSTD_getErrorName(zbytes));
@@ -624,6 +687,31 @@ int stream_write_tensor(struct traj_writer *w, const struct traj_tensor *t,
 	if (remember_tensor(w, t, bytes))
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	return 0;
+}
+
+/* Pipes, terminals and /dev/null cannot be synced (EINVAL): only a
+ * failure to sync a file that can be is an error. */
+static int sync_out(struct traj_writer *w, struct traj_error *err)
+{
+	int fd = fileno(w->out);
+	if (fd < 0 || fsync(fd) == 0)
+		return 0;
+	if (errno == EINVAL || errno == EROFS || errno == ENOTSUP)
+		return 0;
+	return write_fail(w, err);
+}
+
+static int flush_out(struct traj_writer *w, struct traj_error *err)
+{
+	for (;;) {
+		errno = 0;
+		if (fflush(w->out) == 0 && !ferror(w->out))
+			break;
+		if (errno != EINTR)
+			return write_fail(w, err);
+		clearerr(w->out);
+	}
+	return w->opts.sync ? sync_out(w, err) : 0;
 }
 
 int stream_write_end(struct traj_writer *w, struct traj_error *err)
@@ -640,11 +728,8 @@ int stream_write_end(struct traj_writer *w, struct traj_error *err)
 		cJSON_Delete(obj);
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	}
-	if (write_json(w, obj, err))
+	if (write_json(w, obj, err) || flush_out(w, err))
 		return -1;
-	errno = 0;
-	if (fflush(w->out) || ferror(w->out))
-		return write_fail(w, err);
 	w->in_ckpt = 0;
 	set_index(&w->cur);
 	set_shift(&w->cur, &w->prev, &w->prev2);
@@ -663,9 +748,8 @@ int stream_writer_close(struct traj_writer *w, struct traj_error *err)
 			rc = write_json(w, obj, err);
 		}
 	}
-	errno = 0;
-	if (rc == 0 && (fflush(w->out) || ferror(w->out)))
-		rc = write_fail(w, err);
+	if (rc == 0)
+		rc = flush_out(w, err);
 	stream_writer_free(w);
 	return rc;
 }
@@ -711,11 +795,19 @@ struct traj_reader {
 	enum reader_state state;
 	cJSON *run;
 	int64_t ckpt_at;        /* offset of the current ckpt record */
+	int64_t rec_at;         /* offset of the record last returned */
 	int expected;           /* tensors announced by it */
+	int got;                /* tensor records read in it (some skipped) */
+	int64_t run_ckpts;      /* complete checkpoints in this run */
 	struct tensor_set cur, prev, prev2;
 	struct traj_ckpt view;  /* what stream_reader_ckpt returns */
+	struct traj_ckpt last;  /* the last complete checkpoint (prev) */
 	uint8_t *payload, *zbuf, *dec;
 	size_t payload_cap, zcap, dcap;
+	const volatile sig_atomic_t *stop; /* follow mode when set */
+	int follow_file;        /* following a regular file */
+	int stopped;            /* *stop ended the input */
+	const char *skip;       /* name prefix of tensors not decoded */
 };
 
 struct traj_reader *stream_reader_open(FILE *in, const char *name,
@@ -723,6 +815,7 @@ struct traj_reader *stream_reader_open(FILE *in, const char *name,
 				       struct traj_error *err)
 {
 	(void)name; /* messages never name the input: the caller prefixes it */
+	json_hooks_install();
 	struct traj_reader *r = calloc(1, sizeof *r);
 	if (!r || !(r->dctx = ZSTD_createDCtx())) {
 		stream_reader_free(r);
@@ -730,11 +823,41 @@ struct traj_reader *stream_reader_open(FILE *in, const char *name,
 		return NULL;
 	}
 	r->in = in;
+	r->last.step = -1;
 	if (limits)
 		r->lim = *limits;
 	else
 		stream_read_limits_default(&r->lim);
 	return r;
+}
+
+void stream_reader_follow(struct traj_reader *r,
+			  const volatile sig_atomic_t *stop)
+{
+	struct stat st;
+	r->stop = stop;
+	r->follow_file = stop && fstat(fileno(r->in), &st) == 0 &&
+			 S_ISREG(st.st_mode);
+}
+
+void stream_reader_skip_prefix(struct traj_reader *r, const char *prefix)
+{
+	r->skip = prefix && *prefix ? prefix : NULL;
+}
+
+const struct traj_ckpt *stream_reader_last_ckpt(const struct traj_reader *r)
+{
+	return &r->last;
+}
+
+int64_t stream_reader_run_ckpts(const struct traj_reader *r)
+{
+	return r->run_ckpts;
+}
+
+int64_t stream_reader_record_offset(const struct traj_reader *r)
+{
+	return r->rec_at;
 }
 
 void stream_reader_free(struct traj_reader *r)
@@ -794,26 +917,80 @@ static int record_fail(struct traj_error *err, enum traj_status status,
 
 static int ckpt_truncated(const struct traj_reader *r, struct traj_error *err)
 {
+	if (r->stopped)
+		return TRAJ_REC_EOF; /* asked to stop: not an error */
 	return traj_fail(err, TRAJ_ETRUNC, r->ckpt_at,
 			 "truncated in checkpoint at step %lld (record at byte %lld)",
 			 (long long)r->cur.step, (long long)r->ckpt_at);
 }
 
+#define FOLLOW_POLL_NS 50000000L /* 50 ms between looks at a followed file */
+
+/* At the end of a followed file: 1 to try again, 0 when the end is the
+ * end, -1 when the file shrank under us. `have` bytes were consumed. */
+static int follow_wait(struct traj_reader *r, int64_t have,
+		       struct traj_error *err)
+{
+	if (!r->stop || r->state == AFTER_END)
+		return 0;
+	if (*r->stop) {
+		r->stopped = 1;
+		return 0;
+	}
+	if (!r->follow_file)
+		return 0;
+	struct stat st;
+	if (fstat(fileno(r->in), &st) == 0 && st.st_size < have)
+		return traj_fail(err, TRAJ_EDATA, have,
+				 "input shrank to %lld bytes while followed",
+				 (long long)st.st_size);
+	struct timespec ts = {0, FOLLOW_POLL_NS};
+	nanosleep(&ts, NULL); /* a signal cuts it short: fine */
+	if (*r->stop) {
+		r->stopped = 1;
+		return 0;
+	}
+	clearerr(r->in);
+	return 1;
+}
+
 /* Reads exactly n bytes: 0 when done, 1 at end of input (*got bytes
- * read), -1 on an I/O error. Plain fread, so pipes work. */
+ * read), -1 on an I/O error. Plain fread, so pipes work. A signal that
+ * interrupts a read (EINTR) is not an error unless it asks to stop. */
 static int read_exact(struct traj_reader *r, void *buf, size_t n, size_t *got,
 		      struct traj_error *err)
 {
-	size_t k = n ? fread(buf, 1, n, r->in) : 0;
+	size_t k = 0;
+	int rc = 0;
+	while (k < n) {
+		errno = 0;
+		k += fread((char *)buf + k, 1, n - k, r->in);
+		if (k == n)
+			break;
+		if (ferror(r->in)) {
+			int e = errno;
+			if (e == EINTR && !(r->stop && *r->stop)) {
+				clearerr(r->in);
+				continue;
+			}
+			if (e == EINTR)
+				r->stopped = 1;
+			rc = e == EINTR ? 1 : traj_fail(err, TRAJ_EFAIL, r->off + (int64_t)k,
+							 "read error: %s",
+							 strerror(e ? e : EIO));
+			break;
+		}
+		rc = follow_wait(r, r->off + (int64_t)k, err);
+		if (rc <= 0) {
+			rc = rc < 0 ? -1 : 1;
+			break;
+		}
+		rc = 0;
+	}
 	r->off += (int64_t)k;
 	if (got)
 		*got = k;
-	if (k == n)
-		return 0;
-	if (ferror(r->in))
-		return traj_fail(err, TRAJ_EFAIL, r->off, "read error: %s",
-				 strerror(errno ? errno : EIO));
-	return 1;
+	return rc;
 }
 
 /* Reads n bytes into *buf, growing it as data actually arrives, so a
@@ -854,6 +1031,8 @@ static int skip_bytes(struct traj_reader *r, uint64_t n, struct traj_error *err)
 
 static int end_of_input(struct traj_reader *r, struct traj_error *err)
 {
+	if (r->stopped)
+		return TRAJ_REC_EOF;
 	if (r->state == AT_START)
 		return traj_fail(err, TRAJ_EDATA, 0,
 				 "empty input, not a traj stream");
@@ -871,6 +1050,8 @@ static int not_traj(struct traj_error *err)
 /* The input ended inside the frame that starts at `at`. */
 static int truncated_at(struct traj_reader *r, int64_t at, struct traj_error *err)
 {
+	if (r->stopped)
+		return TRAJ_REC_EOF;
 	if (r->state == IN_CKPT)
 		return ckpt_truncated(r, err);
 	return traj_fail(err, TRAJ_ETRUNC, at,
@@ -940,6 +1121,9 @@ static void reset_run(struct traj_reader *r)
 	set_clear(&r->prev);
 	set_clear(&r->prev2);
 	memset(&r->view, 0, sizeof r->view);
+	memset(&r->last, 0, sizeof r->last);
+	r->last.step = -1;
+	r->run_ckpts = 0;
 }
 
 static int on_run(struct traj_reader *r, const struct record *rec,
@@ -960,6 +1144,7 @@ static int on_run(struct traj_reader *r, const struct record *rec,
 	cJSON_Delete(r->run);
 	r->run = json;
 	r->state = IN_RUN;
+	r->rec_at = rec->at;
 	return TRAJ_REC_RUN;
 }
 
@@ -971,11 +1156,17 @@ static int metrics_valid(const struct record *rec, struct traj_error *err)
 	if (!cJSON_IsObject(m))
 		return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
 				   "field 'metrics' must be an object");
-	for (const cJSON *v = m->child; v; v = v->next)
+	for (const cJSON *v = m->child; v; v = v->next) {
+		/* Names end up inside metric lines: no tabs or newlines. */
+		if (!tensor_name_valid(v->string))
+			return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+					   "metric name '%.64s' is not 1-255 printable "
+					   "characters without spaces", v->string);
 		if (!cJSON_IsNumber(v) && !cJSON_IsNull(v))
 			return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
 					   "metric '%s' must be a number or null",
 					   v->string);
+	}
 	return 0;
 }
 
@@ -1009,15 +1200,15 @@ static int on_ckpt(struct traj_reader *r, const struct record *rec,
 				 "true or false", err);
 	if (!key)
 		return -1;
-	if (cJSON_IsTrue(key)) {
-		set_clear(&r->prev);
-		set_clear(&r->prev2);
-	}
+	/* A key checkpoint refers to nothing earlier (find_refs), but P1 and
+	 * P2 stay until it is complete: if the input ends inside it, the
+	 * last complete checkpoint is still whole (stream_reader_last_ckpt). */
 	set_clear(&r->cur);
 	r->cur.header = json;
 	r->cur.step = step;
 	r->cur.key = cJSON_IsTrue(key);
 	r->expected = (int)ntensors;
+	r->got = 0;
 	r->ckpt_at = rec->at;
 	r->state = IN_CKPT;
 	return CONTINUE;
@@ -1147,9 +1338,40 @@ static int find_refs(const struct traj_reader *r, const struct record *rec,
 				   "tensor '%s' refers to the previous checkpoint, "
 				   "which has no matching tensor (reading from a non-key checkpoint?)",
 				   h->t.name);
-	if (h->enc == TRAJ_ENC_PRED2)
+	/* P2 is older than a key P1: the window starts at the key. */
+	if (h->enc == TRAJ_ENC_PRED2 && !r->prev.key)
 		*ref0 = find_ref(&r->prev2, &h->t, r->cur.n);
 	return 0;
+}
+
+/* Decompresses the data frame into dst (checking its checksum). */
+static int decompress_frame(struct traj_reader *r, const struct record *rec,
+			    const struct tensor_head *h, void *dst,
+			    struct traj_error *err)
+{
+	size_t got = ZSTD_decompressDCtx(r->dctx, dst, h->bytes ? h->bytes : 1,
+					 r->zbuf, h->zbytes);
+	if (ZSTD_getErrorCode(got) == ZSTD_error_memory_allocation)
+		return traj_fail(err, TRAJ_ENOMEM, rec->at, "out of memory");
+	if (ZSTD_isError(got))
+		return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+				   "zstd frame of tensor '%s': %s", h->t.name,
+				   ZSTD_getErrorName(got));
+	if (got != h->bytes)
+		return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+				   "tensor '%s' decompressed to %zu bytes, expected %zu",
+				   h->t.name, got, h->bytes);
+	return 0;
+}
+
+/* A skipped tensor is still verified (its checksum), only not decoded
+ * or kept: a damaged stream is reported whatever the reader wants. */
+static int verify_tensor(struct traj_reader *r, const struct record *rec,
+			 const struct tensor_head *h, struct traj_error *err)
+{
+	if (grow(&r->dec, &r->dcap, h->bytes ? h->bytes : 1))
+		return traj_fail(err, TRAJ_ENOMEM, rec->at, "out of memory");
+	return decompress_frame(r, rec, h, r->dec, err);
 }
 
 static int decode_tensor(struct traj_reader *r, const struct record *rec,
@@ -1160,21 +1382,14 @@ static int decode_tensor(struct traj_reader *r, const struct record *rec,
 	if (set_reserve(&r->cur, r->cur.n + 1))
 		return traj_fail(err, TRAJ_ENOMEM, rec->at, "out of memory");
 	struct traj_tensor *t = &r->cur.t[r->cur.n];
-	if (tensor_alloc(t, h->t.name, h->t.dtype, h->t.rank, h->t.shape) ||
-	    grow(&r->dec, &r->dcap, h->bytes ? h->bytes : 1))
+	if (tensor_alloc(t, h->t.name, h->t.dtype, h->t.rank, h->t.shape))
 		return traj_fail(err, TRAJ_ENOMEM, rec->at, "out of memory");
 	r->cur.n++; /* owned by the set from here on */
+	if (grow(&r->dec, &r->dcap, h->bytes ? h->bytes : 1))
+		return traj_fail(err, TRAJ_ENOMEM, rec->at, "out of memory");
 	uint8_t *dst = h->enc == TRAJ_ENC_RAW ? t->data : r->dec;
-	size_t got = ZSTD_decompressDCtx(r->dctx, dst, h->bytes ? h->bytes : 1,
-					 r->zbuf, h->zbytes);
-	if (ZSTD_isError(got))
-		return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
-				   "zstd frame of tensor '%s': %s", h->t.name,
-				   ZSTD_getErrorName(got));
-	if (got != h->bytes)
-		return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
-				   "tensor '%s' decompressed to %zu bytes, expected %zu",
-				   h->t.name, got, h->bytes);
+	if (decompress_frame(r, rec, h, dst, err))
+		return -1;
 	if (h->enc != TRAJ_ENC_RAW)
 		decode_elements(h->enc, h->t.dtype, h->bytes / dtype_size(h->t.dtype),
 				r->dec, ref1, ref0, t->data);
@@ -1185,22 +1400,26 @@ static int on_tensor(struct traj_reader *r, const struct record *rec,
 		     struct traj_error *err)
 {
 	struct tensor_head h;
-	const void *ref1, *ref0;
+	const void *ref1 = NULL, *ref0 = NULL;
 	if (check_state(r, rec, 1, err))
 		return -1;
-	if (r->cur.n >= r->expected)
+	if (r->got >= r->expected)
 		return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
 				   "checkpoint at step %lld has more than the %d tensors announced",
 				   (long long)r->cur.step, r->expected);
-	if (parse_tensor_head(r, rec, &h, err) ||
-	    find_refs(r, rec, &h, &ref1, &ref0, err))
+	if (parse_tensor_head(r, rec, &h, err))
+		return -1;
+	int skip = r->skip && strncmp(h.t.name, r->skip, strlen(r->skip)) == 0;
+	if (!skip && find_refs(r, rec, &h, &ref1, &ref0, err))
 		return -1;
 	int rc = read_growing(r, &r->zbuf, &r->zcap, h.zbytes, err);
 	if (rc > 0)
 		return ckpt_truncated(r, err);
 	if (rc < 0 || frame_valid(rec, &h, r->zbuf, err) ||
-	    decode_tensor(r, rec, &h, ref1, ref0, err))
+	    (skip ? verify_tensor(r, rec, &h, err) :
+		    decode_tensor(r, rec, &h, ref1, ref0, err)))
 		return -1;
+	r->got++;
 	return CONTINUE;
 }
 
@@ -1215,10 +1434,10 @@ static int on_end_ckpt(struct traj_reader *r, const struct record *rec,
 		return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
 				   "step %lld closes the checkpoint at step %lld",
 				   (long long)step, (long long)r->cur.step);
-	if (r->cur.n != r->expected)
+	if (r->got != r->expected)
 		return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
 				   "checkpoint at step %lld has %d tensors, %d announced",
-				   (long long)step, r->cur.n, r->expected);
+				   (long long)step, r->got, r->expected);
 	const char *dup = set_index(&r->cur);
 	if (dup)
 		return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
@@ -1231,6 +1450,9 @@ static int on_end_ckpt(struct traj_reader *r, const struct record *rec,
 	r->view.tensors = r->prev.t;
 	r->view.metrics = cJSON_GetObjectItemCaseSensitive(r->prev.header,
 							   "metrics");
+	r->last = r->view;
+	r->run_ckpts++;
+	r->rec_at = r->ckpt_at;
 	r->state = IN_RUN;
 	return TRAJ_REC_CKPT;
 }
@@ -1241,6 +1463,7 @@ static int on_end(struct traj_reader *r, const struct record *rec,
 	if (check_state(r, rec, 0, err))
 		return -1;
 	r->state = AFTER_END;
+	r->rec_at = rec->at;
 	return TRAJ_REC_END;
 }
 
@@ -1313,8 +1536,18 @@ static int read_record(struct traj_reader *r, int64_t at, uint32_t len,
 		return record_fail(err, TRAJ_EDATA, at, "a",
 				   "header contains a NUL byte");
 	text[tlen] = '\0'; /* over the checked CRC */
+	const char *why;
+	size_t pos;
+	if (json_text_check(text, tlen, JSON_MAX_DEPTH, &why, &pos))
+		return record_fail(err, TRAJ_EDATA, at, "a",
+				   "JSON header at byte %lld: %s",
+				   (long long)(at + FRAME_HEADER_LEN + TAG_LEN +
+					       (int64_t)pos), why);
 	const char *end = NULL;
+	json_alloc_failed = 0;
 	cJSON *json = cJSON_ParseWithLengthOpts(text, tlen + 1, &end, 1);
+	if (!json && json_alloc_failed)
+		return traj_fail(err, TRAJ_ENOMEM, at, "out of memory");
 	if (!json)
 		return record_fail(err, TRAJ_EDATA, at, "a",
 				   "invalid JSON header near byte %lld",
@@ -1353,6 +1586,8 @@ static int read_frame(struct traj_reader *r, struct traj_error *err)
 		return -1;
 	if (rc > 0 && got == 0)
 		return end_of_input(r, err);
+	if (rc > 0 && r->stopped)
+		return TRAJ_REC_EOF;
 	if (rc > 0 && r->state == AT_START && !magic_prefix(head, got))
 		return not_traj(err);
 	if (rc > 0)
@@ -1401,4 +1636,86 @@ int stream_read_next(struct traj_reader *r, struct traj_error *err)
 	if (rc < 0)
 		r->state = BROKEN;
 	return rc;
+}
+
+/* ---- resuming a writer ---- */
+
+/* A copy of a reader's tensor set (names, layouts, data, index). */
+static int set_copy(struct tensor_set *dst, const struct tensor_set *src)
+{
+	if (set_reserve(dst, src->n ? src->n : 1))
+		return -1;
+	for (int i = 0; i < src->n; i++) {
+		const struct traj_tensor *t = &src->t[i];
+		struct traj_tensor *c = &dst->t[dst->n];
+		if (tensor_alloc(c, t->name, t->dtype, t->rank, t->shape))
+			return -1;
+		dst->n++;
+		memcpy(c->data, t->data, tensor_nbytes(t));
+	}
+	set_index(dst);
+	dst->step = src->step;
+	dst->key = src->key;
+	return 0;
+}
+
+struct traj_writer *stream_writer_resume(FILE *out, const struct traj_reader *r,
+					 const struct traj_write_opts *opts,
+					 struct traj_error *err)
+{
+	struct traj_write_opts defaults;
+	if (!(opts = opts_or_default(opts, &defaults, err)))
+		return NULL;
+	if (r->state == AT_START || r->skip) {
+		traj_fail(err, TRAJ_EINTERNAL, -1,
+			  "cannot resume: the reader read no run, or skipped tensors");
+		return NULL;
+	}
+	struct traj_writer *w = calloc(1, sizeof *w);
+	if (!w || !(w->cctx = ZSTD_createCCtx()) ||
+	    set_copy(&w->prev, &r->prev) || set_copy(&w->prev2, &r->prev2)) {
+		stream_writer_free(w);
+		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+		return NULL;
+	}
+	writer_setup(w, out, opts);
+	w->nckpt = r->run_ckpts;
+	return w;
+}
+
+cJSON *stream_write_opts_to_json(const struct traj_write_opts *opts)
+{
+	cJSON *obj = cJSON_CreateObject();
+	if (!obj || !cJSON_AddStringToObject(obj, "encoding",
+					     encoding_name(opts->encoding)) ||
+	    !cJSON_AddNumberToObject(obj, "key_every", opts->key_every) ||
+	    !cJSON_AddNumberToObject(obj, "level", opts->level)) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+int stream_write_opts_from_json(const cJSON *json, struct traj_write_opts *opts,
+				struct traj_error *err)
+{
+	struct record rec = {json, "writer", -1};
+	int64_t key_every, level;
+	stream_write_opts_default(opts);
+	if (!cJSON_IsObject(json))
+		return traj_fail(err, TRAJ_EDATA, -1,
+				 "writer options must be a JSON object");
+	const char *enc = field_string(&rec, "encoding", err);
+	if (!enc)
+		return -1;
+	if (encoding_from_name(enc, &opts->encoding))
+		return traj_fail(err, TRAJ_EDATA, -1,
+				 "writer: unknown encoding '%.32s'", enc);
+	if (field_int(&rec, "key_every", 1, 1 << 20, &key_every, err) ||
+	    field_int(&rec, "level", ZSTD_minCLevel(), ZSTD_maxCLevel(), &level,
+		      err))
+		return -1;
+	opts->key_every = (int)key_every;
+	opts->level = (int)level;
+	return 0;
 }

@@ -10,6 +10,7 @@
 #ifndef TRAJ_STREAM_H
 #define TRAJ_STREAM_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -36,10 +37,14 @@ struct traj_write_opts {
 	enum traj_encoding encoding; /* for tensors that have a reference */
 	int key_every;   /* a key checkpoint (no reference) every K; >= 1 */
 	int level;       /* zstd compression level */
+	int sync;        /* fsync the output after every checkpoint (when it
+			    is a file), so a crash loses at most the
+			    checkpoint being written */
 };
 void stream_write_opts_default(struct traj_write_opts *opts);
 
 struct traj_writer;
+struct traj_reader;
 
 /* Writes the `run` record. `run` is the run configuration object; the writer
  * adds "type" and "version" and does not keep the pointer. `opts` may be
@@ -52,12 +57,28 @@ struct traj_writer *stream_writer_open(FILE *out, const cJSON *run,
  * end_ckpt flushes `out`. */
 int stream_write_begin(struct traj_writer *w, int64_t step, int ntensors,
 		       const cJSON *metrics, struct traj_error *err);
+/* Whether the next checkpoint begun will be a key checkpoint. */
+int stream_writer_next_is_key(const struct traj_writer *w);
 int stream_write_tensor(struct traj_writer *w, const struct traj_tensor *t,
 			struct traj_error *err);
 int stream_write_end(struct traj_writer *w, struct traj_error *err);
 /* Writes the closing `end` record and frees the writer (not `out`). */
 int stream_writer_close(struct traj_writer *w, struct traj_error *err);
 void stream_writer_free(struct traj_writer *w);
+/* A writer that continues a run read by `r` (resuming a training): it
+ * writes no run record, and takes its reference window and checkpoint
+ * count from the reader's last complete checkpoint, so that what it
+ * writes next is byte for byte what the original writer would have
+ * written. `out` must be positioned right after that checkpoint. */
+struct traj_writer *stream_writer_resume(FILE *out, const struct traj_reader *r,
+					 const struct traj_write_opts *opts,
+					 struct traj_error *err);
+/* The writer options as a JSON object {"encoding","key_every","level"}
+ * (a new object), and back; used to record them in a run header. */
+cJSON *stream_write_opts_to_json(const struct traj_write_opts *opts);
+int stream_write_opts_from_json(const cJSON *json,
+				struct traj_write_opts *opts,
+				struct traj_error *err);
 
 /* Limits checked before any allocation. */
 struct traj_read_limits {
@@ -106,6 +127,32 @@ const struct traj_tensor *ckpt_find(const struct traj_ckpt *c, const char *name)
 /* Byte offset of the next unread byte. */
 int64_t stream_reader_offset(const struct traj_reader *r);
 void stream_reader_free(struct traj_reader *r);
+
+/* The last complete checkpoint of the current run, still valid after
+ * stream_read_next failed (truncated input); ntensors is 0 and step -1
+ * when there is none. */
+const struct traj_ckpt *stream_reader_last_ckpt(const struct traj_reader *r);
+/* Complete checkpoints read in the current run. */
+int64_t stream_reader_run_ckpts(const struct traj_reader *r);
+/* Byte offset where the record last returned (a run, the end-ckpt of a
+ * checkpoint, an end) starts, and for a checkpoint its ckpt record. */
+int64_t stream_reader_record_offset(const struct traj_reader *r);
+
+/* Follow mode, like `tail -f`: at the end of a regular file the reader
+ * waits for more (polling every few ms) instead of ending, until *stop
+ * becomes non-zero (set it from a SIGINT/SIGTERM handler), or the run's
+ * closing `end` record arrived (after it, what is there is read and the
+ * end of input is the end). Stopped by *stop, stream_read_next returns
+ * TRAJ_REC_EOF even inside a checkpoint (that checkpoint is not handed
+ * out). Input that shrinks while followed is an error (TRAJ_EDATA).
+ * On pipes it changes nothing: a pipe already waits. */
+void stream_reader_follow(struct traj_reader *r,
+			  const volatile sig_atomic_t *stop);
+/* Tensors whose name begins with `prefix` (e.g. "optim/") are verified
+ * (checksums) but neither decoded, kept nor handed out, which saves
+ * their memory and decoding; NULL skips nothing. The string must outlive
+ * the reader. */
+void stream_reader_skip_prefix(struct traj_reader *r, const char *prefix);
 
 /* Low level, for tests and tools that craft streams. */
 

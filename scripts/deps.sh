@@ -1,14 +1,17 @@
 #!/bin/sh
 # Installs the Debian packages a purpose needs, if any are missing.
-# Usage: scripts/deps.sh build|test|bench|fuzz ...
+# Usage: scripts/deps.sh build|test|bench|data|plot|fuzz ...
 set -eu
 
 pkgs=""
 for purpose in "$@"; do
 	case $purpose in
-	build) pkgs="$pkgs build-essential pkg-config libzstd-dev libcjson-dev libopenblas-dev" ;;
+	build) pkgs="$pkgs build-essential pkg-config libzstd-dev libcjson-dev libopenblas-dev zlib1g-dev" ;;
 	test)  pkgs="$pkgs bats bats-assert bats-support zstd" ;;
-	bench) pkgs="$pkgs python3-torch python3-numpy" ;;
+	bench) pkgs="$pkgs python3-torch python3-numpy zstd time" ;;
+	plot)  pkgs="$pkgs gnuplot-nox" ;;
+	data)  pkgs="$pkgs dataset-fashion-mnist" ;; # --task fashion
+	fuzz)  pkgs="$pkgs clang-14 libclang-rt-14-dev valgrind" ;;
 	*) echo "deps.sh: unknown purpose '$purpose'" >&2; exit 2 ;;
 	esac
 done

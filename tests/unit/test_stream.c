@@ -4,11 +4,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <zstd.h>
 
 #include "harness.h"
+#include "jsontext.h"
 #include "rng.h"
 #include "stream.h"
 
@@ -272,14 +275,11 @@ static int make_ckpt(int k, struct traj_tensor *t)
 
 #define MAX_T (TRAJ_NDTYPES + 4)
 
-/* A stream of nckpt checkpoints (steps 10k) with metrics. */
-static void write_stream(FILE *out, enum traj_encoding enc, int key_every,
-			 int nckpt)
+/* Checkpoints [from, to) of the write_stream sequence. */
+static void write_ckpts(struct traj_writer *w, int from, int to)
 {
 	struct traj_error err = {0};
-	struct traj_writer *w = open_writer(out, enc, key_every);
-	CHECK(w != NULL);
-	for (int k = 0; k < nckpt; k++) {
+	for (int k = from; k < to; k++) {
 		struct traj_tensor t[MAX_T];
 		int n = make_ckpt(k, t);
 		cJSON *m = cJSON_CreateObject();
@@ -293,6 +293,16 @@ static void write_stream(FILE *out, enum traj_encoding enc, int key_every,
 		}
 		CHECK(stream_write_end(w, &err) == 0);
 	}
+}
+
+/* A stream of nckpt checkpoints (steps 10k) with metrics. */
+static void write_stream(FILE *out, enum traj_encoding enc, int key_every,
+			 int nckpt)
+{
+	struct traj_error err = {0};
+	struct traj_writer *w = open_writer(out, enc, key_every);
+	CHECK(w != NULL);
+	write_ckpts(w, 0, nckpt);
 	CHECK(stream_writer_close(w, &err) == 0);
 }
 
@@ -455,6 +465,7 @@ static void test_truncation_at_every_offset(void)
 		seen_free(&s);
 	}
 	CHECK(bad == 0);
+	printf("#   %zu truncation offsets\n", m.len);
 	/* Inside a checkpoint the status is ETRUNC and names the step. */
 	read_buf(m.buf, (size_t)(ends[1] + ends[2]) / 2, &s);
 	CHECK(s.rc == -1 && s.err.status == TRAJ_ETRUNC);
@@ -487,31 +498,40 @@ static void write_small(FILE *out)
 	stream_writer_close(w, &err);
 }
 
+/* Reads buf with one bit flipped: either an error after checkpoints
+ * equal to want's first ones, or all of want (counted in *accepted). */
+static int flip_reads_same_or_fails(char *buf, size_t len, size_t bit,
+				    const struct seen *want, int *accepted)
+{
+	struct seen s;
+	buf[bit / 8] ^= (char)(1 << (bit % 8));
+	read_buf(buf, len, &s);
+	buf[bit / 8] ^= (char)(1 << (bit % 8));
+	int ok = s.nckpt <= want->nckpt;
+	for (int k = 0; ok && k < s.nckpt; k++)
+		ok = same_ckpt(&s, want, k);
+	if (s.rc == TRAJ_REC_EOF) {
+		(*accepted)++;
+		ok = ok && s.nckpt == want->nckpt;
+	}
+	seen_free(&s);
+	return ok;
+}
+
 static void test_every_bit_flip_detected_or_harmless(void)
 {
 	struct membuf m;
-	struct seen want, s;
+	struct seen want;
 	mem_open(&m);
 	write_small(m.f);
 	mem_close(&m);
 	read_buf(m.buf, m.len, &want);
 	CHECK(want.rc == TRAJ_REC_EOF && want.nckpt == 4);
 	int silent = 0, accepted = 0;
-	for (size_t bit = 0; bit < m.len * 8; bit++) {
-		m.buf[bit / 8] ^= (char)(1 << (bit % 8));
-		read_buf(m.buf, m.len, &s);
-		m.buf[bit / 8] ^= (char)(1 << (bit % 8));
-		int ok = s.nckpt <= want.nckpt;
-		for (int k = 0; ok && k < s.nckpt; k++)
-			ok = same_ckpt(&s, &want, k);
-		if (s.rc == TRAJ_REC_EOF) {
-			accepted++;
-			ok = ok && s.nckpt == want.nckpt;
-		}
-		if (!ok && silent++ < 5)
+	for (size_t bit = 0; bit < m.len * 8; bit++)
+		if (!flip_reads_same_or_fails(m.buf, m.len, bit, &want, &accepted) &&
+		    silent++ < 5)
 			printf("#   flip of bit %zu gave different data\n", bit);
-		seen_free(&s);
-	}
 	CHECK(silent == 0);
 	/* Accepted flips are in parts that do not matter: zstd frame header
 	 * fields with no effect on the content, or a skipped end record. */
@@ -707,7 +727,7 @@ static void test_header_validation(void)
 		 TENSOR, END_CKPT, TRAJ_EDATA, "field 'step' must be an integer"},
 		{"step overflows to inf",
 		 "{\"type\":\"ckpt\",\"step\":1e999,\"tensors\":1,\"key\":true}",
-		 TENSOR, END_CKPT, TRAJ_EDATA, "field 'step'"},
+		 TENSOR, END_CKPT, TRAJ_EDATA, "number out of the range of a double"},
 		{"negative step",
 		 "{\"type\":\"ckpt\",\"step\":-1,\"tensors\":1,\"key\":true}",
 		 TENSOR, END_CKPT, TRAJ_EDATA, "field 'step'"},
@@ -779,6 +799,54 @@ static void test_header_validation(void)
 		 "{\"type\":\"tensor\",\"name\":\"w\",\"dtype\":\"f32\",\"shape\":[2],"
 		 "\"encoding\":\"xor\",\"bytes\":8,\"zbytes\":%zu}",
 		 END_CKPT, TRAJ_EDATA, "key checkpoint uses encoding 'xor'"},
+		{"integer 2^53 is exact: accepted",
+		 "{\"type\":\"ckpt\",\"step\":3,\"tensors\":1,\"key\":true,\"metrics\":{\"a\":9007199254740992}}",
+		 TENSOR, END_CKPT, TRAJ_OK, ""},
+		{"an exponent that makes an integer: accepted",
+		 "{\"type\":\"ckpt\",\"step\":0.3e1,\"tensors\":1,\"key\":true}",
+		 TENSOR, END_CKPT, TRAJ_OK, ""},
+		{"2^53+1 would round: refused",
+		 "{\"type\":\"ckpt\",\"step\":3,\"tensors\":1,\"key\":true,\"metrics\":{\"a\":9007199254740993}}",
+		 TENSOR, END_CKPT, TRAJ_EDATA, "integer beyond 2^53"},
+		{"-(2^53+1) refused",
+		 "{\"type\":\"ckpt\",\"step\":3,\"tensors\":1,\"key\":true,\"x\":[-9007199254740993]}",
+		 TENSOR, END_CKPT, TRAJ_EDATA, "integer beyond 2^53"},
+		{"1e400 in a metric refused",
+		 "{\"type\":\"ckpt\",\"step\":3,\"tensors\":1,\"key\":true,\"metrics\":{\"a\":1e400}}",
+		 TENSOR, END_CKPT, TRAJ_EDATA, "out of the range of a double"},
+		{"-1e400 in an unknown field refused",
+		 "{\"type\":\"ckpt\",\"step\":3,\"tensors\":1,\"key\":true,\"x\":-1e400}",
+		 TENSOR, END_CKPT, TRAJ_EDATA, "out of the range of a double"},
+		{"numbers inside strings are text",
+		 "{\"type\":\"ckpt\",\"step\":3,\"tensors\":1,\"key\":true,\"x\":\"1e400 \\\" 9007199254740993\"}",
+		 TENSOR, END_CKPT, TRAJ_OK, ""},
+		{"metric name with a tab",
+		 "{\"type\":\"ckpt\",\"step\":3,\"tensors\":1,\"key\":true,\"metrics\":{\"a\\tb\":1}}",
+		 TENSOR, END_CKPT, TRAJ_EDATA, "metric name"},
+		{"empty metric name",
+		 "{\"type\":\"ckpt\",\"step\":3,\"tensors\":1,\"key\":true,\"metrics\":{\"\":1}}",
+		 TENSOR, END_CKPT, TRAJ_EDATA, "metric name"},
+		{"'Type' is not 'type'",
+		 "{\"Type\":\"ckpt\",\"step\":3,\"tensors\":1,\"key\":true}",
+		 TENSOR, END_CKPT, TRAJ_EDATA, "field 'type' missing"},
+		{"duplicate top-level key",
+		 "{\"type\":\"ckpt\",\"step\":3,\"step\":4,\"tensors\":1,\"key\":true}",
+		 TENSOR, END_CKPT, TRAJ_EDATA, "duplicate key 'step'"},
+		{"duplicate key, differing in case only, is two keys",
+		 "{\"type\":\"ckpt\",\"step\":3,\"STEP\":4,\"tensors\":1,\"key\":true}",
+		 TENSOR, END_CKPT, TRAJ_OK, ""},
+		{"control character in a tensor name", CKPT,
+		 "{\"type\":\"tensor\",\"name\":\"w\\u0001\",\"dtype\":\"f32\",\"shape\":[2],"
+		 "\"encoding\":\"raw\",\"bytes\":8,\"zbytes\":%zu}",
+		 END_CKPT, TRAJ_EDATA, "field 'name'"},
+		{"dtype case matters", CKPT,
+		 "{\"type\":\"tensor\",\"name\":\"w\",\"dtype\":\"F32\",\"shape\":[2],"
+		 "\"encoding\":\"raw\",\"bytes\":8,\"zbytes\":%zu}",
+		 END_CKPT, TRAJ_EDATA, "unknown dtype 'F32'"},
+		{"a path as encoding is only an unknown name", CKPT,
+		 "{\"type\":\"tensor\",\"name\":\"w\",\"dtype\":\"f32\",\"shape\":[2],"
+		 "\"encoding\":\"/etc/passwd\",\"bytes\":8,\"zbytes\":%zu}",
+		 END_CKPT, TRAJ_EDATA, "unknown encoding '/etc/passwd'"},
 		{"trailing garbage", "{\"type\":\"ckpt\",\"step\":3,\"tensors\":1,\"key\":true} x",
 		 TENSOR, END_CKPT, TRAJ_EDATA, "invalid JSON header"},
 		{"not an object", "[1,2]", TENSOR, END_CKPT, TRAJ_EDATA,
@@ -1039,6 +1107,304 @@ static void test_run_record(void)
 	free(m.buf);
 }
 
+/* ---- issue 4: nesting, resume, skipping, follow, EINTR ---- */
+
+/* The header object counts as one level. */
+#define JSON_NESTING_OK (JSON_MAX_DEPTH - 1)
+
+/* A ckpt record with an unknown field nested `depth` arrays deep. */
+static int read_nested(int depth, struct seen *s)
+{
+	char json[512];
+	int n = snprintf(json, sizeof json,
+			 "{\"type\":\"ckpt\",\"step\":3,\"tensors\":1,\"key\":true,\"x\":");
+	for (int i = 0; i < depth; i++)
+		json[n++] = '[';
+	for (int i = 0; i < depth; i++)
+		json[n++] = ']';
+	json[n++] = '}';
+	json[n] = '\0';
+	struct crafted c = {"nested", json, TENSOR, END_CKPT, TRAJ_OK, ""};
+	read_crafted(&c, s);
+	return s->rc;
+}
+
+static void test_json_nesting_limited(void)
+{
+	struct seen s;
+	CHECK(read_nested(JSON_NESTING_OK, &s) == TRAJ_REC_EOF && s.nckpt == 1);
+	seen_free(&s);
+	CHECK(read_nested(JSON_NESTING_OK + 1, &s) == -1 &&
+	      s.err.status == TRAJ_EDATA && has(&s.err, "nested too deeply"));
+	seen_free(&s);
+}
+
+/* Reads buf[0, n) to the end (or the truncation) and resumes a writer
+ * from it into `out`. */
+static struct traj_writer *resume_from(const char *buf, size_t n, FILE *out,
+				       enum traj_encoding enc, int key_every,
+				       int64_t *ckpts)
+{
+	struct traj_error err;
+	struct traj_write_opts o;
+	stream_write_opts_default(&o);
+	o.encoding = enc;
+	o.key_every = key_every;
+	FILE *f = reader_file(buf, n);
+	struct traj_reader *r = stream_reader_open(f, "-", NULL, &err);
+	while (stream_read_next(r, &err) > 0)
+		;
+	*ckpts = stream_reader_run_ckpts(r);
+	struct traj_writer *w = stream_writer_resume(out, r, &o, &err);
+	stream_reader_free(r);
+	fclose(f);
+	return w;
+}
+
+/* The property behind traj-train --resume: a writer resumed from what a
+ * reader decoded writes what the original writer would have, byte for
+ * byte, for every encoding, key interval and resume point, including a
+ * resume point inside a torn checkpoint. */
+static void test_writer_resume_is_bit_identical(void)
+{
+	static const int keys[] = {1, 2, 3, 16};
+	int bad = 0;
+	for (int e = 0; e < TRAJ_NENCODINGS; e++) {
+		for (int ki = 0; ki < 4; ki++) {
+			struct membuf full;
+			mem_open(&full);
+			write_stream(full.f, (enum traj_encoding)e, keys[ki], 7);
+			mem_close(&full);
+			int64_t ends[8];
+			CHECK(ckpt_ends(full.buf, full.len, ends, 8) == 7);
+			for (int j = 1; j < 7; j++) {
+				/* cut after checkpoint j-1, or midway into j */
+				size_t cut = (size_t)ends[j - 1] +
+					     (j % 2 ? 0 : (size_t)(ends[j] - ends[j - 1]) / 2);
+				struct membuf tail;
+				int64_t done = 0;
+				mem_open(&tail);
+				struct traj_writer *w = resume_from(full.buf, cut, tail.f,
+					(enum traj_encoding)e, keys[ki], &done);
+				CHECK(w && done == j);
+				if (w) {
+					struct traj_error err;
+					write_ckpts(w, j, 7);
+					CHECK(stream_writer_close(w, &err) == 0);
+				}
+				mem_close(&tail);
+				size_t head = (size_t)ends[j - 1];
+				int same = head + tail.len == full.len &&
+					   memcmp(full.buf + head, tail.buf, tail.len) == 0;
+				if (!same && bad++ < 5)
+					printf("#   %s key_every %d resumed after %d: differs\n",
+					       encoding_name((enum traj_encoding)e), keys[ki], j);
+				free(tail.buf);
+			}
+			free(full.buf);
+		}
+	}
+	CHECK(bad == 0);
+}
+
+/* A torn key checkpoint must not take the previous one with it. */
+static void test_last_ckpt_survives_torn_key_ckpt(void)
+{
+	struct membuf m;
+	struct seen want;
+	struct traj_error err;
+	mem_open(&m);
+	write_stream(m.f, TRAJ_ENC_PRED2, 2, 4);
+	mem_close(&m);
+	read_buf(m.buf, m.len, &want);
+	int64_t ends[4];
+	CHECK(ckpt_ends(m.buf, m.len, ends, 4) == 4);
+	/* checkpoint 2 is key; cut it in the middle */
+	FILE *f = reader_file(m.buf, (size_t)(ends[1] + ends[2]) / 2);
+	struct traj_reader *r = stream_reader_open(f, "-", NULL, &err);
+	int rc;
+	while ((rc = stream_read_next(r, &err)) > 0)
+		;
+	CHECK(rc == -1 && err.status == TRAJ_ETRUNC);
+	const struct traj_ckpt *last = stream_reader_last_ckpt(r);
+	CHECK(last->step == 10 && stream_reader_run_ckpts(r) == 2);
+	CHECK(last->ntensors == want.ntensors[1]);
+	for (int i = 0; i < last->ntensors && i < want.ntensors[1]; i++)
+		CHECK(same_tensor(&last->tensors[i], &want.tensors[1][i]));
+	stream_reader_free(r);
+	fclose(f);
+	seen_free(&want);
+	free(m.buf);
+}
+
+/* Reading with skip: every flipped-bit copy of a stream either fails or
+ * gives the kept tensors unchanged, and skipping accepts no flip that a
+ * full read rejects (skipped frames are still verified). */
+static void test_skip_prefix_still_verifies(void)
+{
+	struct membuf m;
+	struct traj_error err;
+	mem_open(&m);
+	write_small(m.f);
+	mem_close(&m);
+	int accepted[2] = {0, 0}, wrong = 0;
+	for (size_t bit = 0; bit < m.len * 8; bit++) {
+		m.buf[bit / 8] ^= (char)(1 << (bit % 8));
+		for (int skip = 0; skip < 2; skip++) {
+			FILE *f = reader_file(m.buf, m.len);
+			struct traj_reader *r = stream_reader_open(f, "-", NULL, &err);
+			if (skip)
+				stream_reader_skip_prefix(r, "optim/");
+			int rc, k = 0;
+			while ((rc = stream_read_next(r, &err)) > 0) {
+				if (rc != TRAJ_REC_CKPT)
+					continue;
+				const struct traj_ckpt *c = stream_reader_ckpt(r);
+				struct traj_tensor w;
+				int64_t shape[] = {2, 3};
+				make_tensor(&w, "w", TRAJ_F32, 2, shape, k++);
+				const struct traj_tensor *got = ckpt_find(c, "w");
+				wrong += !got || !same_tensor(got, &w) ||
+					 c->ntensors != 2 - skip;
+				tensor_free(&w);
+			}
+			accepted[skip] += rc == TRAJ_REC_EOF;
+			stream_reader_free(r);
+			fclose(f);
+		}
+		m.buf[bit / 8] ^= (char)(1 << (bit % 8));
+	}
+	CHECK(wrong == 0);
+	CHECK(accepted[1] == accepted[0]);
+	printf("#   %zu flips: %d and %d accepted without and with skipping\n",
+	       m.len * 8, accepted[0], accepted[1]);
+	free(m.buf);
+}
+
+/* Asked to stop, a following reader ends cleanly even inside a
+ * checkpoint, after handing out every complete one. */
+static void test_follow_stop_is_a_clean_end(void)
+{
+	struct membuf m;
+	struct traj_error err;
+	static volatile sig_atomic_t stop = 1;
+	mem_open(&m);
+	write_stream(m.f, TRAJ_ENC_PRED2, 3, 3);
+	mem_close(&m);
+	int64_t ends[3];
+	CHECK(ckpt_ends(m.buf, m.len, ends, 3) == 3);
+	FILE *f = reader_file(m.buf, (size_t)(ends[1] + ends[2]) / 2);
+	struct traj_reader *r = stream_reader_open(f, "-", NULL, &err);
+	stream_reader_follow(r, &stop);
+	int rc, n = 0;
+	while ((rc = stream_read_next(r, &err)) > 0)
+		n += rc == TRAJ_REC_CKPT;
+	CHECK(rc == TRAJ_REC_EOF && n == 2);
+	stream_reader_free(r);
+	fclose(f);
+	free(m.buf);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A signal every millisecond (no SA_RESTART) while the stream trickles
+ * through a pipe: reads interrupted by EINTR are retried, and short
+ * reads are completed. */
+static void test_eintr_and_short_reads(void)
+{
+	struct membuf m;
+	struct seen want, got;
+	mem_open(&m);
+	write_stream(m.f, TRAJ_ENC_PRED2, 2, 4);
+	mem_close(&m);
+	read_buf(m.buf, m.len, &want);
+	int fd[2];
+	CHECK(pipe(fd) == 0);
+	pid_t child = fork();
+	if (child == 0) {
+		close(fd[0]);
+		for (size_t i = 0; i < m.len; i += 333) {
+			size_t k = m.len - i < 333 ? m.len - i : 333;
+			if (write(fd[1], m.buf + i, k) != (ssize_t)k)
+				_exit(1);
+			usleep(200);
+		}
+		_exit(0);
+	}
+	close(fd[1]);
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, &old);
+	struct itimerval tick = {{0, 1000}, {0, 1000}}, off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &tick, NULL);
+	FILE *in = fdopen(fd[0], "r");
+	read_all(in, NULL, &got);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	fclose(in);
+	waitpid(child, NULL, 0);
+	CHECK(got.rc == TRAJ_REC_EOF && got.nckpt == want.nckpt);
+	for (int k = 0; k < got.nckpt && k < want.nckpt; k++)
+		CHECK(same_ckpt(&got, &want, k));
+	if (got.rc != TRAJ_REC_EOF)
+		printf("#   %s\n", got.err.msg);
+	seen_free(&want);
+	seen_free(&got);
+	free(m.buf);
+}
+
+/* A real traj-train stream (formats/vectors/trained-mlp.traj: an MLP on
+ * a+b mod 5 with its resume state) cut at every offset and with every
+ * single bit flipped: read correctly, or rejected; never different. */
+static void test_trained_stream_truncation_and_flips(void)
+{
+	size_t len;
+	char *buf = slurp("formats/vectors/trained-mlp.traj", &len);
+	CHECK(buf != NULL);
+	if (!buf)
+		return;
+	struct seen want, s;
+	read_buf(buf, len, &want);
+	CHECK(want.rc == TRAJ_REC_EOF && want.nckpt == 4);
+	int64_t ends[8];
+	int nends = ckpt_ends(buf, len, ends, 8);
+	int bad = 0, accepted = 0;
+	size_t ncuts = 0;
+	/* every offset through the run record and first records, then
+	 * every 5th (the synthetic stream above has every one) */
+	for (size_t cut = 1; cut < len; cut += cut < 1024 ? 1 : 5, ncuts++) {
+		read_buf(buf, cut, &s);
+		int ok = s.nckpt <= nends;
+		for (int k = 0; ok && k < s.nckpt; k++)
+			ok = same_ckpt(&s, &want, k) && ends[k] <= (int64_t)cut;
+		/* a clean end: right after a checkpoint, or after the run
+		 * record and before any checkpoint */
+		ok = ok && (s.rc == TRAJ_REC_EOF ?
+			    (s.nckpt ? ends[s.nckpt - 1] == (int64_t)cut : cut < (size_t)ends[0]) :
+			    s.rc == -1 && (s.err.status == TRAJ_ETRUNC ||
+					   s.err.status == TRAJ_EDATA));
+		if (!ok && bad++ < 5)
+			printf("#   cut at %zu: %d ckpts, rc %d: %s\n", cut, s.nckpt,
+			       s.rc, s.err.msg);
+		seen_free(&s);
+	}
+	/* every 7th bit: each byte, at a varying bit (7 is prime to 8) */
+	size_t nflips = 0;
+	for (size_t bit = 0; bit < len * 8; bit += 7, nflips++)
+		if (!flip_reads_same_or_fails(buf, len, bit, &want, &accepted) &&
+		    bad++ < 5)
+			printf("#   flip of bit %zu: different data\n", bit);
+	CHECK(bad == 0);
+	printf("#   trained stream: %zu cuts, %zu flips (%d read as identical)\n",
+	       ncuts, nflips, accepted);
+	seen_free(&want);
+	free(buf);
+}
+
 int main(void)
 {
 	signal(SIGALRM, SIG_DFL);
@@ -1061,5 +1427,12 @@ int main(void)
 	RUN(test_writer_misuse);
 	RUN(test_write_error_reported);
 	RUN(test_live_pipe);
+	RUN(test_json_nesting_limited);
+	RUN(test_writer_resume_is_bit_identical);
+	RUN(test_last_ckpt_survives_torn_key_ckpt);
+	RUN(test_skip_prefix_still_verifies);
+	RUN(test_follow_stop_is_a_clean_end);
+	RUN(test_eintr_and_short_reads);
+	RUN(test_trained_stream_truncation_and_flips);
 	return harness_done();
 }

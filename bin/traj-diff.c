@@ -1,0 +1,310 @@
+/* traj-diff: how the weights move along a checkpoint stream, as metric
+ * lines: distances between checkpoints, norms, singular values, and the
+ * Fourier spectrum of a modular-arithmetic embedding. */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fourier.h"
+#include "metrics.h"
+#include "nameglob.h"
+#include "stream.h"
+#include "svd.h"
+#include "weightset.h"
+#include "weightstats.h"
+
+static const char usage[] =
+"Usage: traj-diff [OPTION]... [FILE]\n"
+"Measure how the weights of a traj stream (traj-stream(5)) move, as metric\n"
+"lines (RUN<TAB>STEP<TAB>METRIC<TAB>VALUE). For every checkpoint and float\n"
+"tensor: weights/T/norm, and for matrices weights/T/eff_rank and\n"
+"weights/T/sv1.. (top singular values); against the previous checkpoint (or\n"
+"the reference): diff/T/l2, diff/T/rel_change, diff/T/cos. For modular-\n"
+"arithmetic runs, the embedding's Fourier spectrum: fourier/embed/k1..,\n"
+"fourier/embed/top5_frac and fourier/embed/ipr. With no FILE, or when FILE\n"
+"is -, read standard input. Optimiser state (optim/...) is left out.\n"
+"\n"
+"  -r, --ref FILE       compare every checkpoint with the first checkpoint of\n"
+"                       FILE (with --ref-step, its checkpoint at step N)\n"
+"  -s, --ref-step N     compare with the checkpoint at step N (of --ref FILE,\n"
+"                       else of the input; from standard input, checkpoints\n"
+"                       before step N get no diff lines)\n"
+"  -t, --tensors GLOB   only tensors whose name matches (repeatable)\n"
+"      --sv K           singular values printed per matrix (3); 0 skips the\n"
+"                       SVD (no eff_rank or sv lines)\n"
+"      --top N          fourier/embed/topN_frac: share of the N strongest\n"
+"                       frequencies (5)\n"
+"      --no-fourier     no fourier/ lines\n"
+"      --header         print the comment line naming the columns first\n"
+"  -h, --help           show this help\n"
+"  -V, --version        show the version\n"
+"\n"
+"Exit status: 0 success, 64 usage error, 65 invalid stream or no checkpoint\n"
+"at the --ref-step, 66 cannot open FILE, 70 LAPACK failure, 74 read or write\n"
+"error, 75 truncated stream (every complete checkpoint was reported).\n";
+
+#define MAX_GLOBS 64
+#define MAX_SV 1000
+
+struct options {
+	const char *ref;
+	int64_t ref_step;           /* -1: none */
+	char *globs[MAX_GLOBS];
+	int nglobs;
+	int sv, top, fourier, header;
+};
+
+struct differ {
+	const struct options *o;
+	const char *run_id;
+	int have_spec;
+	struct embed_spec spec;
+	struct weightset ref, prev, cur;
+	struct svd_work svd;
+	double *s;                  /* singular values */
+	int s_cap;
+};
+
+enum { OPT_SV = 256, OPT_TOP, OPT_NO_FOURIER, OPT_HEADER };
+
+static const struct option longopts[] = {
+	{"ref", 1, 0, 'r'}, {"ref-step", 1, 0, 's'}, {"tensors", 1, 0, 't'},
+	{"sv", 1, 0, OPT_SV}, {"top", 1, 0, OPT_TOP},
+	{"no-fourier", 0, 0, OPT_NO_FOURIER}, {"header", 0, 0, OPT_HEADER},
+	{"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0},
+};
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+	int opt;
+	*o = (struct options){.ref_step = -1, .sv = 3, .top = 5, .fourier = 1};
+	while ((opt = getopt_long(argc, argv, "r:s:t:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': o->ref = optarg; break;
+		case 's': o->ref_step = cli_int("--ref-step", optarg, 0, INT64_MAX); break;
+		case 't':
+			if (o->nglobs == MAX_GLOBS)
+				cli_usage_error("--tensors: at most %d patterns", MAX_GLOBS);
+			o->globs[o->nglobs++] = optarg;
+			break;
+		case OPT_SV: o->sv = (int)cli_int("--sv", optarg, 0, MAX_SV); break;
+		case OPT_TOP: o->top = (int)cli_int("--top", optarg, 1, 1000); break;
+		case OPT_NO_FOURIER: o->fourier = 0; break;
+		case OPT_HEADER: o->header = 1; break;
+		case 'h': cli_print_help(usage);
+		case 'V': cli_print_version();
+		default: cli_usage_error("invalid option");
+		}
+	}
+	if (argc - optind > 1)
+		cli_usage_error("one FILE at most (concatenate streams with cat)");
+}
+
+static int tensor_wanted(const char *name, void *ctx)
+{
+	const struct options *o = ctx;
+	return strncmp(name, "optim/", 6) != 0 &&
+	       name_matches(o->globs, o->nglobs, name);
+}
+
+static void put(const struct differ *d, int64_t step, const char *kind,
+		const char *tensor, const char *what, double v)
+{
+	char name[TRAJ_NAME_MAX + 64];
+	snprintf(name, sizeof name, "%s/%s/%s", kind, tensor, what);
+	metric_print(stdout, d->run_id, step, name, v);
+}
+
+/* ---- per-tensor metrics ---- */
+
+static void spectrum(struct differ *d, int64_t step, const struct wtensor *t)
+{
+	struct traj_error err;
+	if (t->rank < 2 || d->o->sv == 0 || t->n == 0)
+		return;
+	int64_t n = t->shape[t->rank - 1], m = t->n / n; /* (all but last, last) */
+	int k = (int)(m < n ? m : n);
+	if (m > INT32_MAX || n > INT32_MAX)
+		return;
+	if (k > d->s_cap) {
+		free(d->s);
+		if (!(d->s = malloc((size_t)k * sizeof *d->s)))
+			cli_die(TRAJ_ENOMEM, "out of memory");
+		d->s_cap = k;
+	}
+	if (svd_values(&d->svd, t->v, (int)m, (int)n, d->s, &err) < 0)
+		cli_die(err.status, "%s: step %lld: %s", t->name, (long long)step, err.msg);
+	put(d, step, "weights", t->name, "eff_rank", effective_rank(d->s, k));
+	for (int i = 0; i < k && i < d->o->sv; i++) {
+		char sv[16];
+		snprintf(sv, sizeof sv, "sv%d", i + 1);
+		put(d, step, "weights", t->name, sv, d->s[i]);
+	}
+}
+
+static void compare(struct differ *d, int64_t step, const struct wtensor *t,
+		    const struct weightset *ref)
+{
+	const struct wtensor *r = ref->have ? wset_find(ref, t->name) : NULL;
+	struct pair_stats ps;
+	if (!r || !wtensor_same_shape(t, r))
+		return; /* nothing to compare with */
+	pair_stats(t->v, r->v, (size_t)t->n, &ps);
+	put(d, step, "diff", t->name, "l2", ps.l2);
+	put(d, step, "diff", t->name, "rel_change", ps.rel_change);
+	put(d, step, "diff", t->name, "cos", ps.cos);
+}
+
+/* ---- the embedding's Fourier spectrum ---- */
+
+static void fourier(struct differ *d, int64_t step, const struct weightset *w)
+{
+	const struct embed_spec *sp = &d->spec;
+	const struct wtensor *e = d->have_spec ? wset_find(w, sp->tensor) : NULL;
+	if (!d->o->fourier || !e || e->rank != 2 ||
+	    e->shape[0] < (int64_t)(sp->blocks - 1) * sp->block_rows + sp->p)
+		return;
+	int kmax = sp->p / 2, width = (int)e->shape[1];
+	double *energy = calloc((size_t)(kmax + 1) * (size_t)(width + 1), sizeof *energy);
+	if (!energy)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	double *total = energy + (size_t)(kmax + 1) * (size_t)width;
+	for (int b = 0; b < sp->blocks; b++)
+		if (fourier_add_energies(e->v + b * sp->block_rows * width,
+					 sp->p, width, energy) < 0)
+			cli_die(TRAJ_ENOMEM, "out of memory");
+	fourier_total(energy, kmax, width, total);
+	char name[64];
+	for (int k = 1; k <= kmax; k++) {
+		snprintf(name, sizeof name, "fourier/embed/k%d", k);
+		metric_print(stdout, d->run_id, step, name, sqrt(total[k]));
+	}
+	snprintf(name, sizeof name, "fourier/embed/top%d_frac", d->o->top);
+	metric_print(stdout, d->run_id, step, name,
+		     fourier_top_frac(total, kmax, d->o->top));
+	metric_print(stdout, d->run_id, step, "fourier/embed/ipr",
+		     fourier_ipr(total, kmax));
+	metric_print(stdout, d->run_id, step, "fourier/embed/column_top1",
+		     fourier_column_top1(energy, kmax, width));
+	free(energy);
+}
+
+static void report(struct differ *d)
+{
+	const struct weightset *w = &d->cur;
+	const struct weightset *ref = d->o->ref_step >= 0 || d->o->ref ? &d->ref : &d->prev;
+	for (int i = 0; i < w->n; i++) {
+		const struct wtensor *t = &w->t[i];
+		put(d, w->step, "weights", t->name, "norm", vec_norm(t->v, (size_t)t->n));
+		spectrum(d, w->step, t);
+		compare(d, w->step, t, ref);
+	}
+	fourier(d, w->step, w);
+	cli_check_output(stdout);
+}
+
+/* ---- reading ---- */
+
+static struct traj_reader *open_reader(FILE *in, const char *name)
+{
+	struct traj_error err;
+	struct traj_reader *r = stream_reader_open(in, name, NULL, &err);
+	if (!r)
+		cli_die_error(name, &err);
+	stream_reader_skip_prefix(r, "optim/");
+	return r;
+}
+
+/* The reference: the checkpoint at --ref-step (or the first) of `path`. */
+static void load_ref(struct differ *d, const char *path)
+{
+	const char *name;
+	struct traj_error err;
+	FILE *in = cli_open_input(path, &name);
+	struct traj_reader *r = open_reader(in, name);
+	int rec;
+	while (!d->ref.have && (rec = stream_read_next(r, &err)) != TRAJ_REC_EOF) {
+		if (rec < 0)
+			cli_die_error(name, &err);
+		const struct traj_ckpt *c = stream_reader_ckpt(r);
+		if (rec == TRAJ_REC_CKPT &&
+		    (d->o->ref_step < 0 || c->step == d->o->ref_step) &&
+		    wset_load(&d->ref, c, tensor_wanted, (void *)d->o, &err) < 0)
+			cli_die_error(name, &err);
+	}
+	if (!d->ref.have && d->o->ref_step >= 0)
+		cli_die(TRAJ_EDATA, "%s: no checkpoint at step %lld", name,
+			(long long)d->o->ref_step);
+	if (!d->ref.have)
+		cli_die(TRAJ_EDATA, "%s: no checkpoint", name);
+	stream_reader_free(r);
+	cli_close_input(in);
+}
+
+static void on_run(struct differ *d, const cJSON *run)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "run");
+	d->run_id = cJSON_IsString(id) ? id->valuestring : "-";
+	d->have_spec = embed_spec_from_run(run, &d->spec);
+	d->prev.have = 0; /* a new run: nothing to compare with yet */
+}
+
+static void on_ckpt(struct differ *d, const struct traj_ckpt *c, const char *name)
+{
+	struct traj_error err;
+	if (wset_load(&d->cur, c, tensor_wanted, (void *)d->o, &err) < 0)
+		cli_die_error(name, &err);
+	/* --ref-step on the input itself: the reference arrives in it. */
+	if (!d->o->ref && d->o->ref_step == c->step && !d->ref.have &&
+	    wset_load(&d->ref, c, tensor_wanted, (void *)d->o, &err) < 0)
+		cli_die_error(name, &err);
+	report(d);
+	wset_swap(&d->cur, &d->prev);
+}
+
+static void read_input(struct differ *d, const char *path)
+{
+	const char *name;
+	struct traj_error err;
+	FILE *in = cli_open_input(path, &name);
+	struct traj_reader *r = open_reader(in, name);
+	int rec;
+	while ((rec = stream_read_next(r, &err)) != TRAJ_REC_EOF) {
+		if (rec < 0)
+			cli_die_error(name, &err);
+		if (rec == TRAJ_REC_RUN)
+			on_run(d, stream_reader_run(r));
+		else if (rec == TRAJ_REC_CKPT)
+			on_ckpt(d, stream_reader_ckpt(r), name);
+	}
+	stream_reader_free(r);
+	cli_close_input(in);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct differ d = {.o = &o};
+	cli_init("traj-diff");
+	parse_args(argc, argv, &o);
+	const char *path = optind < argc ? argv[optind] : NULL;
+	wset_init(&d.ref);
+	wset_init(&d.prev);
+	wset_init(&d.cur);
+	svd_work_init(&d.svd);
+	if (o.ref)
+		load_ref(&d, o.ref);
+	else if (o.ref_step >= 0 && path && strcmp(path, "-") != 0)
+		load_ref(&d, path);
+	if (o.header)
+		fputs(METRIC_HEADER, stdout);
+	read_input(&d, path);
+	wset_free(&d.ref);
+	wset_free(&d.prev);
+	wset_free(&d.cur);
+	svd_work_free(&d.svd);
+	free(d.s);
+	return cli_finish(TRAJ_OK);
+}

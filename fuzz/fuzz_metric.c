@@ -1,0 +1,27 @@
+/* libFuzzer target: the metric line parser (lib/metrics.c), line by line
+ * as a reader of metric files would call it. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *buf = malloc(size + 1);
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	for (char *line = buf, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		struct metric_line m;
+		const char *why;
+		if (metric_parse(line, &m, &why) == 1 && (!m.run || !m.metric))
+			abort(); /* a parsed line always names run and metric */
+	}
+	free(buf);
+	return 0;
+}

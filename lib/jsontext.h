@@ -1,0 +1,19 @@
+/* Checks on JSON text from outside input that cJSON does not make: it
+ * turns 1e400 into inf and 9007199254740993 into 9007199254740992 without
+ * a word, and nests as deep as 1000 levels (recursion). Run before
+ * cJSON_Parse*: a text that passes has only finite numbers, integer
+ * literals that a double holds exactly, and bounded nesting. */
+#ifndef TRAJ_JSONTEXT_H
+#define TRAJ_JSONTEXT_H
+
+#include <stddef.h>
+
+#define JSON_MAX_DEPTH 64
+
+/* Returns 0 when the text passes, or -1 with *why (a static string) and
+ * *pos (byte offset in text) set. Scans at most len bytes; anything not a
+ * number, string or bracket is left for the JSON parser to judge. */
+int json_text_check(const char *text, size_t len, int max_depth,
+		    const char **why, size_t *pos);
+
+#endif

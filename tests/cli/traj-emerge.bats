@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# traj-emerge: transitions in metric lines by threshold, change point and
+# steepest change; live input; bad lines.
+
+setup() {
+	load test_helper
+	GROK="$TRAJ_ROOT/tests/fixtures/grok.tsv" # train acc jumps at 200, test acc at 1200
+}
+
+@test "--help prints usage on stdout with status 0" {
+	run -0 traj-emerge --help
+	assert_line --index 0 "Usage: traj-emerge [OPTION]... [FILE]..."
+}
+
+@test "--version prints the version" {
+	run -0 traj-emerge --version
+	assert_output --regexp '^traj-emerge \(traj\) [0-9.]+$'
+}
+
+@test "--when reports the first step at which the test passes" {
+	run -0 traj-emerge --when 'test/acc>=0.95' "$GROK"
+	assert_output $'toy\t1200\ttest/acc\tcross\t0.012\t0.986\t1175\t1200\ttest/acc>=0.95'
+}
+
+@test "--when takes globs, every operator, and may repeat" {
+	run -0 traj-emerge -w '*/acc>0.5' -w 'train/acc<0.018' "$GROK"
+	assert_line --index 0 $'toy\t25\ttrain/acc\tcross\t0.024\t0.017\t0\t25\ttrain/acc<0.018'
+	run -0 bash -c "traj-emerge -w '*/acc>0.5' '$GROK' | cut -f1-4"
+	assert_output $'toy\t200\ttrain/acc\tcross\ntoy\t1200\ttest/acc\tcross'
+	run -0 bash -c "traj-emerge -w 'test/acc<=0.01' '$GROK' | cut -f2 | paste -sd' '"
+	refute_output ""
+}
+
+@test "a crossing is reported each time the series enters the region" {
+	printf 'r\t0\tm\t0\nr\t1\tm\t1\nr\t2\tm\t0\nr\t3\tm\t1\n' >"$BATS_TEST_TMPDIR/m.tsv"
+	run -0 bash -c "traj-emerge -w 'm>=0.5' '$BATS_TEST_TMPDIR/m.tsv' | cut -f2"
+	assert_output $'1\n3'
+}
+
+@test "the default methods find both transitions by change point and steepest change" {
+	run -0 traj-emerge "$GROK"
+	assert_line --index 0 $'toy\t200\ttrain/acc\trise\t0.020125\t1.004\t175\t200\tchangepoint'
+	assert_line --index 1 $'toy\t1200\ttest/acc\trise\t0.010125\t0.986\t1175\t1200\tchangepoint'
+	assert_line --index 2 --regexp $'^toy\t200\ttrain/acc\trise\t.*\tsteepest$'
+	assert_line --index 3 --regexp $'^toy\t1200\ttest/acc\trise\t.*\tsteepest$'
+	assert_equal "${#lines[@]}" 4
+}
+
+@test "a fall is reported as a fall" {
+	awk -F'\t' -v OFS='\t' '$3 == "test/acc" { $3 = "test/err"; $4 = 1 - $4; print }' "$GROK" >"$BATS_TEST_TMPDIR/err.tsv"
+	run -0 traj-emerge --changepoint "$BATS_TEST_TMPDIR/err.tsv"
+	assert_output --regexp $'^toy\t1200\ttest/err\tfall\t'
+}
+
+@test "--changepoint and --steepest select one method each" {
+	run -0 bash -c "traj-emerge -c '$GROK' | cut -f9 | sort -u"
+	assert_output changepoint
+	run -0 bash -c "traj-emerge --steepest '$GROK' | cut -f9 | sort -u"
+	assert_output steepest
+}
+
+@test "--metric restricts the detectors to matching metrics" {
+	run -0 bash -c "traj-emerge -m 'test/*' '$GROK' | cut -f3 | sort -u"
+	assert_output test/acc
+}
+
+@test "--min-delta hides changes smaller than it" {
+	run -0 traj-emerge --min-delta 2 "$GROK"
+	assert_output ""
+}
+
+@test "--window changes the steepest window" {
+	run -0 bash -c "traj-emerge -s --window 0.05 '$GROK' | grep test/acc | cut -f7,8"
+	assert_output $'1100\t1225'
+	run -64 --separate-stderr traj-emerge --window -1 "$GROK"
+}
+
+@test "--threshold and --warmup tune the change-point detector" {
+	run -0 bash -c "traj-emerge -c --warmup 4 '$GROK' | cut -f2 | paste -sd' '"
+	assert_output "200 1200"
+	run -0 bash -c "traj-emerge -c --threshold 100 '$GROK' | cut -f2,8 | paste -sd' '"
+	assert_output $'200\t250 1200\t1250'
+	run -0 bash -c "traj-emerge -c --threshold 1000 '$GROK' | cut -f2,8 | paste -sd' '"
+	assert_output $'200\t825 1200\t1825'
+	run -0 traj-emerge -c --threshold 10000 "$GROK"
+	assert_output ""
+	run -64 --separate-stderr traj-emerge --warmup 1 "$GROK"
+	assert_equal "${stderr%%$'\n'*}" "traj-emerge: --warmup: 1 outside 2..100000"
+}
+
+@test "reads standard input, - and several files" {
+	run -0 bash -c "traj-emerge -w 'test/acc>=0.95' <'$GROK' | cut -f2"
+	assert_output 1200
+	run -0 bash -c "traj-emerge -w 'test/acc>=0.95' - <'$GROK' | cut -f2"
+	assert_output 1200
+	sed 's/^toy/two/' "$GROK" >"$BATS_TEST_TMPDIR/two.tsv"
+	run -0 bash -c "traj-emerge -w 'test/acc>=0.95' '$GROK' '$BATS_TEST_TMPDIR/two.tsv' | cut -f1,2"
+	assert_output $'toy\t1200\ntwo\t1200'
+}
+
+@test "events come out while the input is still open (live streams)" {
+	out="$BATS_TEST_TMPDIR/out"
+	# The writer keeps the pipe open until the event has appeared.
+	run -0 bash -c "{ printf 'r\t0\tm\t0\nr\t5\tm\t1\n'
+		for i in \$(seq 100); do [ -s '$out' ] && break; sleep 0.05; done
+		cut -f2 '$out' >'$out.seen'; } | traj-emerge -w 'm>=1' >'$out'"
+	run -0 cat "$out.seen"
+	assert_output 5
+}
+
+@test "works on traj score output in a pipeline" {
+	run -0 bash -c "small_train() { traj-train --quiet --p 11 --width 32 --steps 40 --every 10 \"\$@\"; }
+		small_train | traj-score | traj-emerge -w 'train/acc>0.1' | cut -f1-4"
+	assert_output --regexp $'^modadd-p11-s1\t[0-9]+\ttrain/acc\tcross$'
+}
+
+@test "a malformed line is an error naming the file and line, status 65" {
+	printf 'r\t0\tm\t1\n# comment\n\nr\t2\tm\n' >"$BATS_TEST_TMPDIR/bad.tsv"
+	run -65 --separate-stderr traj-emerge "$BATS_TEST_TMPDIR/bad.tsv"
+	assert_one_error_line traj-emerge
+	[[ $stderr == *"bad.tsv: line 4: expected 4 tab-separated fields" ]]
+	printf 'r\t0\tm\tabc\n' | { run -65 --separate-stderr traj-emerge; }
+	printf 'r\tx\tm\t1\n' >"$BATS_TEST_TMPDIR/step.tsv"
+	run -65 --separate-stderr traj-emerge "$BATS_TEST_TMPDIR/step.tsv"
+	[[ $stderr == *"-: line 1: step: expected a non-negative integer" ]] ||
+		[[ $stderr == *"step.tsv: line 1: step: expected a non-negative integer" ]]
+}
+
+@test "--lenient skips malformed lines and counts them at the end" {
+	printf 'r\t0\tm\t0\nr\t1\tm\tx\nbad\nr\t2\tm\t1\n' >"$BATS_TEST_TMPDIR/bad.tsv"
+	run -0 --separate-stderr traj-emerge --lenient -w 'm>=1' "$BATS_TEST_TMPDIR/bad.tsv"
+	assert_output --regexp $'^r\t2\tm\tcross'
+	assert_equal "$stderr" "traj-emerge: skipped 2 malformed lines"
+}
+
+@test "bad --when expressions and options are usage errors, status 64" {
+	for e in 'test/acc=0.9' '>=1' 'a>=x' 'a>='; do
+		run -64 --separate-stderr traj-emerge --when "$e" "$GROK"
+		[[ $stderr == "traj-emerge: --when: '$e': "* ]] || fail "$e: $stderr"
+	done
+	run -64 --separate-stderr traj-emerge --nope
+	run -64 --separate-stderr traj-emerge --min-delta x
+}
+
+@test "a missing file is an error naming it, status 66" {
+	run -66 --separate-stderr traj-emerge "$BATS_TEST_TMPDIR/nope.tsv"
+	assert_one_error_line traj-emerge
+	[[ $stderr == *"nope.tsv"* ]]
+}
+
+@test "| head -1 exits quietly with status 0" {
+	run -0 --separate-stderr bash -c "set -o pipefail; traj-emerge -w '*>=0' '$GROK' | head -1"
+	[ -z "$stderr" ]
+}

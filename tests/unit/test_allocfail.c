@@ -1,0 +1,304 @@
+/* Allocation-failure loop: fail the k-th allocation, for k = 1, 2, ...,
+ * through a decode, an encode and a training step. Each attempt must
+ * either succeed or fail with TRAJ_ENOMEM and a message, never crash, and
+ * leave no allocation behind; what an encode wrote before failing reads
+ * back as complete checkpoints (plus at most a torn one).
+ *
+ * malloc, calloc and realloc are interposed here (the executable's
+ * definitions win over libc's, also for zstd and cJSON); allocations made
+ * while armed are tracked by address to detect leaks. Skipped under
+ * AddressSanitizer, which owns malloc itself. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "stream.h"
+#include "trainer.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+#ifndef SANITIZED
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+extern void __libc_free(void *p);
+
+static long fail_at;  /* the allocation to fail, counting from 1; 0: none */
+static long count;    /* allocations while armed */
+static int armed;
+
+#define LIVE_MAX 65536
+static void *live[LIVE_MAX]; /* open addressing; NULL empty, (void *)1 deleted */
+static long nlive;
+
+static size_t slot(const void *p)
+{
+	return ((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull >> 48;
+}
+
+static void track(void *p)
+{
+	if (!p || !armed)
+		return;
+	for (size_t i = slot(p);; i = (i + 1) % LIVE_MAX)
+		if (live[i] == NULL || live[i] == (void *)1) {
+			live[i] = p;
+			nlive++;
+			return;
+		}
+}
+
+static void untrack(void *p)
+{
+	if (!p || !nlive)
+		return;
+	for (size_t i = slot(p); live[i]; i = (i + 1) % LIVE_MAX)
+		if (live[i] == p) {
+			live[i] = (void *)1;
+			nlive--;
+			return;
+		}
+}
+
+static int should_fail(void)
+{
+	return armed && ++count == fail_at;
+}
+
+void *malloc(size_t n)
+{
+	if (should_fail())
+		return NULL;
+	void *p = __libc_malloc(n);
+	track(p);
+	return p;
+}
+
+void *calloc(size_t n, size_t size)
+{
+	if (should_fail())
+		return NULL;
+	void *p = __libc_calloc(n, size);
+	track(p);
+	return p;
+}
+
+void *realloc(void *p, size_t n)
+{
+	if (should_fail())
+		return NULL;
+	void *q = __libc_realloc(p, n);
+	if (q) {
+		untrack(p);
+		track(q);
+	}
+	return q;
+}
+
+void free(void *p)
+{
+	untrack(p);
+	__libc_free(p);
+}
+
+static void arm(long k)
+{
+	memset(live, 0, sizeof live);
+	nlive = 0;
+	count = 0;
+	fail_at = k;
+	armed = 1;
+}
+
+/* Returns whether the k-th allocation was reached (else the operation
+ * made fewer allocations: the loop is done). */
+static int disarm(void)
+{
+	armed = 0;
+	return count >= fail_at;
+}
+
+/* ---- the operations ---- */
+
+static struct traj_tensor make(const char *name, int k, float *buf, int n)
+{
+	struct traj_tensor t;
+	memset(&t, 0, sizeof t);
+	snprintf(t.name, sizeof t.name, "%s", name);
+	t.dtype = TRAJ_F32;
+	t.rank = 1;
+	t.shape[0] = n;
+	for (int i = 0; i < n; i++)
+		buf[i] = (float)(i * (k + 1)) * 0.001f;
+	t.data = buf;
+	t.borrowed = 1;
+	return t;
+}
+
+/* Writes 4 checkpoints of two tensors: returns 0 or -1 with err set. */
+static int encode(FILE *out, struct traj_error *err)
+{
+	float a[300], b[40];
+	struct traj_write_opts o;
+	stream_write_opts_default(&o);
+	o.key_every = 3;
+	struct traj_writer *w = stream_writer_open(out, NULL, &o, err);
+	if (!w)
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		struct traj_tensor t1 = make("w", k, a, 300), t2 = make("optim/m/w", k, b, 40);
+		cJSON *m = cJSON_CreateObject();
+		if (m)
+			cJSON_AddNumberToObject(m, "loss", k);
+		int rc = !m ? traj_fail(err, TRAJ_ENOMEM, -1, "out of memory") :
+			 stream_write_begin(w, k, 2, m, err);
+		cJSON_Delete(m);
+		if (rc || stream_write_tensor(w, &t1, err) ||
+		    stream_write_tensor(w, &t2, err) || stream_write_end(w, err)) {
+			stream_writer_free(w);
+			return -1;
+		}
+	}
+	return stream_writer_close(w, err);
+}
+
+/* Reads a whole stream: returns the last stream_read_next result. */
+static int decode(FILE *in, int *nckpt, struct traj_error *err)
+{
+	*nckpt = 0;
+	struct traj_reader *r = stream_reader_open(in, "-", NULL, err);
+	if (!r)
+		return -1;
+	int rc;
+	while ((rc = stream_read_next(r, err)) > 0)
+		*nckpt += rc == TRAJ_REC_CKPT;
+	stream_reader_free(r);
+	return rc;
+}
+
+static int enomem(const struct traj_error *err)
+{
+	return err->status == TRAJ_ENOMEM && err->msg[0];
+}
+
+static void test_decode_under_allocation_failure(void)
+{
+	FILE *f = tmpfile();
+	struct traj_error err;
+	CHECK(encode(f, &err) == 0);
+	long k, bad = 0;
+	for (k = 1;; k++) {
+		int n;
+		rewind(f);
+		arm(k);
+		int rc = decode(f, &n, &err);
+		int reached = disarm();
+		int ok = (rc == TRAJ_REC_EOF && n == 4) || (rc == -1 && enomem(&err));
+		if ((!ok || nlive) && bad++ < 5)
+			printf("#   k=%ld: rc %d, %d ckpts, %ld leaked: %s\n", k, rc, n,
+			       nlive, rc ? err.msg : "");
+		if (!reached)
+			break;
+	}
+	CHECK(bad == 0);
+	printf("#   decode: %ld allocations failed in turn\n", k - 1);
+	fclose(f);
+}
+
+static void test_encode_under_allocation_failure(void)
+{
+	long k, bad = 0;
+	static char buf[1 << 16];
+	for (k = 1;; k++) {
+		struct traj_error err;
+		FILE *f = tmpfile();
+		setvbuf(f, buf, _IOFBF, sizeof buf); /* stdio's own buffer */
+		arm(k);
+		int rc = encode(f, &err);
+		int reached = disarm();
+		int ok = rc == 0 || enomem(&err);
+		/* what went out reads back as whole checkpoints, maybe torn */
+		int n, rrc;
+		long size = ftell(f);
+		rewind(f);
+		rrc = decode(f, &n, &err);
+		if (rc == 0)
+			ok = ok && rrc == TRAJ_REC_EOF && n == 4;
+		else if (size > 0)
+			ok = ok && (rrc == TRAJ_REC_EOF ||
+				    (rrc == -1 && err.status == TRAJ_ETRUNC));
+		if ((!ok || nlive) && bad++ < 5)
+			printf("#   k=%ld: rc %d, read back %d (%d), %ld leaked: %s\n", k,
+			       rc, rrc, n, nlive, err.msg);
+		fclose(f);
+		if (!reached)
+			break;
+	}
+	CHECK(bad == 0);
+	printf("#   encode: %ld allocations failed in turn\n", k - 1);
+}
+
+static void test_training_step_under_allocation_failure(void)
+{
+	struct run_config rc;
+	struct traj_error err;
+	cJSON *json = cJSON_Parse(
+		"{\"run\":\"t\",\"seed\":1,"
+		"\"model\":{\"kind\":\"mlp\",\"inputs\":2,\"vocab\":5,\"width\":8,"
+		"\"depth\":1,\"classes\":5,\"activation\":\"relu\",\"bias\":true},"
+		"\"task\":{\"name\":\"modadd\",\"p\":5,\"frac\":0.5,\"seed\":1},"
+		"\"optim\":{\"kind\":\"adamw\",\"lr\":0.001,\"weight_decay\":1,"
+		"\"beta1\":0.9,\"beta2\":0.98,\"eps\":1e-08,\"warmup\":0},"
+		"\"train\":{\"steps\":2,\"batch\":4,\"every\":1,\"log_every\":0,\"threads\":1}}");
+	CHECK(json && run_from_json(json, &rc, &err) == 0);
+	cJSON_Delete(json);
+	long k, bad = 0;
+	for (k = 1;; k++) {
+		struct trainer t;
+		FILE *f = tmpfile();
+		static char buf[1 << 16];
+		setvbuf(f, buf, _IOFBF, sizeof buf);
+		arm(k);
+		int r = trainer_init(&t, &rc, &err);
+		struct traj_writer *w = NULL;
+		if (r == 0) {
+			trainer_step(&t);
+			w = stream_writer_open(f, NULL, NULL, &err);
+			r = w ? trainer_checkpoint(&t, w, &err) : -1;
+		}
+		stream_writer_free(w);
+		trainer_free(&t);
+		int reached = disarm();
+		if (((r != 0 && !enomem(&err)) || nlive) && bad++ < 5)
+			printf("#   k=%ld: rc %d, %ld leaked: %s\n", k, r, nlive,
+			       r ? err.msg : "");
+		fclose(f);
+		if (!reached)
+			break;
+	}
+	CHECK(bad == 0);
+	printf("#   training step: %ld allocations failed in turn\n", k - 1);
+	run_config_free(&rc);
+}
+#endif
+
+int main(void)
+{
+#ifdef SANITIZED
+	printf("ok 1 # skip allocation-failure loop: not under AddressSanitizer\n");
+	printf("1..1\n");
+	return 0;
+#else
+	RUN(test_decode_under_allocation_failure);
+	RUN(test_encode_under_allocation_failure);
+	RUN(test_training_step_under_allocation_failure);
+	return harness_done();
+#endif
+}
