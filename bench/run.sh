@@ -60,9 +60,9 @@ ratio() { # awk program over stream_sizes output: raw / stored, steps in [lo, hi
 		END { printf "%.3f", r / b }'
 }
 for enc in raw shuffle xor pred2; do
-	$B/traj-train -q $model --steps "$long" --every 1 --encoding $enc |
+	$B/traj-train -q $model --steps "$long" --every 1 --state none --encoding $enc |
 		$BB/stream_sizes >"$tmp/e1"
-	$B/traj-train -q $model --steps "$long" --every 100 --encoding $enc |
+	$B/traj-train -q $model --steps "$long" --every 100 --state none --encoding $enc |
 		$BB/stream_sizes >"$tmp/e100"
 	early=$(ratio 1 100 <"$tmp/e1")
 	late=$(ratio $((long - 100)) "$long" <"$tmp/e1")

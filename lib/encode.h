@@ -18,6 +18,12 @@
 /* Whether an encoding reads earlier checkpoints. */
 int encoding_needs_ref(enum traj_encoding enc);
 
+/* Whether pred2 (extrapolation from ref1 and ref0) is expected to compress
+ * better than delta (ref1 alone), judged on a sample of the elements.
+ * Checkpoints far apart, or early in training, often extrapolate worse. */
+int pred2_beats_delta(enum traj_dtype dtype, size_t n, const void *cur,
+		      const void *ref1, const void *ref0);
+
 /* Encodes n elements of `cur` into `out` (n * dtype_size bytes each). */
 void encode_elements(enum traj_encoding enc, enum traj_dtype dtype, size_t n,
 		     const void *cur, const void *ref1, const void *ref0,

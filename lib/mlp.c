@@ -27,6 +27,8 @@ struct mlp {
 	float *post;    /* (depth, max_batch, H) activations; == pre for relu */
 	float *logits;  /* (max_batch, C), then d loss / d logits */
 	float *dbuf;    /* (2, max_batch, H) backward ping-pong */
+	struct hook_point *hooks; /* layers.i.hook_post, i < depth */
+	int live;       /* hooks fire in this pass */
 };
 
 static int d_in(const struct mlp_config *c, int i)
@@ -91,6 +93,15 @@ static void bias_act_forward(struct model *m, int i, int n)
 				       post + (size_t)r * H);
 }
 
+/* Hidden layer i's activations of examples [e0, e0 + n) to the hook
+ * layers.i.hook_post, which may overwrite them. */
+static void fire_post(struct model *m, int i, int e0, int n)
+{
+	struct mlp *p = m->impl;
+	if (p->live)
+		m->hook_fn(m->hook_ctx, i, e0, n, hidden(m, p->post, i));
+}
+
 /* Hidden activations of examples [e0, e0 + n) into pre and post. */
 static void forward_hidden(struct model *m, const struct batch *b, int e0,
 			   int n)
@@ -105,11 +116,13 @@ static void forward_hidden(struct model *m, const struct batch *b, int e0,
 			      weight(m, m->params, 0), 0.0f, p->pre);
 		bias_act_forward(m, 0, n);
 	}
+	fire_post(m, 0, e0, n);
 	for (int i = 1; i < p->cfg.depth; i++) {
 		linalg_matmul(n, H, H, hidden(m, p->post, i - 1),
 			      weight(m, m->params, i), 0.0f,
 			      hidden(m, p->pre, i));
 		bias_act_forward(m, i, n);
+		fire_post(m, i, e0, n);
 	}
 }
 
@@ -191,7 +204,9 @@ static double loss_chunk(struct model *m, const struct batch *b, int e0,
 	int C = p->cfg.n_classes, L = p->cfg.depth;
 	const float *ob = bias(m, m->params, L);
 	float *gob = grad ? bias(m, m->grads, L) : NULL;
+	p->live = !grad && m->hook_fn;
 	forward_hidden(m, b, e0, n);
+	p->live = 0;
 	forward_logits(m, n, p->logits);
 	double sum = 0.0;
 	for (int r = 0; r < n; r++) {
@@ -262,7 +277,9 @@ static void mlp_logits(struct model *m, const struct batch *b, float *out)
 	for (int e0 = 0; e0 < b->n; e0 += m->max_batch) {
 		int n = b->n - e0 < m->max_batch ? b->n - e0 : m->max_batch;
 		float *z = out + (size_t)e0 * C;
+		p->live = m->hook_fn != NULL;
 		forward_hidden(m, b, e0, n);
+		p->live = 0;
 		forward_logits(m, n, z);
 		for (int r = 0; ob && r < n; r++)
 			vec_add(C, z + (size_t)r * C, ob);
@@ -272,8 +289,10 @@ static void mlp_logits(struct model *m, const struct batch *b, float *out)
 static void mlp_free(struct model *m)
 {
 	struct mlp *p = m->impl;
-	if (p)
+	if (p) {
 		free(p->pre);
+		free(p->hooks);
+	}
 	free(p);
 	free(m->views);
 	free(m->params);
@@ -402,12 +421,23 @@ struct model *mlp_new(const struct mlp_config *cfg, int max_batch,
 	m->views = calloc((size_t)m->nviews, sizeof *m->views);
 	m->params = calloc(np, sizeof(float));
 	m->grads = calloc(np, sizeof(float));
-	if (!m->views || !m->params || !m->grads || alloc_scratch(m, p) < 0) {
+	p->hooks = calloc((size_t)cfg->depth, sizeof *p->hooks);
+	if (!m->views || !m->params || !m->grads || !p->hooks ||
+	    alloc_scratch(m, p) < 0) {
 		mlp_free(m);
 		traj_fail(err, TRAJ_ENOMEM, -1, "model: out of memory");
 		return NULL;
 	}
 	layout(m, p);
+	for (int i = 0; i < cfg->depth; i++) {
+		struct hook_point *h = &p->hooks[i];
+		snprintf(h->name, sizeof h->name, "layers.%d.hook_post", i);
+		h->rank = 1;
+		h->shape[0] = cfg->width;
+		h->numel = (size_t)cfg->width;
+	}
+	m->hooks = p->hooks;
+	m->nhooks = cfg->depth;
 	return m;
 }
 

@@ -7,7 +7,10 @@
  * Batches larger than max_batch are processed in chunks of max_batch
  * examples, so the loss and logits accept any batch size; scratch
  * activations are allocated once, in mlp_new. The loss returns NAN when a
- * token or label is out of range or the batch has the wrong input kind. */
+ * token or label is out of range or the batch has the wrong input kind.
+ *
+ * Hooks (model_set_hook): layers.i.hook_post [width], the activation of
+ * hidden layer i, for i = 0..depth-1. */
 #ifndef TRAJ_MLP_H
 #define TRAJ_MLP_H
 

@@ -654,6 +654,12 @@ static enum traj_encoding choose_encoding(const struct traj_writer *w,
 	 * kept only as spare buffers. */
 	if (enc == TRAJ_ENC_PRED2 && !w->prev.key)
 		*ref0 = find_ref(&w->prev2, t, hint);
+	if (enc == TRAJ_ENC_PRED2 && *ref0 &&
+	    !pred2_beats_delta(t->dtype, (size_t)tensor_numel(t), t->data,
+			       *ref1, *ref0)) {
+		*ref0 = NULL;
+		return TRAJ_ENC_DELTA;
+	}
 	return enc;
 }
 

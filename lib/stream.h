@@ -27,6 +27,9 @@ enum traj_encoding {
 	TRAJ_ENC_XOR,     /* XOR with the previous checkpoint, then shuffle */
 	TRAJ_ENC_PRED2,   /* residual against linear extrapolation from the
 			     two previous checkpoints; see the spec */
+	TRAJ_ENC_DELTA,   /* residual against the previous checkpoint; the
+			     writer's pred2 falls back to it per tensor when
+			     extrapolation predicts worse */
 	TRAJ_NENCODINGS
 };
 

@@ -207,3 +207,27 @@ seq_train() {
 	acc=$(printf '%s\n' "$output" | metric test/acc 20)
 	awk -v a="$acc" 'BEGIN { exit !(a > 0.5) }' || fail "test/acc $acc"
 }
+
+# The run header of stream $1 followed by the checkpoints of stream $2
+# (the header is the first frame: 8 bytes of magic and length, then JSON).
+splice() {
+	local la lb
+	la=$(od -An -tu4 -j4 -N4 "$1" | tr -d ' ')
+	lb=$(od -An -tu4 -j4 -N4 "$2" | tr -d ' ')
+	head -c $((8 + la)) "$1"
+	tail -c +$((8 + lb + 1)) "$2"
+}
+
+@test "checkpoints whose shapes do not match the declared model: one error, 65" {
+	tf_train --steps 2 --every 2 >"$BATS_TEST_TMPDIR/a.traj"
+	tf_train --steps 2 --every 2 --d-model 8 >"$BATS_TEST_TMPDIR/b.traj"
+	splice "$BATS_TEST_TMPDIR/a.traj" "$BATS_TEST_TMPDIR/b.traj" >"$BATS_TEST_TMPDIR/c.traj"
+	run -65 --separate-stderr traj-score "$BATS_TEST_TMPDIR/c.traj"
+	assert_one_error_line traj-score
+	[[ $stderr == *"tensor 'embed.W_E': shape [12, 8], expected [12, 16]" ]]
+	small_train --steps 2 --every 2 >"$BATS_TEST_TMPDIR/m.traj"
+	splice "$BATS_TEST_TMPDIR/a.traj" "$BATS_TEST_TMPDIR/m.traj" >"$BATS_TEST_TMPDIR/d.traj"
+	run -65 --separate-stderr traj-score "$BATS_TEST_TMPDIR/d.traj"
+	assert_one_error_line traj-score
+	[[ $stderr == *"tensor 'embed.W_E': missing from checkpoint" ]]
+}

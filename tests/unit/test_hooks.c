@@ -1,0 +1,69 @@
+/* The hook mechanism on the MLP (the transformer's hooks are tested in
+ * test_transformer.c): names and shapes, capture in forward passes
+ * without gradients only, overwriting. */
+#include <string.h>
+
+#include "harness.h"
+#include "mlp.h"
+
+enum { T = 2, V = 5, H = 6, C = 4, N = 7 };
+
+static const int32_t tokens[N * T] = { 0, 1, 4, 4, 2, 0, 1, 1, 3, 2, 0, 0, 4, 1 };
+static const int32_t labels[N] = { 0, 3, 1, 2, 2, 0, 1 };
+
+struct seen { int calls; int64_t rows; int zero; };
+
+static void hook(void *ctx, int index, int64_t e0, int n, float *act)
+{
+	struct seen *s = ctx;
+	(void)index;
+	s->calls++;
+	s->rows += n;
+	CHECK(e0 % 3 == 0); /* chunks of max_batch 3 */
+	if (s->zero)
+		memset(act, 0, (size_t)n * H * sizeof *act);
+}
+
+static void test_mlp_hook_post(void)
+{
+	struct mlp_config c = { T, V, H, 2, C, ACT_GELU, 1 };
+	struct traj_error err;
+	struct model *m = mlp_new(&c, 3, &err);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	model_init(m, 4);
+	CHECK(m->nhooks == 2);
+	int h1 = model_find_hook(m, "layers.1.hook_post");
+	CHECK(h1 == 1 && m->hooks[h1].rank == 1 && m->hooks[h1].shape[0] == H);
+	CHECK(model_find_hook(m, "layers.2.hook_post") < 0);
+	struct batch b = { N, tokens, NULL, labels };
+	float plain[N * C], hooked[N * C];
+	m->ops->logits(m, &b, plain);
+	struct seen s = { 0, 0, 0 };
+	model_set_hook(m, hook, &s);
+	m->ops->logits(m, &b, hooked);
+	CHECK(memcmp(plain, hooked, sizeof plain) == 0);
+	CHECK(s.calls == 2 * 3 && s.rows == 2 * N); /* 2 layers x 3 chunks */
+	s.calls = 0;
+	memset(m->grads, 0, m->nparams * sizeof(float));
+	m->ops->loss(m, &b, 1);
+	CHECK(s.calls == 0); /* never in a gradient pass */
+	m->ops->loss(m, &b, 0);
+	CHECK(s.calls == 6);
+	/* zeroed hidden activations leave only the output bias */
+	s.zero = 1;
+	m->ops->logits(m, &b, hooked);
+	const float *ob = m->params + m->views[model_find_view(m, "layers.2.b")].offset;
+	for (int i = 0; i < N * C; i++)
+		CHECK(hooked[i] == ob[i % C]);
+	model_set_hook(m, NULL, NULL);
+	CHECK(m->hook_fn == NULL && m->hook_ctx == NULL);
+	model_free(m);
+}
+
+int main(void)
+{
+	RUN(test_mlp_hook_post);
+	return harness_done();
+}
