@@ -34,7 +34,7 @@ static const char usage[] =
 "                       ckpt RUN STEP TENSORS RAW_BYTES STORED_BYTES RATIO\n"
 "  -v, --verbose        with --list, also per tensor:\n"
 "                       tensor RUN STEP NAME DTYPE SHAPE L2NORM\n"
-"      --encoding NAME  raw, shuffle, xor or pred2 (pred2)\n"
+"      --encoding NAME  raw, shuffle, xor, pred2, delta (pred2)\n"
 "      --level N        zstd level, 1..19 (1)\n"
 "      --key-every N    a key checkpoint every N checkpoints (16)\n"
 "      --dtype T        store f32 tensors as bf16 or f16: lossy, and marked so\n"
@@ -120,7 +120,7 @@ static void parse_value(int opt, const char *arg, struct options *o)
 	case OPT_ENCODING:
 		if (encoding_from_name(arg, &o->wopts.encoding) < 0)
 			cli_usage_error("--encoding: unknown encoding '%s'"
-					" (raw, shuffle, xor, pred2)", arg);
+					" (raw, shuffle, xor, pred2, delta)", arg);
 		break;
 	case OPT_DTYPE:
 		if (strcmp(arg, "bf16") == 0) o->dtype = TRAJ_BF16;

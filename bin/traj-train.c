@@ -72,7 +72,7 @@ static const char usage[] =
 "                       checked every N steps (10): dense in transitions,\n"
 "                       one per 25 N steps where nothing moves\n"
 "  --log-every N        also N log-spaced checkpoints per decade of steps (0)\n"
-"  --encoding NAME      raw, shuffle, xor or pred2 (pred2)\n"
+"  --encoding NAME      raw, shuffle, xor, pred2, delta (pred2)\n"
 "  --key-every N        a key checkpoint every N checkpoints (16)\n"
 "  --level N            zstd level, 1..19 (default in traj-stream(5))\n"
 "  --run-id ID          the run's name in metric lines (TASK-pP-sSEED)\n"
@@ -212,7 +212,7 @@ static void parse_choice(int opt, const char *arg, struct options *o)
 	case OPT_ENCODING:
 		if (encoding_from_name(arg, &o->wopts.encoding) < 0)
 			cli_usage_error("--encoding: unknown encoding '%s'"
-					" (raw, shuffle, xor, pred2)", arg);
+					" (raw, shuffle, xor, pred2, delta)", arg);
 		break;
 	case OPT_RUN_ID:
 		if (!run_id_valid(arg))

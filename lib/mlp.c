@@ -182,6 +182,9 @@ static void backward(struct model *m, const struct batch *b, int e0, int n)
 		linalg_matmul_tn_acc(H, dout, n, hidden(m, p->post, i - 1), dy,
 				     weight(m, m->grads, i));
 		linalg_matmul_nt(n, H, dout, dy, weight(m, m->params, i), da);
+		if (m->grad_fn) /* da is d loss / d post of hidden layer i-1 */
+			m->grad_fn(m->grad_ctx, i - 1, e0, n,
+				   hidden(m, p->post, i - 1), da);
 		if (i == 1 && p->cfg.vocab) {
 			gather_backward(m, b->tokens +
 					(size_t)e0 * p->cfg.n_inputs, da, n);
@@ -435,6 +438,7 @@ struct model *mlp_new(const struct mlp_config *cfg, int max_batch,
 		h->rank = 1;
 		h->shape[0] = cfg->width;
 		h->numel = (size_t)cfg->width;
+		h->has_grad = 1;
 	}
 	m->hooks = p->hooks;
 	m->nhooks = cfg->depth;

@@ -178,6 +178,12 @@ void model_set_hook(struct model *m, model_hook_fn fn, void *ctx)
 	m->hook_ctx = fn ? ctx : NULL;
 }
 
+void model_set_grad_hook(struct model *m, model_grad_fn fn, void *ctx)
+{
+	m->grad_fn = fn;
+	m->grad_ctx = fn ? ctx : NULL;
+}
+
 int model_find_hook(const struct model *m, const char *name)
 {
 	for (int i = 0; i < m->nhooks; i++)

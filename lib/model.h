@@ -46,6 +46,7 @@ struct hook_point {
 	int rank;
 	int64_t shape[TRAJ_MAX_RANK];
 	size_t numel;
+	int has_grad;            /* 1: gradient hooks fire here too */
 };
 
 /* Called during forward passes without gradients (logits, and loss with
@@ -56,6 +57,16 @@ struct hook_point {
  * position, so the shapes in the table hold. */
 typedef void (*model_hook_fn)(void *ctx, int hook, int64_t e0, int n,
 			      float *act);
+
+/* Called during gradient passes (loss with grad = 1) at the hook points
+ * with has_grad set, during the backward pass, with the activation `act`
+ * and `grad`, d loss / d act of the mean loss over the whole batch, of
+ * the examples [e0, e0 + n), both (n, numel) and read-only. One gradient
+ * pass thus gives the gradient at every such hook at once (attribution
+ * patching). While a gradient hook is set, models compute every position
+ * in gradient passes too. Forward hooks never fire in gradient passes. */
+typedef void (*model_grad_fn)(void *ctx, int hook, int64_t e0, int n,
+			      const float *act, const float *grad);
 
 enum activation { ACT_RELU, ACT_GELU, ACT_QUAD, NACTIVATIONS };
 const char *activation_name(enum activation act);
@@ -93,6 +104,8 @@ struct model {
 	model_hook_fn hook_fn;   /* NULL: no hook (see model_set_hook) */
 	void *hook_ctx;
 	void *impl;
+	model_grad_fn grad_fn;   /* NULL: none (see model_set_grad_hook) */
+	void *grad_ctx;
 };
 
 /* Builds a model from the "model" object of a run header (see runmeta.h);
@@ -133,6 +146,8 @@ struct eval_result model_evaluate_detail(struct model *m,
 
 /* Installs (or, with fn NULL, removes) the hook callback. */
 void model_set_hook(struct model *m, model_hook_fn fn, void *ctx);
+/* Installs (or, with fn NULL, removes) the gradient hook callback. */
+void model_set_grad_hook(struct model *m, model_grad_fn fn, void *ctx);
 /* Index of the hook point called `name`, or -1. */
 int model_find_hook(const struct model *m, const char *name);
 

@@ -25,6 +25,7 @@ static double loss_chunk(struct model *m, const struct batch *b, int e0,
 	struct transformer *t = impl(m);
 	int T = t->cfg.n_ctx, K = t->cfg.n_outputs, U = t->cfg.d_vocab_out;
 	t->live = !grad && m->hook_fn;
+	t->full = grad && m->grad_fn;
 	const int32_t *tok = b->tokens + (size_t)e0 * T;
 	tf_forward(m, tok, e0, n);
 	double sum = 0.0;
@@ -37,6 +38,7 @@ static double loss_chunk(struct model *m, const struct batch *b, int e0,
 	if (grad)
 		tf_backward(m, tok, n);
 	t->live = 0;
+	t->full = 0;
 	return sum;
 }
 
@@ -271,6 +273,12 @@ static void block_hooks(struct transformer *t, int *n, int l)
 		hk[HK_MLP_POST] = add_block_hook(t, n, l, "mlp.hook_post", 2, T, c->d_mlp, 0);
 	}
 	hk[HK_RESID_POST] = add_block_hook(t, n, l, "hook_resid_post", 2, T, D, 0);
+	/* the activations whose gradients the backward pass computes */
+	static const int with_grad[] = { HK_RESID_PRE, HK_Z, HK_RESID_MID,
+					 HK_MLP_POST, HK_RESID_POST };
+	for (size_t i = 0; t->hooks && i < sizeof with_grad / sizeof *with_grad; i++)
+		if (hk[with_grad[i]] >= 0)
+			t->hooks[hk[with_grad[i]]].has_grad = 1;
 }
 
 static int build_hooks(struct transformer *t)

@@ -64,6 +64,9 @@ struct transformer {
 	int hook_embed, hook_pos_embed, hook_lnf;
 	struct hook_point *hooks;
 	int live;          /* hooks fire in this pass; every position computed */
+	int full;          /* a gradient pass with a gradient hook: every
+			      position computed, gradient hooks fire */
+	int64_t e0;        /* the pass's first example, for gradient hooks */
 	float *packed;     /* (L, 3, D, H*E): W_Q, W_K, W_V as (D, H*E) */
 	float *dpacked;    /* (D, H*E) */
 	float *xa, *dxa;   /* (n, K, D) query rows of the last block */
@@ -92,7 +95,8 @@ static inline int has_mlp(const struct transformer_config *c)
 static inline int block_positions(const struct transformer *t, int l)
 {
 	const struct transformer_config *c = &t->cfg;
-	return l < c->n_layers - 1 || t->live ? c->n_ctx : c->n_outputs;
+	return l < c->n_layers - 1 || t->live || t->full ? c->n_ctx
+							 : c->n_outputs;
 }
 
 /* One forward pass over examples [e0, e0 + n) of a batch whose tokens

@@ -18,6 +18,14 @@ static void fire(const struct model *m, int hook, int64_t e0, int n,
 		m->hook_fn(m->hook_ctx, hook, e0, n, act);
 }
 
+/* Gradient hooks: d loss / d act of a hook, in the backward pass. */
+static void fire_grad(const struct model *m, int hook, int n,
+		      const float *act, const float *grad)
+{
+	if (impl(m)->full && hook >= 0)
+		m->grad_fn(m->grad_ctx, hook, impl(m)->e0, n, act, grad);
+}
+
 /* out[r] = bias for each of rows rows of d floats. */
 static void fill_rows(size_t rows, int d, const float *bias, float *out)
 {
@@ -345,7 +353,8 @@ void tf_forward(struct model *m, const int32_t *tok, int64_t e0, int n)
 {
 	struct transformer *t = impl(m);
 	const struct transformer_config *c = &t->cfg;
-	t->use_table = !t->live && t->tab.rows > 0 &&
+	t->e0 = e0;
+	t->use_table = !t->live && !t->full && t->tab.rows > 0 &&
 		       (t->table_mode == 1 ||
 			(t->table_mode < 0 && c->d_vocab <= n));
 	pack_qkv(m);
@@ -402,6 +411,7 @@ static void mlp_backward(struct model *m, int l, int n, float *dres)
 	linalg_matmul_tn_acc(M, D, (int)rowsP, a->post, dres, g + lp->W_out);
 	add_colsum(rowsP, D, dres, g + lp->b_out);
 	linalg_matmul_nt((int)rowsP, M, D, dres, w + lp->W_out, t->dmlp);
+	fire_grad(m, t->hook[l][HK_MLP_POST], n, a->post, t->dmlp);
 	for (size_t r = 0; r < rowsP; r++)
 		activation_backward_row(c->act, M, a->pre + r * M,
 					t->dmlp + r * M, g + lp->b_in);
@@ -434,6 +444,7 @@ static void attn_core_backward(struct model *m, int l, int n,
 	linalg_matmul_tn_acc(HE, D, (int)rowsP, a->z, dres, g + lp->W_O);
 	add_colsum(rowsP, D, dres, g + lp->b_O);
 	linalg_matmul_nt((int)rowsP, HE, D, dres, m->params + lp->W_O, t->dz);
+	fire_grad(m, t->hook[l][HK_Z], n, a->z, t->dz);
 	struct attn_dims dims = { T, P, c->n_heads, c->d_head };
 	const struct attn_rows *rows = attn_rows(t, l);
 	if (rows) {
@@ -512,8 +523,13 @@ void tf_backward(struct model *m, const int32_t *tok, int n)
 	struct transformer *t = impl(m);
 	float *dres = unembed_backward(m, n);
 	for (int l = t->cfg.n_layers - 1; l >= 0; l--) {
-		if (has_mlp(&t->cfg))
+		const int *hk = t->hook[l];
+		fire_grad(m, hk[HK_RESID_POST], n, t->act[l].resid_post, dres);
+		if (has_mlp(&t->cfg)) {
 			mlp_backward(m, l, n, dres);
+			fire_grad(m, hk[HK_RESID_MID], n, t->act[l].resid_mid,
+				  dres);
+		}
 		if (l == 0 && t->use_table) {
 			/* the residual path reaches the embeddings directly */
 			attn_core_backward(m, 0, n, dres);
@@ -523,6 +539,7 @@ void tf_backward(struct model *m, const int32_t *tok, int n)
 		}
 		float *dout = dres == t->dA ? t->dB : t->dA;
 		attn_backward(m, l, n, dres, dout);
+		fire_grad(m, hk[HK_RESID_PRE], n, t->act[l].resid_pre, dout);
 		dres = dout;
 	}
 	embed_backward(m, tok, n, t->cfg.n_ctx, dres);

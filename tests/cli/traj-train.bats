@@ -64,11 +64,11 @@ steps_of() { traj-score "$1" | awk '$3 == "test/acc" { print $2 }' | paste -sd, 
 }
 
 @test "every encoding gives the same weights" {
-	for enc in raw shuffle xor pred2; do
+	for enc in raw shuffle xor pred2 delta; do
 		small_train --encoding $enc --key-every 3 >"$BATS_TEST_TMPDIR/$enc.traj"
 		traj-score "$BATS_TEST_TMPDIR/$enc.traj" >"$BATS_TEST_TMPDIR/$enc.txt"
 	done
-	for enc in shuffle xor pred2; do
+	for enc in shuffle xor pred2 delta; do
 		cmp "$BATS_TEST_TMPDIR/raw.txt" "$BATS_TEST_TMPDIR/$enc.txt"
 	done
 }
