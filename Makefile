@@ -97,7 +97,7 @@ demo: deps
 	./pipelines/grokking-demo.sh
 
 BENCH_BINS = $(BUILD)/bench/mlp_step $(BUILD)/bench/stream_sizes \
-	$(BUILD)/bench/transformer_step
+	$(BUILD)/bench/transformer_step $(BUILD)/bench/probe_speed
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libtraj.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libtraj.a $(LDLIBS)
@@ -114,8 +114,8 @@ install: all
 
 uninstall:
 	rm -f $(BINS:$(BUILD)/bin/%=$(DESTDIR)$(BINDIR)/%)
-	rm -f $(notdir $(wildcard man/*.1):%=$(DESTDIR)$(MANDIR)/man1/%)
-	rm -f $(notdir $(wildcard man/*.5):%=$(DESTDIR)$(MANDIR)/man5/%)
+	rm -f $(patsubst %,$(DESTDIR)$(MANDIR)/man1/%,$(notdir $(wildcard man/*.1)))
+	rm -f $(patsubst %,$(DESTDIR)$(MANDIR)/man5/%,$(notdir $(wildcard man/*.5)))
 
 clean:
 	rm -rf $(BUILD) build

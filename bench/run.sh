@@ -130,3 +130,22 @@ for cmd in "traj-diff --sv 0 --no-fourier" "traj-diff" "traj-snapshot --encoding
 	printf 'peak_rss_kb\t%s\t1x %s\t10x %s\n' "$cmd" "$(rss $B/$cmd "$tmp/d.traj")" \
 		"$(rss $B/$cmd "$tmp/d10.traj")"
 done
+
+# Probes (traj-probe): activations captured per second (forward passes with
+#    a hook at the last position, all 12769 inputs of p=113) and probes
+#    fitted per second (every modular-arithmetic target: a, b, answer and
+#    cos/sin of all 56 frequencies of a, b and the answer, 339 probes, each
+#    with lambda chosen on a validation part, refit and scored), on the last
+#    checkpoint of BENCH_PROBE_STREAM (e.g. the stream of
+#    pipelines/transformer-grokking.sh), else of Nanda et al.'s model
+#    trained for 20 steps: the cost depends on the shapes, not the weights.
+probe_stream=${BENCH_PROBE_STREAM:-}
+if [ -z "$probe_stream" ]; then
+	probe_stream=$tmp/probe.traj
+	$B/traj-train -q --model transformer --task modadd --p 113 --frac 0.3 \
+		--layers 1 --d-model 128 --heads 4 --d-head 32 --d-mlp 512 \
+		--optim adamw --wd 1 --steps 20 --every 20 --no-state >"$probe_stream"
+fi
+for hook in blocks.0.hook_resid_post blocks.0.mlp.hook_post; do
+	$BB/probe_speed "$probe_stream" "$hook" 3
+done

@@ -21,6 +21,8 @@ static const char usage[] =
 "  emerge     find phase transitions in metric lines\n"
 "  diff       how the weights move: distances, singular values, Fourier\n"
 "  convert    export a checkpoint to .npy, .npz, safetensors; import them\n"
+"  probe      linear probes and CKA on activations at hook points\n"
+"  ablate     ablation, patching, attribution with a budget, circuits\n"
 "\n"
 "'traj COMMAND ...' runs the program traj-COMMAND with the arguments.\n"
 "Checkpoint streams are described in traj-stream(5).\n"

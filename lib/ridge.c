@@ -96,34 +96,53 @@ static int ridge_alloc(struct ridge *r, int d, int t)
 	       ? 0 : -1;
 }
 
-int ridge_fit(struct ridge *r, const float *x, int d, const double *y, int t,
-	      const int64_t *rows, int64_t n, struct traj_error *err)
+/* Rows per block in the fit and the projection: bounded scratch,
+ * BLAS-sized products. */
+#define RIDGE_BLOCK 256
+
+/* Accumulates the centred Gram matrix (upper triangle) into r->qt, and
+ * Xc^T Y (= Xc^T Yc: the columns of Xc sum to zero) into xty, and the
+ * column sums of Y into r->y_mean, a block of rows at a time. */
+static void accumulate(struct ridge *r, const float *x, const int64_t *rows,
+		       int64_t n, ridge_row_fn *fill_y, void *ctx,
+		       double *xc, double *yg, double *xty)
 {
-	double *xc = malloc((size_t)n * d * sizeof *xc);
-	double *yg = malloc((size_t)n * t * sizeof *yg);
-	double *xty = malloc((size_t)d * t * sizeof *xty);
+	int d = r->d, t = r->t;
+	for (int64_t i = 0; i < n; i += RIDGE_BLOCK) {
+		int m = (int)(n - i < RIDGE_BLOCK ? n - i : RIDGE_BLOCK);
+		gather_centred(x, d, r->x_mean, rows + i, m, xc);
+		for (int k = 0; k < m; k++) {
+			fill_y(ctx, rows[i + k], yg + (size_t)k * t);
+			for (int j = 0; j < t; j++)
+				r->y_mean[j] += yg[(size_t)k * t + j];
+		}
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, m, 1.0,
+			    xc, d, 1.0, r->qt, d);
+		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, t, m,
+			    1.0, xc, d, yg, t, 1.0, xty, t);
+	}
+}
+
+int ridge_fit(struct ridge *r, const float *x, int d, int t,
+	      const int64_t *rows, int64_t n, ridge_row_fn *fill_y, void *ctx,
+	      struct traj_error *err)
+{
+	double *xc = malloc((size_t)RIDGE_BLOCK * d * sizeof *xc);
+	double *yg = malloc((size_t)RIDGE_BLOCK * t * sizeof *yg);
+	double *xty = calloc((size_t)d * t, sizeof *xty);
 	int rc = -1;
 	if (ridge_alloc(r, d, t) < 0 || !xc || !yg || !xty) {
 		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for a probe");
 		goto out;
 	}
 	column_means(x, d, rows, n, r->x_mean);
-	gather_centred(x, d, r->x_mean, rows, n, xc);
 	memset(r->y_mean, 0, (size_t)t * sizeof *r->y_mean);
-	for (int64_t i = 0; i < n; i++) {
-		memcpy(yg + i * t, y + rows[i] * t, (size_t)t * sizeof *yg);
-		for (int j = 0; j < t; j++)
-			r->y_mean[j] += yg[i * t + j];
-	}
+	memset(r->qt, 0, (size_t)d * d * sizeof *r->qt);
+	accumulate(r, x, rows, n, fill_y, ctx, xc, yg, xty);
 	for (int j = 0; j < t; j++)
 		r->y_mean[j] /= n > 0 ? (double)n : 1.0;
-	cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, (int)n, 1.0, xc,
-		    d, 0.0, r->qt, d);
 	if (eigen(r->qt, d, r->eig, err) < 0)
 		goto out;
-	/* Xc^T Y = Xc^T Yc: the columns of Xc sum to zero. */
-	cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, t, (int)n, 1.0,
-		    xc, d, yg, t, 0.0, xty, t);
 	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, t, d, 1.0,
 		    r->qt, d, xty, t, 0.0, r->b, t);
 	rc = 0;
@@ -144,19 +163,16 @@ double ridge_scale(const struct ridge *r)
 	return r->d > 0 ? s / r->d : 0;
 }
 
-/* Rows per product in ridge_project: bounded scratch, BLAS-sized work. */
-#define PROJECT_BLOCK 256
-
 int ridge_project(const struct ridge *r, const float *x,
 		  const int64_t *rows, int64_t n, double *p,
 		  struct traj_error *err)
 {
 	int d = r->d;
-	double *xc = malloc((size_t)PROJECT_BLOCK * d * sizeof *xc);
+	double *xc = malloc((size_t)RIDGE_BLOCK * d * sizeof *xc);
 	if (!xc)
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for a probe");
-	for (int64_t i = 0; i < n; i += PROJECT_BLOCK) {
-		int64_t m = n - i < PROJECT_BLOCK ? n - i : PROJECT_BLOCK;
+	for (int64_t i = 0; i < n; i += RIDGE_BLOCK) {
+		int64_t m = n - i < RIDGE_BLOCK ? n - i : RIDGE_BLOCK;
 		gather_centred(x, d, r->x_mean, rows + i, m, xc);
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, d,
 			    d, 1.0, xc, d, r->qt, d, 0.0, p + i * d, d);

@@ -25,11 +25,16 @@ struct ridge {
 	double *scratch; /* (d, t) B scaled for one lambda */
 };
 
-/* Fits on the rows rows[0..n) of x (a float matrix of row stride d) and
- * of y (row stride t). Returns 0, or -1 with err set (TRAJ_ENOMEM, or
- * TRAJ_EINTERNAL if LAPACK fails). The struct is then owned: ridge_free. */
-int ridge_fit(struct ridge *r, const float *x, int d, const double *y, int t,
-	      const int64_t *rows, int64_t n, struct traj_error *err);
+/* Writes the t regression targets of input `row` into out. */
+typedef void ridge_row_fn(void *ctx, int64_t row, double *out);
+
+/* Fits on the rows rows[0..n) of x (a float matrix of row stride d), the
+ * targets of each row given by fill_y: no (n, t) matrix is ever built.
+ * Returns 0, or -1 with err set (TRAJ_ENOMEM, or TRAJ_EINTERNAL if
+ * LAPACK fails); on success the struct is owned: ridge_free. */
+int ridge_fit(struct ridge *r, const float *x, int d, int t,
+	      const int64_t *rows, int64_t n, ridge_row_fn *fill_y, void *ctx,
+	      struct traj_error *err);
 void ridge_free(struct ridge *r);
 
 /* The mean eigenvalue of the centred Gram matrix, trace / d: the scale

@@ -7,7 +7,7 @@ pkgs=""
 for purpose in "$@"; do
 	case $purpose in
 	build) pkgs="$pkgs build-essential pkg-config libzstd-dev libcjson-dev libopenblas-dev zlib1g-dev" ;;
-	test)  pkgs="$pkgs bats bats-assert bats-support zstd" ;;
+	test)  pkgs="$pkgs bats bats-assert bats-support zstd man-db" ;;
 	bench) pkgs="$pkgs python3-torch python3-numpy zstd time" ;;
 	plot)  pkgs="$pkgs gnuplot-nox" ;;
 	data)  pkgs="$pkgs dataset-fashion-mnist" ;; # --task fashion

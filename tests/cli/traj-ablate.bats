@@ -1,0 +1,223 @@
+#!/usr/bin/env bats
+# traj-ablate: ablation, patching, attribution with a budget, patching
+# across training time, circuits; every option and bad input. Tiny
+# models (p = 11) trained for a few steps.
+
+setup_file() {
+	load test_helper
+	TF="$BATS_FILE_TMPDIR/tf.traj"
+	MLP="$BATS_FILE_TMPDIR/mlp.traj"
+	traj-train --quiet --model transformer --p 11 --frac 0.5 --layers 1 \
+		--d-model 16 --heads 2 --d-head 8 --d-mlp 12 --steps 30 \
+		--every 10 >"$TF"
+	small_train --steps 30 --every 10 --width 8 >"$MLP"
+	export TF MLP
+}
+
+setup() { load test_helper; }
+
+# value METRIC [traj-ablate args...]: the value of one metric line
+value() {
+	local metric=$1
+	shift
+	traj-ablate -q "$@" | awk -F'\t' -v m="$metric" '$3 == m { print $4 }'
+}
+
+@test "--help prints usage on stdout with status 0" {
+	run -0 traj-ablate --help
+	assert_line --index 0 "Usage: traj-ablate [OPTION]... [FILE]"
+}
+
+@test "--version prints the version" {
+	run -0 traj-ablate --version
+	assert_output --regexp '^traj-ablate \(traj\) [0-9.]+$'
+}
+
+@test "--list names heads, neurons and layers of a transformer" {
+	run -0 traj-ablate --list "$TF"
+	assert_equal "${#lines[@]}" 16 # attn, 2 heads, mlp, 12 neurons
+	assert_line --index 0 blocks.0.attn
+	assert_line --index 2 blocks.0.attn.head1
+	assert_line --index 15 blocks.0.mlp.n11
+	run -0 traj-ablate --list -c 'layers.0.n*' "$MLP"
+	assert_equal "${#lines[@]}" 8
+}
+
+@test "one ranked group of lines per component, and the pass count" {
+	run -0 --separate-stderr traj-ablate "$TF"
+	assert_line --index 0 --regexp $'^modadd-p11-s1\t30\tablate/clean/loss\t'
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/rank')" 16
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/loss_delta')" 16
+	assert_line --regexp $'ablate/forward_passes\t17$'
+	assert_equal "$stderr" "traj-ablate: 17 forward passes, 0 backward passes, over 60 examples"
+	# rank 1 has the largest loss delta
+	first=$(printf '%s\n' "$output" | grep loss_delta | head -1 | cut -f4)
+	max=$(printf '%s\n' "$output" | grep loss_delta | sort -k4 -gr | head -1 | cut -f4)
+	assert_equal "$first" "$max"
+}
+
+@test "grep /rank | sort -k4 -g | head gives the most responsible first" {
+	run -0 bash -c "traj-ablate -q '$TF' | grep /rank | sort -k4 -g | head -1 | cut -f4"
+	assert_output 1
+}
+
+@test "--step, --split and --limit choose the checkpoint and the examples" {
+	run -0 --separate-stderr traj-ablate -c blocks.0.attn --step 10 --split train --limit 7 "$TF"
+	assert_line --index 0 --regexp $'\t10\tablate/clean/loss\t'
+	assert_equal "$stderr" "traj-ablate: 2 forward passes, 0 backward passes, over 7 examples"
+}
+
+@test "the three methods give different deltas; zero ablation of a whole layer is not free" {
+	z=$(value ablate/blocks.0.mlp/loss_delta -m zero "$TF")
+	m=$(value ablate/blocks.0.mlp/loss_delta -m mean "$TF")
+	r=$(value ablate/blocks.0.mlp/loss_delta -m resample "$TF")
+	[ "$z" != "$m" ] && [ "$m" != "$r" ] && [ "$z" != 0 ]
+}
+
+@test "--seed changes resampling only" {
+	a=$(value ablate/blocks.0.mlp/loss_delta -m resample --seed 1 "$TF")
+	b=$(value ablate/blocks.0.mlp/loss_delta -m resample --seed 2 "$TF")
+	c=$(value ablate/blocks.0.mlp/loss_delta -m mean --seed 2 "$TF")
+	d=$(value ablate/blocks.0.mlp/loss_delta -m mean --seed 1 "$TF")
+	[ "$a" != "$b" ] && [ "$c" = "$d" ]
+}
+
+@test "works on MLP streams and reads standard input" {
+	run -0 bash -c "traj-ablate -q -c layers.0 < '$MLP' | cut -f3 | paste -sd' '"
+	assert_output "ablate/clean/loss ablate/clean/acc ablate/layers.0/loss_delta ablate/layers.0/acc_delta ablate/layers.0/rank ablate/forward_passes ablate/backward_passes"
+}
+
+@test "--joint ablates the selection together" {
+	run -0 traj-ablate -q --joint -c 'blocks.0.attn.head*' "$TF"
+	assert_line --regexp $'ablate/joint/size\t2$'
+	assert_line --regexp $'ablate/forward_passes\t2$'
+	whole=$(value ablate/blocks.0.attn/loss_delta -c blocks.0.attn "$TF")
+	joint=$(value ablate/joint/loss_delta --joint -c 'blocks.0.attn.head*' "$TF")
+	assert_equal "$joint" "$whole"
+}
+
+@test "--attrib ranks every component with one forward and one backward pass" {
+	run -0 --separate-stderr traj-ablate --attrib "$TF"
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/attrib')" 16
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/loss_delta')" 0
+	assert_equal "$stderr" "traj-ablate: 2 forward passes, 1 backward passes, over 60 examples"
+}
+
+@test "--budget N uses N forward passes and verifies N-2 components" {
+	run -0 --separate-stderr traj-ablate --budget 6 "$TF"
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/loss_delta')" 4
+	assert_line --regexp $'ablate/forward_passes\t6$'
+	assert_equal "$stderr" "traj-ablate: 6 forward passes, 1 backward passes, over 60 examples"
+	# whole layers are verified first
+	assert_line --partial 'ablate/blocks.0.attn/loss_delta'
+	assert_line --partial 'ablate/blocks.0.mlp/loss_delta'
+}
+
+@test "a budget the method cannot meet is a usage error" {
+	run -64 --separate-stderr traj-ablate --budget 1 "$TF"
+	assert_one_error_line traj-ablate
+	assert_output ""
+	[[ $stderr == *"--budget 1: attribution patching needs 2 forward passes"* ]]
+	run -64 --separate-stderr traj-ablate --patch a --budget 2 "$TF"
+	[[ $stderr == *"needs 3 forward passes"* ]]
+}
+
+@test "--patch a patches clean activations into corrupted inputs" {
+	run -0 traj-ablate -q --patch a "$TF"
+	assert_line --regexp $'patch/clean/loss\t'
+	assert_line --regexp $'patch/corrupted/acc\t'
+	assert_equal "$(printf '%s\n' "$output" | grep -c 'patch/.*/rank')" 16
+	# patching every head restores the clean output of the attention
+	clean=$(value patch/clean/loss --patch b "$TF")
+	corr=$(value patch/corrupted/loss --patch b "$TF")
+	d=$(value patch/blocks.0.attn/loss_delta --patch b -c blocks.0.attn "$TF")
+	run awk -v c="$clean" -v k="$corr" -v d="$d" 'BEGIN { x = k + d - c; exit !(x < 1e-5 && x > -1e-5) }'
+	assert_success
+}
+
+@test "--patch on a task without corruptions is a usage error" {
+	traj-train --quiet --model transformer --task parity --bits 6 --k 2 \
+		--n-train 20 --n-test 10 --d-model 8 --heads 2 --d-head 4 --d-mlp 8 --steps 2 --every 2 \
+		>"$BATS_TEST_TMPDIR/par.traj"
+	run -64 --separate-stderr traj-ablate --patch a "$BATS_TEST_TMPDIR/par.traj"
+	assert_one_error_line traj-ablate
+	[[ $stderr == *"task 'parity' defines no corruption"* ]]
+}
+
+@test "--from-step K: patching across training time, weights and activations" {
+	run -0 traj-ablate -q --from-step 0 "$TF"
+	assert_line --regexp $'timepatch/from_step\t0$'
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/carried')" 16
+	run -0 traj-ablate -q --from-step 0 --from-mode acts -c blocks.0.mlp "$TF"
+	assert_line --regexp 'timepatch/blocks.0.mlp/reverse_carried'
+	# a component patched from the same checkpoint changes nothing
+	d=$(value timepatch/blocks.0.mlp/acc_delta --from-step 30 -c blocks.0.mlp "$TF")
+	assert_equal "$d" 0
+}
+
+@test "--from FILE takes step K from another stream of the same model" {
+	run -0 traj-ablate -q --from "$TF" --from-step 10 -c blocks.0.attn "$TF"
+	assert_line --regexp $'timepatch/from_step\t10$'
+	run -65 --separate-stderr traj-ablate --from "$MLP" "$TF"
+	assert_one_error_line traj-ablate
+	[[ $stderr == *"a different model"* ]]
+}
+
+@test "--circuit keeps the loss within the threshold and writes DOT" {
+	dot="$BATS_TEST_TMPDIR/c.dot"
+	run -0 traj-ablate -q --circuit --threshold 0.05 --dot "$dot" "$TF"
+	assert_line --regexp $'circuit/candidates\t14$'
+	d=$(printf '%s\n' "$output" | awk '$3 == "circuit/loss_delta" { print $4 }')
+	run awk -v d="$d" 'BEGIN { exit !(d <= 0.05) }'
+	assert_success
+	run -0 head -1 "$dot"
+	assert_output "digraph circuit {"
+	ls "$BATS_TEST_TMPDIR" | { ! grep -q tmp; }
+	# a huge threshold keeps nothing
+	run -0 traj-ablate -q --circuit --threshold 1000 "$TF"
+	assert_line --regexp $'circuit/size\t0$'
+}
+
+@test "--direction ablates a residual direction" {
+	/usr/bin/python3 -c 'import numpy' 2>/dev/null || skip "no numpy"
+	/usr/bin/python3 -c "import numpy; numpy.save('$BATS_TEST_TMPDIR/u.npy', numpy.ones(16, dtype='<f4'))"
+	run -0 traj-ablate -q --direction "$BATS_TEST_TMPDIR/u.npy" -c direction "$TF"
+	assert_line --regexp 'ablate/direction/loss_delta'
+	run -64 --separate-stderr traj-ablate --direction "$BATS_TEST_TMPDIR/u.npy" --direction-hook nope "$TF"
+	assert_one_error_line traj-ablate
+	[[ $stderr == *"valid: hook_embed, hook_pos_embed, blocks.0.hook_resid_pre"* ]]
+}
+
+@test "an unknown component lists the valid ones" {
+	run -64 --separate-stderr traj-ablate -c blocks.3.attn "$TF"
+	assert_one_error_line traj-ablate
+	assert_equal "$stderr" "traj-ablate: --component: no component matches 'blocks.3.attn'; valid: blocks.0.attn, blocks.0.attn.head0..1, blocks.0.mlp, blocks.0.mlp.n0..11"
+}
+
+@test "a missing step names the steps there are" {
+	run -65 --separate-stderr traj-ablate --step 7 "$TF"
+	assert_one_error_line traj-ablate
+	[[ $stderr == *"no checkpoint at step 7 (steps 0..30)"* ]]
+}
+
+@test "bad options are usage errors" {
+	run -64 traj-ablate -m nope "$TF"
+	run -64 traj-ablate --patch c "$TF"
+	run -64 traj-ablate --split dev "$TF"
+	run -64 traj-ablate --dot x.dot "$TF"
+	run -64 traj-ablate --attrib --budget 4 "$TF"
+	run -64 traj-ablate --from-mode x "$TF"
+	run -64 traj-ablate "$TF" "$TF"
+}
+
+@test "a model this build cannot run is one error line, status 65" {
+	run -65 --separate-stderr traj-ablate "$BATS_TEST_DIRNAME/../../formats/vectors/tiny.traj"
+	assert_one_error_line traj-ablate
+}
+
+@test "a missing file is status 66; | head exits quietly" {
+	run -66 --separate-stderr traj-ablate "$BATS_TEST_TMPDIR/nope.traj"
+	assert_one_error_line traj-ablate
+	run -0 --separate-stderr bash -c "set -o pipefail; traj-ablate -q '$TF' | head -1"
+	[ -z "$stderr" ]
+}
