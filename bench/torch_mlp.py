@@ -42,8 +42,9 @@ def parse_args():
     return ap.parse_args()
 
 
-args = parse_args()
-os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.blas_threads))
+if __name__ == "__main__":  # importers (torch_load_check.py) set their own
+    args = parse_args()
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.blas_threads))
 
 import torch  # noqa: E402  (after OPENBLAS_NUM_THREADS is set)
 import torch.nn as nn  # noqa: E402

@@ -56,8 +56,9 @@ def parse_args():
     return ap.parse_args()
 
 
-args = parse_args()
-os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.blas_threads))
+if __name__ == "__main__":  # importers (torch_load_check.py) set their own
+    args = parse_args()
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.blas_threads))
 
 import torch  # noqa: E402  (after OPENBLAS_NUM_THREADS is set)
 import torch.nn.functional as F  # noqa: E402
@@ -145,19 +146,40 @@ def check(d):
     print(f"torch_loss_last_only\t{last:.9g}")
 
 
+def param_shapes(cfg):
+    """Name -> shape of every parameter of the model a run header's
+    "model" object describes, in lib/transformer.c's order."""
+    D, H, E, M = cfg["d_model"], cfg["n_heads"], cfg["d_head"], cfg["d_mlp"]
+    ln = cfg.get("normalization_type") == "LN"
+    s = {"embed.W_E": (cfg["d_vocab"], D), "pos_embed.W_pos": (cfg["n_ctx"], D)}
+    for layer in range(cfg["n_layers"]):
+        pre = f"blocks.{layer}."
+        if ln:
+            s.update({pre + "ln1.w": (D,), pre + "ln1.b": (D,)})
+        s.update({pre + f"attn.W_{x}": (H, D, E) for x in "QKV"})
+        s[pre + "attn.W_O"] = (H, E, D)
+        s.update({pre + f"attn.b_{x}": (H, E) for x in "QKV"})
+        s[pre + "attn.b_O"] = (D,)
+        if cfg.get("attn_only"):
+            continue
+        if ln:
+            s.update({pre + "ln2.w": (D,), pre + "ln2.b": (D,)})
+        s.update({pre + "mlp.W_in": (D, M), pre + "mlp.b_in": (M,),
+                  pre + "mlp.W_out": (M, D), pre + "mlp.b_out": (D,)})
+    if ln:
+        s.update({"ln_final.w": (D,), "ln_final.b": (D,)})
+    s.update({"unembed.W_U": (D, cfg["d_vocab_out"]),
+              "unembed.b_U": (cfg["d_vocab_out"],)})
+    return s
+
+
 def nanda_params(p, D, H, E, M):
     """Parameters with Nanda et al.'s initialisation (as traj's)."""
-    V, U, T = p + 1, p, 3
-    shapes = {"embed.W_E": (V, D), "pos_embed.W_pos": (T, D),
-              "blocks.0.attn.W_Q": (H, D, E), "blocks.0.attn.W_K": (H, D, E),
-              "blocks.0.attn.W_V": (H, D, E), "blocks.0.attn.W_O": (H, E, D),
-              "blocks.0.attn.b_Q": (H, E), "blocks.0.attn.b_K": (H, E),
-              "blocks.0.attn.b_V": (H, E), "blocks.0.attn.b_O": (D,),
-              "blocks.0.mlp.W_in": (D, M), "blocks.0.mlp.b_in": (M,),
-              "blocks.0.mlp.W_out": (M, D), "blocks.0.mlp.b_out": (D,),
-              "unembed.W_U": (D, U), "unembed.b_U": (U,)}
+    U = p
+    cfg = {"n_layers": 1, "d_model": D, "n_heads": H, "d_head": E,
+           "d_mlp": M, "d_vocab": p + 1, "d_vocab_out": U, "n_ctx": 3}
     P = {}
-    for name, shape in shapes.items():
+    for name, shape in param_shapes(cfg).items():
         leaf = name.rsplit(".", 1)[1]
         if leaf.startswith("b"):
             t = torch.zeros(shape)

@@ -99,7 +99,8 @@ static void fire_post(struct model *m, int i, int e0, int n)
 {
 	struct mlp *p = m->impl;
 	if (p->live)
-		m->hook_fn(m->hook_ctx, i, e0, n, hidden(m, p->post, i));
+		m->hook_fn(m->hook_ctx, i, m->hook_base + e0, n,
+			   hidden(m, p->post, i));
 }
 
 /* Hidden activations of examples [e0, e0 + n) into pre and post. */

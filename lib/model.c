@@ -247,9 +247,11 @@ struct eval_result model_evaluate_detail(struct model *m,
 			chunk.tokens = all->tokens + (size_t)e0 * m->n_inputs;
 		if (all->features)
 			chunk.features = all->features + (size_t)e0 * m->n_inputs;
+		m->hook_base = e0;
 		m->ops->logits(m, &chunk, z);
 		bad = eval_chunk(m, z, chunk.labels, n, &s) < 0;
 	}
+	m->hook_base = 0;
 	if (!bad) {
 		double nl = (double)all->n * K;
 		res.loss = s.loss / nl;

@@ -103,6 +103,9 @@ struct model {
 	int nhooks;
 	model_hook_fn hook_fn;   /* NULL: no hook (see model_set_hook) */
 	void *hook_ctx;
+	int64_t hook_base;       /* added to the e0 that hooks receive: where
+				    the batch being computed starts within a
+				    larger one (model_evaluate's chunks) */
 	void *impl;
 	model_grad_fn grad_fn;   /* NULL: none (see model_set_grad_hook) */
 	void *grad_ctx;

@@ -15,7 +15,7 @@ static void fire(const struct model *m, int hook, int64_t e0, int n,
 		 float *act)
 {
 	if (impl(m)->live && hook >= 0)
-		m->hook_fn(m->hook_ctx, hook, e0, n, act);
+		m->hook_fn(m->hook_ctx, hook, m->hook_base + e0, n, act);
 }
 
 /* Gradient hooks: d loss / d act of a hook, in the backward pass. */

@@ -62,8 +62,43 @@ static void test_mlp_hook_post(void)
 	model_free(m);
 }
 
+/* Marks which examples a hook saw, by their index in the whole batch. */
+struct coverage { int hits[N]; };
+
+static void cover(void *ctx, int index, int64_t e0, int n, float *act)
+{
+	struct coverage *c = ctx;
+	(void)act;
+	for (int r = 0; index == 0 && r < n; r++)
+		if (e0 + r >= 0 && e0 + r < N)
+			c->hits[e0 + r]++;
+}
+
+/* model_evaluate splits a large batch into chunks of max_batch; hooks
+ * must still see each example under its own index (a capture indexed by
+ * e0 would otherwise overwrite its first rows). */
+static void test_evaluate_passes_offsets_to_hooks(void)
+{
+	struct mlp_config c = { T, V, H, 1, C, ACT_RELU, 1 };
+	struct traj_error err;
+	struct model *m = mlp_new(&c, 2, &err);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	model_init(m, 1);
+	struct coverage cov = { {0} };
+	model_set_hook(m, cover, &cov);
+	struct batch b = { N, tokens, NULL, labels };
+	model_evaluate(m, &b);
+	for (int e = 0; e < N; e++)
+		CHECK(cov.hits[e] == 1);
+	CHECK(m->hook_base == 0);
+	model_free(m);
+}
+
 int main(void)
 {
 	RUN(test_mlp_hook_post);
+	RUN(test_evaluate_passes_offsets_to_hooks);
 	return harness_done();
 }
