@@ -77,7 +77,9 @@ done
 #    (HookedTransformer's way) and only the last one (its fastest). The
 #    GEMM figure divides the step's matrix-product work, counted from the
 #    shapes, by the whole step time, against sgemm on 1024^3 in this run:
-#    a lower bound on the matrix products' share of peak.
+#    a lower bound on the matrix products' share of peak. transformer_gemm_timed
+#    times the products themselves inside the steps (linalg_count) and
+#    divides their counted work by that time: their achieved rate.
 if [ "$quick" = 1 ]; then tsteps=10; else tsteps=30; fi
 $BB/transformer_step 113 0.3 128 4 512 "$tsteps" >"$tmp/tf" 2>"$tmp/tf.err"
 tf_ms=$(awk '$1 == "traj_ms_per_step" { print $2 }' "$tmp/tf")
@@ -87,6 +89,9 @@ printf 'transformer_step_ms\ttraj\t%s\n' "$tf_ms"
 printf 'transformer_gemm\t%s GFLOP/step\t%.1f GFLOP/s\tsgemm peak %s GFLOP/s\tfraction %.2f\n' \
 	"$gflop" "$(div "$gflop" "$tf_ms" | awk '{ print $1 * 1000 }')" "$peak" \
 	"$(awk -v g="$gflop" -v ms="$tf_ms" -v pk="$peak" 'BEGIN { print g / ms * 1000 / pk }')"
+awk -v pk="$peak" '$1 == "gemm_ms_per_step" { ms = $2 } $1 == "gemm_gflops" { g = $2 }
+	$1 == "gemm_calls_per_step" { n = $2 }
+	END { printf "transformer_gemm_timed\t%s ms/step in %s products\t%.1f GFLOP/s\tfraction %.2f\n", ms, n, g, g / pk }' "$tmp/tf"
 $BB/transformer_step 113 0.3 128 4 512 "$tsteps" 0 >"$tmp/tf0" 2>/dev/null
 printf 'transformer_step_ms\ttraj-no-table\t%s\n' \
 	"$(awk '$1 == "traj_ms_per_step" { print $2 }' "$tmp/tf0")"
@@ -148,4 +153,34 @@ if [ -z "$probe_stream" ]; then
 fi
 for hook in blocks.0.hook_resid_post blocks.0.mlp.hook_post; do
 	$BB/probe_speed "$probe_stream" "$hook" 3
+done
+
+# Ablation (traj-ablate): forward passes per second when mean-ablating each
+#    attention head and MLP neuron of the last checkpoint of $probe_stream
+#    (above) one by one over its test split, against bench/torch_ablate.py
+#    doing the same ablations on the same number of examples, same BLAS
+#    threads, in three formulations: every position (HookedTransformer's
+#    run_with_hooks), the last position only, and restarting from cached
+#    activations as traj does (lib/ablate_fast.c). Every rate counts the
+#    clean pass; torch's first two ablate the 4 heads and the first few
+#    neurons (the cost of a pass does not depend on which), traj and
+#    torch-cached all 516.
+$B/traj-convert --export safetensors "$tmp/abl.safetensors" "$probe_stream"
+start=$(date +%s.%N)
+$B/traj-ablate --threads "$threads" -c 'blocks.0.attn.head*,blocks.0.mlp.n*' \
+	"$probe_stream" 2>"$tmp/abl.err" >/dev/null
+abl_s=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')
+abl_passes=$(sed -n 's/.*: \([0-9]*\) forward passes.*/\1/p' "$tmp/abl.err")
+abl_n=$(sed -n 's/.* over \([0-9]*\) examples.*/\1/p' "$tmp/abl.err")
+abl_rate=$(div "$abl_passes" "$abl_s")
+printf 'ablate_passes_per_s\ttraj\t%.1f\t(%s passes over %s examples)\n' \
+	"$abl_rate" "$abl_passes" "$abl_n"
+if [ "$quick" = 1 ]; then neurons=8; else neurons=28; fi
+{ (cd bench && $py torch_ablate.py --examples "$abl_n" --neurons "$neurons" \
+	--modes full,last-only --blas-threads "$threads" "$tmp/abl.safetensors")
+  (cd bench && $py torch_ablate.py --examples "$abl_n" --modes cached \
+	--blas-threads "$threads" "$tmp/abl.safetensors"); } 2>/dev/null |
+while IFS="$(printf '\t')" read -r _ mode rate; do
+	printf 'ablate_passes_per_s\ttorch-%s\t%s\ttraj/torch %.1f\n' "$mode" \
+		"$rate" "$(div "$abl_rate" "$rate")"
 done

@@ -7,6 +7,9 @@
  *   traj_ms_per_step   <median>
  *   gemm_gflop_per_step <matrix-product work of one step, from the shapes>
  *   sgemm_peak_gflops  <1024^3 sgemm rate>
+ *   gemm_ms_per_step   <time inside the step's matrix products>
+ *   gemm_gflops        <their achieved rate: counted work / that time>
+ *   gemm_calls_per_step
  * Usage: transformer_step [p] [frac] [d_model] [heads] [d_mlp] [steps]
  *                         [table: -1 auto, 0 off] */
 #include <stdio.h>
@@ -105,6 +108,8 @@ int main(int argc, char **argv)
 	double *ms = malloc((size_t)steps * sizeof *ms);
 	float loss = 0;
 	for (int s = -3; s < steps; s++) {
+		if (s == 0) /* the warm-up steps are not counted */
+			linalg_count(1);
 		double t0 = now_ms();
 		for (size_t i = 0; i < m->nparams; i++)
 			m->grads[i] = 0.0f;
@@ -113,6 +118,8 @@ int main(int argc, char **argv)
 		if (s >= 0)
 			ms[s] = now_ms() - t0;
 	}
+	linalg_count(0);
+	struct linalg_counts lc = linalg_counted();
 	qsort(ms, (size_t)steps, sizeof *ms, cmp_double);
 	int use_table = table != 0 && c.d_vocab <= b.n;
 	fprintf(stderr, "transformer_step: blas core %s, batch %d, table %d, "
@@ -122,6 +129,9 @@ int main(int argc, char **argv)
 	printf("gemm_gflop_per_step\t%.4f\n",
 	       step_flops(&c, b.n, use_table) / 1e9);
 	printf("sgemm_peak_gflops\t%.1f\n", sgemm_peak());
+	printf("gemm_ms_per_step\t%.3f\n", lc.seconds * 1e3 / steps);
+	printf("gemm_gflops\t%.1f\n", lc.flop / lc.seconds / 1e9);
+	printf("gemm_calls_per_step\t%.1f\n", (double)lc.calls / steps);
 	free(ms);
 	optim_free(&opt);
 	model_free(m);

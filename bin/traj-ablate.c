@@ -408,6 +408,8 @@ static void run_ablate(const struct options *o, struct subject *s,
 		       struct ablator *a)
 {
 	check_budget(o, 1);
+	if (ablator_reuse(a) < 0)
+		cli_die(TRAJ_ENOMEM, "out of memory");
 	struct eval_result base = ablator_baseline(a);
 	print_metric(s, "ablate", "clean", "loss", base.loss);
 	print_metric(s, "ablate", "clean", "acc", base.acc);
@@ -563,6 +565,8 @@ static void run_circuit(const struct options *o, struct subject *s,
 	int *cand = malloc((size_t)n * sizeof *cand);
 	unsigned char *keep = malloc((size_t)n);
 	if (!imp || !cimp || !cand || !keep)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	if (ablator_reuse(a) < 0)
 		cli_die(TRAJ_ENOMEM, "out of memory");
 	struct eval_result base = ablator_baseline(a);
 	die_if(ablator_attribute(a, imp, &err), &err);

@@ -83,6 +83,26 @@ static void print_split(const struct scorer *s, int64_t step, const char *split,
 	metric_print(stdout, s->rc.id, step, metric, r.acc);
 }
 
+/* For the repetition task, SPLIT/repeat/{loss,acc} over the labels that
+ * copying predicts (the split's repeat mask) and SPLIT/first/{loss,acc}
+ * over all others: with a random offset no one position is a repeat. */
+static void score_repeat(const struct scorer *s, int64_t step,
+			 const char *split, const struct split *sp)
+{
+	struct batch b = split_batch(sp);
+	double loss[2], acc[2];
+	if (model_evaluate_groups(s->model, &b, sp->repeat, 2, loss, acc) < 0)
+		loss[0] = loss[1] = acc[0] = acc[1] = NAN;
+	const char *names[2] = { "first", "repeat" };
+	char metric[64];
+	for (int g = 0; g < 2; g++) {
+		snprintf(metric, sizeof metric, "%s/%s/loss", split, names[g]);
+		metric_print(stdout, s->rc.id, step, metric, loss[g]);
+		snprintf(metric, sizeof metric, "%s/%s/acc", split, names[g]);
+		metric_print(stdout, s->rc.id, step, metric, acc[g]);
+	}
+}
+
 /* Loss and accuracy; for a model with K > 1 labelled positions also
  * SPLIT/pos/I/loss and SPLIT/pos/I/acc for each position I = 0..K-1 (the
  * task's labelled positions in order: answer digits, sequence positions)
@@ -120,7 +140,11 @@ static int score_ckpt(struct scorer *s, const struct traj_ckpt *c,
 	struct batch train = split_batch(&s->data.train);
 	struct batch test = split_batch(&s->data.test);
 	score_split(s, c->step, "train", &train);
+	if (s->data.train.repeat)
+		score_repeat(s, c->step, "train", &s->data.train);
 	score_split(s, c->step, "test", &test);
+	if (s->data.test.repeat)
+		score_repeat(s, c->step, "test", &s->data.test);
 	fflush(stdout);
 	cli_check_output(stdout);
 	return 0;

@@ -33,6 +33,9 @@ static const char usage[] =
 "  --bits N --k N       parity: input bits (20), relevant bits (3)\n"
 "  --seq-len N          repeat: length of the random half (10)\n"
 "  --vocab N            repeat: alphabet size (20)\n"
+"  --filler N           repeat: N random tokens before, between and after\n"
+"                       the copies, split at random, so that only\n"
+"                       induction heads predict the repeat (0)\n"
 "  --n-train N          add, parity, repeat: train examples (add 5000,\n"
 "                       else 2000); fashion: the first N (0 = all)\n"
 "  --n-test N           test examples (1000; fashion: 0 = all)\n"
@@ -128,7 +131,7 @@ enum {
 	OPT_KEY_EVERY, OPT_LEVEL, OPT_RUN_ID, OPT_RESUME, OPT_MODEL, OPT_LAYERS,
 	OPT_D_MODEL, OPT_HEADS, OPT_D_HEAD, OPT_D_MLP, OPT_LAYERNORM,
 	OPT_ATTN_ONLY, OPT_DIGITS, OPT_BITS, OPT_K, OPT_SEQ_LEN, OPT_VOCAB,
-	OPT_N_TRAIN, OPT_N_TEST, OPT_NO_STATE, OPT_STATE,
+	OPT_FILLER, OPT_N_TRAIN, OPT_N_TEST, OPT_NO_STATE, OPT_STATE,
 };
 
 static const struct option longopts[] = {
@@ -154,6 +157,7 @@ static const struct option longopts[] = {
 	{"layernorm", 0, 0, OPT_LAYERNORM}, {"attn-only", 0, 0, OPT_ATTN_ONLY},
 	{"digits", 1, 0, OPT_DIGITS}, {"bits", 1, 0, OPT_BITS}, {"k", 1, 0, OPT_K},
 	{"seq-len", 1, 0, OPT_SEQ_LEN}, {"vocab", 1, 0, OPT_VOCAB},
+	{"filler", 1, 0, OPT_FILLER},
 	{"n-train", 1, 0, OPT_N_TRAIN}, {"n-test", 1, 0, OPT_N_TEST},
 	{"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
 	{0, 0, 0, 0},
@@ -255,6 +259,9 @@ static void parse_number(int opt, const char *arg, struct options *o)
 	case OPT_K: o->rc.task.k = (int)cli_int("--k", arg, 1, 62); break;
 	case OPT_SEQ_LEN: o->rc.task.seq_len = (int)cli_int("--seq-len", arg, 2, 2048); break;
 	case OPT_VOCAB: o->rc.task.vocab = (int)cli_int("--vocab", arg, 2, 65536); break;
+	case OPT_FILLER:
+		o->rc.task.filler = (int)cli_int("--filler", arg, 0, 4096);
+		break;
 	case OPT_N_TRAIN: o->rc.task.n_train = cli_int("--n-train", arg, 1, 1 << 24); break;
 	case OPT_N_TEST: o->rc.task.n_test = cli_int("--n-test", arg, 1, 1 << 24); break;
 	case OPT_LAYERS: o->tf.n_layers = (int)cli_int("--layers", arg, 1, TF_MAX_LAYERS); break;
@@ -397,8 +404,12 @@ static void default_run_id(struct run_config *rc)
 			 t->k, seed);
 		break;
 	case TASK_REPEAT:
-		snprintf(rc->id, sizeof rc->id, "repeat-l%dv%d-s%llu",
-			 t->seq_len, t->vocab, seed);
+		if (t->filler)
+			snprintf(rc->id, sizeof rc->id, "repeat-l%dv%df%d-s%llu",
+				 t->seq_len, t->vocab, t->filler, seed);
+		else
+			snprintf(rc->id, sizeof rc->id, "repeat-l%dv%d-s%llu",
+				 t->seq_len, t->vocab, seed);
 		break;
 	case TASK_FASHION:
 		snprintf(rc->id, sizeof rc->id, "fashion-s%llu", seed);

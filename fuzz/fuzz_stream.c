@@ -1,4 +1,4 @@
-/* libFuzzer target: the checkpoint stream reader (lib/stream.c) on any
+/* libFuzzer target: the checkpoint stream reader (lib/stream_read*.c) on any
  * bytes. Reads to the end or the first error, with and without skipping
  * the optimiser state, touching every tensor handed out. */
 #include <stdint.h>

@@ -90,6 +90,7 @@ void ablator_free(struct ablator *a)
 	free_buffers(a->src, n);
 	free_buffers(a->grad, n);
 	free(a->perm);
+	ablator_reuse_free(a);
 	memset(a, 0, sizeof *a);
 }
 
@@ -104,26 +105,31 @@ const float *ablator_source(const struct ablator *a, int h, int64_t e)
 	}
 }
 
+void ablator_replace_row(const struct ablator *a, const struct component *c,
+			 float *row, const float *src_row)
+{
+	float *x = row + c->lo;
+	const float *s = src_row ? src_row + c->lo : NULL;
+	if (c->kind != COMP_DIRECTION) {
+		/* a loop, not memcpy: most components are one neuron wide */
+		for (int k = 0; k < c->len; k++)
+			x[k] = s ? s[k] : 0.0f;
+		return;
+	}
+	double d = 0.0; /* (s - x).u */
+	for (int k = 0; k < c->len; k++)
+		d += ((s ? s[k] : 0.0f) - x[k]) * (double)a->dir[k];
+	for (int k = 0; k < c->len; k++)
+		x[k] += (float)(d * a->dir[k]);
+}
+
 /* x (rows x width of one example) takes s's values on the component. */
 static void replace(const struct ablator *a, const struct component *c,
 		    float *x, const float *s)
 {
-	for (int r = 0; r < c->rows; r++) {
-		float *xr = x + (size_t)r * c->width + c->lo;
-		const float *sr = s ? s + (size_t)r * c->width + c->lo : NULL;
-		if (c->kind != COMP_DIRECTION) {
-			if (sr)
-				memcpy(xr, sr, (size_t)c->len * sizeof *xr);
-			else
-				memset(xr, 0, (size_t)c->len * sizeof *xr);
-			continue;
-		}
-		double d = 0.0; /* (s - x).u */
-		for (int k = 0; k < c->len; k++)
-			d += ((sr ? sr[k] : 0.0f) - xr[k]) * (double)a->dir[k];
-		for (int k = 0; k < c->len; k++)
-			xr[k] += (float)(d * a->dir[k]);
-	}
+	for (int r = 0; r < c->rows; r++)
+		ablator_replace_row(a, c, x + (size_t)r * c->width,
+				    s ? s + (size_t)r * c->width : NULL);
 }
 
 static void ablate_hook(void *ctx, int hook, int64_t e0, int n, float *act)
@@ -228,6 +234,8 @@ struct eval_result ablator_capture_source(struct ablator *a,
 struct eval_result ablator_eval_in(struct ablator *a, struct model *model,
 				   const int *active, int n)
 {
+	if (model == a->m && ablator_reuse_applies(a, active, n))
+		return ablator_reuse_eval(a, active, n);
 	a->active = active;
 	a->nactive = n;
 	return run_pass(a, model, &a->data);

@@ -83,6 +83,7 @@ struct ablator {
 	float **capture_into;     /* capture pass target, or NULL */
 	int64_t base;             /* first example of the chunk evaluated */
 	int64_t forward_passes, backward_passes;
+	struct ablate_fast *fast; /* ablator_reuse's state, or NULL */
 };
 
 /* Sets up (allocating the buffers of the hooks the components use) for
@@ -108,6 +109,23 @@ struct eval_result ablator_capture_source(struct ablator *a,
 struct eval_result ablator_eval_in(struct ablator *a, struct model *model,
 				   const int *active, int n);
 struct eval_result ablator_eval(struct ablator *a, const int *active, int n);
+
+/* Opt-in, before ablator_baseline, for passes in the model the ablator
+ * was made with, whose weights stay as they are: passes whose components
+ * all sit in a transformer's last block (heads, neurons, its attention or
+ * MLP layer) restart from the clean pass's activations at the labelled
+ * positions instead of recomputing the model (ablate_fast.c); they still
+ * count as one forward pass each. Does nothing for other models (MLPs,
+ * LayerNorm). Returns -1 when out of memory. */
+int ablator_reuse(struct ablator *a);
+void ablator_reuse_free(struct ablator *a);
+int ablator_reuse_applies(const struct ablator *a, const int *active, int n);
+struct eval_result ablator_reuse_eval(struct ablator *a, const int *active,
+				      int n);
+/* One row (width floats, one position of one example) takes src_row's
+ * values (NULL: zeros) on component c. */
+void ablator_replace_row(const struct ablator *a, const struct component *c,
+			 float *row, const float *src_row);
 
 /* The replacement activations of example e at hook h, (numel), or NULL
  * for zeros (the method's source: mean, another example, the patch). */

@@ -14,6 +14,18 @@
  * the core in use. */
 const char *linalg_init(void);
 
+/* Counting of the products below, for benchmarks that want the products'
+ * own GFLOP/s: off by default, when each product costs one untaken branch.
+ * linalg_count(1) zeroes the counts and starts counting (from one thread:
+ * the counts are not atomic); linalg_count(0) stops. */
+struct linalg_counts {
+	long long calls;
+	double flop;     /* 2 m n k summed over the products */
+	double seconds;  /* wall time inside sgemm */
+};
+void linalg_count(int on);
+struct linalg_counts linalg_counted(void);
+
 /* C = A @ B + beta * C; A (m, k), B (k, n), C (m, n). */
 void linalg_matmul(int m, int n, int k, const float *a, const float *b,
 		   float beta, float *c);

@@ -192,11 +192,15 @@ int model_find_hook(const struct model *m, const char *name)
 	return -1;
 }
 
-/* Running sums of model_evaluate_detail; pos_* are (K). */
+/* Running sums of model_evaluate_detail; pos_* are (K). With `group`
+ * (the chunk's (n, K) group of each label) grp holds loss, correct and
+ * count of each group. */
 struct eval_sums {
 	double loss;
 	int64_t correct, seq_correct;
 	double *pos_loss, *pos_correct;
+	const uint8_t *group;
+	double (*grp)[3];
 };
 
 /* Adds one chunk's logits z (n, K, C); returns -1 on a label out of
@@ -221,23 +225,26 @@ static int eval_chunk(const struct model *m, const float *z,
 				s->pos_loss[k] += l;
 				s->pos_correct[k] += right;
 			}
+			if (s->group) {
+				double *g = s->grp[s->group[(size_t)r * K + k]];
+				g[0] += l;
+				g[1] += right;
+				g[2] += 1;
+			}
 		}
 		s->seq_correct += all_right;
 	}
 	return 0;
 }
 
-struct eval_result model_evaluate_detail(struct model *m,
-					 const struct batch *all,
-					 double *pos_loss, double *pos_acc,
-					 double *seq_acc)
+/* Sums over every chunk of `all`, grouped by `group` ((n, K) or NULL);
+ * returns -1 on a bad label or when out of memory. */
+static int eval_all(struct model *m, const struct batch *all,
+		    const uint8_t *group, struct eval_sums *s)
 {
-	struct eval_result res = { NAN, NAN, all->n };
 	int C = m->n_classes, K = m->n_outputs;
 	float *z = malloc((size_t)m->max_batch * K * C * sizeof *z); // (B, K, C)
-	double *pos = calloc(2 * (size_t)K, sizeof *pos);
-	struct eval_sums s = { 0, 0, 0, pos, pos ? pos + K : NULL };
-	int bad = !z || !pos || all->n <= 0 || !all->labels;
+	int bad = !z || all->n <= 0 || !all->labels;
 	for (int e0 = 0; !bad && e0 < all->n; e0 += m->max_batch) {
 		int n = all->n - e0 < m->max_batch ? all->n - e0 : m->max_batch;
 		struct batch chunk = *all;
@@ -249,10 +256,24 @@ struct eval_result model_evaluate_detail(struct model *m,
 			chunk.features = all->features + (size_t)e0 * m->n_inputs;
 		m->hook_base = e0;
 		m->ops->logits(m, &chunk, z);
-		bad = eval_chunk(m, z, chunk.labels, n, &s) < 0;
+		s->group = group ? group + (size_t)e0 * K : NULL;
+		bad = eval_chunk(m, z, chunk.labels, n, s) < 0;
 	}
 	m->hook_base = 0;
-	if (!bad) {
+	free(z);
+	return bad ? -1 : 0;
+}
+
+struct eval_result model_evaluate_detail(struct model *m,
+					 const struct batch *all,
+					 double *pos_loss, double *pos_acc,
+					 double *seq_acc)
+{
+	struct eval_result res = { NAN, NAN, all->n };
+	int K = m->n_outputs;
+	double *pos = calloc(2 * (size_t)K, sizeof *pos);
+	struct eval_sums s = { 0, 0, 0, pos, pos ? pos + K : NULL, NULL, NULL };
+	if (pos && eval_all(m, all, NULL, &s) == 0) {
 		double nl = (double)all->n * K;
 		res.loss = s.loss / nl;
 		res.acc = (double)s.correct / nl;
@@ -265,9 +286,26 @@ struct eval_result model_evaluate_detail(struct model *m,
 		if (seq_acc)
 			*seq_acc = (double)s.seq_correct / (double)all->n;
 	}
-	free(z);
 	free(pos);
 	return res;
+}
+
+int model_evaluate_groups(struct model *m, const struct batch *all,
+			  const uint8_t *group, int ngroups, double *loss,
+			  double *acc)
+{
+	double (*grp)[3] = calloc((size_t)ngroups, sizeof *grp);
+	struct eval_sums s = { 0, 0, 0, NULL, NULL, NULL, grp };
+	if (!grp || eval_all(m, all, group, &s) < 0) {
+		free(grp);
+		return -1;
+	}
+	for (int g = 0; g < ngroups; g++) {
+		loss[g] = grp[g][2] ? grp[g][0] / grp[g][2] : NAN;
+		acc[g] = grp[g][2] ? grp[g][1] / grp[g][2] : NAN;
+	}
+	free(grp);
+	return 0;
 }
 
 struct eval_result model_evaluate(struct model *m, const struct batch *all)

@@ -147,6 +147,13 @@ struct eval_result model_evaluate_detail(struct model *m,
 					 double *pos_loss, double *pos_acc,
 					 double *seq_acc);
 
+/* Mean loss and accuracy over the labels of each of ngroups groups:
+ * group ((n, K), values below ngroups) names each label's group. NAN for
+ * an empty group; -1 on invalid input or when out of memory. */
+int model_evaluate_groups(struct model *m, const struct batch *all,
+			  const uint8_t *group, int ngroups, double *loss,
+			  double *acc);
+
 /* Installs (or, with fn NULL, removes) the hook callback. */
 void model_set_hook(struct model *m, model_hook_fn fn, void *ctx);
 /* Installs (or, with fn NULL, removes) the gradient hook callback. */

@@ -116,6 +116,8 @@ cJSON *task_to_json(const struct task_config *cfg)
 	case TASK_REPEAT:
 		cJSON_AddNumberToObject(o, "seq_len", cfg->seq_len);
 		cJSON_AddNumberToObject(o, "vocab", cfg->vocab);
+		if (cfg->filler) /* only then: older headers keep meaning */
+			cJSON_AddNumberToObject(o, "filler", cfg->filler);
 		break;
 	case TASK_FASHION:
 		break;
@@ -155,8 +157,10 @@ static int family_from_json(const cJSON *json, struct task_config *cfg,
 		       get_int(json, "k", 1, 4096, &cfg->k, err) < 0 ? -1 : 0;
 	case TASK_REPEAT:
 		return get_int(json, "seq_len", 1, 4096, &cfg->seq_len, err) < 0 ||
-		       get_int(json, "vocab", 1, 1 << 20, &cfg->vocab, err) < 0
-		       ? -1 : 0;
+		       get_int(json, "vocab", 1, 1 << 20, &cfg->vocab, err) < 0 ||
+		       (cJSON_GetObjectItemCaseSensitive(json, "filler") &&
+			get_int(json, "filler", 0, 4096, &cfg->filler,
+				err) < 0) ? -1 : 0;
 	case TASK_FASHION:
 		return 0;
 	}
@@ -315,6 +319,7 @@ void dataset_free(struct dataset *ds)
 		free(splits[i]->tokens);
 		free(splits[i]->features);
 		free(splits[i]->labels);
+		free(splits[i]->repeat);
 	}
 	memset(ds, 0, sizeof *ds);
 }

@@ -21,7 +21,14 @@
  *   (2) ends the sequence.
  * repeat: `seq_len` random tokens from a `vocab`-token alphabet, then the
  *   same tokens again; every position is labelled with the next token, so
- *   the second half is predictable by copying (induction heads).
+ *   the second half is predictable by copying (induction heads). With
+ *   `filler` M > 0 the sequence has 2 seq_len + M tokens: M random tokens
+ *   are split at random, per example, into a prefix of o (uniform in
+ *   [0, M]), a gap of g between the copies (uniform in [0, M - o]) and a
+ *   suffix, so neither the position of the repeat nor its distance to the
+ *   first copy is fixed: only content-based copying (a previous-token
+ *   head and an induction head) predicts it. The split's `repeat` mask
+ *   marks the copyable labels: the second copy's tokens but its first.
  * fashion: Fashion-MNIST (784 pixels scaled to [0, 1], 10 classes) read
  *   from the gzip IDX files of Debian's dataset-fashion-mnist package, for
  *   MLPs.
@@ -58,6 +65,7 @@ struct task_config {
 	int digits;          /* add: digits per operand */
 	int bits, k;         /* parity: sequence length, relevant bits */
 	int seq_len, vocab;  /* repeat: length of the random half, alphabet */
+	int filler;          /* repeat: random tokens around the copies */
 	int64_t n_train, n_test; /* add, parity, repeat; fashion: 0 = all */
 };
 
@@ -66,6 +74,7 @@ struct split {
 	int32_t *tokens;  /* (n, T), or NULL for dense input */
 	float *features;  /* (n, F), or NULL for token input */
 	int32_t *labels;  /* (n, K) */
+	uint8_t *repeat;  /* (n, K) repeat: 1 at copyable labels; else NULL */
 };
 
 /* The shape of a task's examples, which the model must match. */

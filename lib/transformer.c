@@ -541,3 +541,12 @@ void transformer_set_table(struct model *m, int mode)
 {
 	impl(m)->table_mode = mode;
 }
+
+int transformer_config_of(const struct model *m,
+			  struct transformer_config *out)
+{
+	if (m->ops != &tf_ops)
+		return -1;
+	*out = impl(m)->cfg;
+	return 0;
+}

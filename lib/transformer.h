@@ -64,6 +64,9 @@ struct model *transformer_new(const struct transformer_config *cfg,
  * examples, 0 always per example, 1 from the tables whenever hooks are
  * not live. The results agree to rounding; for tests and benchmarks. */
 void transformer_set_table(struct model *m, int mode);
+/* The configuration of m into *out; -1 when m is not a transformer. */
+int transformer_config_of(const struct model *m,
+			  struct transformer_config *out);
 
 /* Parses the "model" object of a run header with TransformerLens's
  * config keys: {"kind": "transformer", "n_layers": 1, "d_model": 128,

@@ -3,7 +3,7 @@
  *
  *   cc -std=c11 -D_POSIX_C_SOURCE=200809L $(pkg-config --cflags libzstd libcjson) \
  *      -Ilib -o build/make_vectors formats/vectors/make_vectors.c \
- *      lib/stream.c lib/encode.c lib/tensor.c lib/error.c \
+ *      lib/stream_*.c lib/encode.c lib/tensor.c lib/error.c lib/jsontext.c \
  *      $(pkg-config --libs libzstd libcjson) -lm
  *   build/make_vectors formats/vectors
  *

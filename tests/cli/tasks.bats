@@ -167,6 +167,45 @@ seq_train() {
 		fail "first half $first, second half $second"
 }
 
+@test "repeat: first and repeat losses average the right positions" {
+	seq_train --task repeat --seq-len 4 --vocab 8 --n-train 100 --n-test 50 \
+		>"$BATS_TEST_TMPDIR/run.traj"
+	! grep -aq '"filler"' "$BATS_TEST_TMPDIR/run.traj"
+	traj-score "$BATS_TEST_TMPDIR/run.traj" >"$BATS_TEST_TMPDIR/s.tsv"
+	# Without filler labels 4..6 (tokens 5..7) copy, labels 0..3 do not.
+	awk -F'\t' '$2 == 4 && $3 ~ /^test\/pos\/[0-9]+\/loss$/ {
+			split($3, p, "/"); h = p[3] >= 4 ? "repeat" : "first"
+			s[h] += $4; n[h]++ }
+		$2 == 4 && $3 ~ /^test\/(first|repeat)\/loss$/ {
+			split($3, p, "/"); got[p[2]] = $4 }
+		END { for (h in s) { d = got[h] - s[h] / n[h]
+				if (d * d > 1e-12) { print h, got[h], s[h] / n[h]; bad = 1 } }
+			exit bad || n["repeat"] != 3 || n["first"] != 4 }' \
+		"$BATS_TEST_TMPDIR/s.tsv" || fail "aggregates disagree"
+	grep -q $'\ttest/repeat/acc\t' "$BATS_TEST_TMPDIR/s.tsv"
+	grep -q $'\ttrain/first/acc\t' "$BATS_TEST_TMPDIR/s.tsv"
+}
+
+@test "repeat --filler: recorded in the header, longer sequences, scored" {
+	seq_train --task repeat --seq-len 4 --vocab 8 --filler 3 --n-train 100 \
+		--n-test 50 >"$BATS_TEST_TMPDIR/run.traj"
+	grep -aq '"filler":3' "$BATS_TEST_TMPDIR/run.traj"
+	grep -aq '"n_ctx":10' "$BATS_TEST_TMPDIR/run.traj"
+	run -0 traj-score "$BATS_TEST_TMPDIR/run.traj"
+	assert_line --regexp $'^repeat-l4v8f3-s1\t4\ttest/pos/9/loss\t'
+	refute_line --partial $'\ttest/pos/10/'
+	assert_line --regexp $'^repeat-l4v8f3-s1\t4\ttest/repeat/loss\t[0-9.]+$'
+	assert_line --regexp $'^repeat-l4v8f3-s1\t4\ttest/first/loss\t[0-9.]+$'
+	run -0 traj-train --help
+	assert_output --partial --filler
+	run -64 --separate-stderr traj-train --model transformer --task repeat \
+		--filler 4097
+	assert_usage_error "--filler: "
+	run -64 --separate-stderr traj-train --model transformer --task repeat \
+		--filler x
+	assert_usage_error "--filler: "
+}
+
 @test "tasks that need another model are usage errors" {
 	run -64 --separate-stderr traj-train --task add
 	assert_usage_error "--task: add needs --model transformer"

@@ -205,3 +205,32 @@ assert all(np.array_equal(a[k], b[k]) and a[k].dtype == b[k].dtype for k in a.ke
 	traj-convert --export safetensors f.st --first "$RUN"
 	grep -q '"step":"0"' f.st
 }
+
+@test "outputs go to a temporary file renamed over the destination" {
+	# a hard link keeps the old inode: written in place, it would change too
+	mkdir d o
+	for f in a.npz a.st d/run.json o/s.traj; do
+		echo old >"$f"
+		ln "$f" "$f.link"
+	done
+	traj-convert --export npz a.npz "$RUN"
+	traj-convert --export safetensors a.st "$RUN"
+	traj-convert --export npy d "$RUN"
+	traj-convert --import npz a.npz --run d/run.json -o o/s.traj
+	for f in a.npz a.st d/run.json o/s.traj; do
+		assert_equal "$(cat "$f.link")" old
+		! cmp -s "$f" "$f.link" || fail "$f not replaced"
+	done
+	traj-snapshot -l o/s.traj >/dev/null
+	# no temporary file is left beside them
+	run -0 ls -A . o
+	assert_output $'.:\na.npz\na.npz.link\na.st\na.st.link\nd\no\n\no:\ns.traj\ns.traj.link'
+	run -1 bash -c "ls -A d | grep -v -c -e '^run\.json' -e '\.npy$'"
+	assert_output 0
+	# and a failed import leaves the old output alone, with nothing beside it
+	printf 'not a zip' >bad.npz
+	run -65 --separate-stderr traj-convert --import npz bad.npz --run d/run.json -o o/s.traj
+	traj-snapshot -l o/s.traj >/dev/null
+	run -0 ls -A o
+	assert_output $'s.traj\ns.traj.link'
+}

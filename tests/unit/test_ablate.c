@@ -193,7 +193,7 @@ static void test_attribution(void)
 static void test_corrupt(void)
 {
 	struct task_config t = { .family = TASK_MODULAR, .op = MOD_DIV, .p = P };
-	struct split s = { N, tokens, NULL, labels };
+	struct split s = { N, tokens, NULL, labels, NULL };
 	int32_t *out;
 	struct traj_error err;
 	CHECK(corrupt_tokens(&t, &s, 3, CORRUPT_B, 5, &out, &err) == 0);

@@ -118,12 +118,86 @@ static void test_repeat(void)
 		for (int i = 0; i < 6; i++)
 			CHECK(y[i] == t[i + 1]);
 		CHECK(y[6] == t[3]);
+		for (int i = 0; i < 7; i++) /* labels of tokens 5..7 copy */
+			CHECK(ds.train.repeat[e * 7 + i] == (i >= 4));
 	}
 	dataset_free(&ds);
 	cfg.seq_len = 40; /* 5^40 sequences: drawn token by token */
 	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(ds.train.tokens[79 - 1] == ds.train.tokens[39 - 1]);
 	dataset_free(&ds);
+}
+
+/* Checks one example of seq_len L among T positions against the layout of
+ * task.h and sets its prefix *o and gap *g (the first match: the vocabulary
+ * is large enough for chance matches to be rare). */
+static void check_filler_example(const int32_t *t, const int32_t *y,
+				 const uint8_t *rep, int L, int T, int *o,
+				 int *g)
+{
+	int32_t x[64];  /* the whole sequence: T inputs and the last label */
+	memcpy(x, t, (size_t)T * sizeof *x);
+	x[T] = y[T - 1];
+	for (int i = 0; i < T; i++)
+		CHECK(y[i] == x[i + 1]);
+	int c = 0;  /* the second copy starts at the first copyable label */
+	while (c < T && !rep[c])
+		c++;
+	CHECK(c >= L && c + L <= T + 1);
+	for (int i = 0; i < T; i++)
+		CHECK(rep[i] == (i >= c && i <= c + L - 2));
+	*o = -1;
+	for (int k = 0; k + L <= c && *o < 0; k++)
+		if (memcmp(x + k, x + c, (size_t)L * sizeof *x) == 0)
+			*o = k;
+	CHECK(*o >= 0);
+	*g = c - *o - L;
+}
+
+static void test_repeat_filler(void)
+{
+	struct task_config cfg = config("repeat");
+	cfg.seq_len = 4;
+	cfg.vocab = 1000;
+	cfg.filler = 5;
+	cfg.n_train = 300;
+	cfg.n_test = 10;
+	struct dataset ds, again;
+	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	int T = 12, prefixes[6] = {0}, gaps[6] = {0};
+	CHECK(ds.n_inputs == T && ds.n_outputs == T);
+	for (int64_t e = 0; e < ds.train.n; e++) {
+		int o, g;
+		check_filler_example(ds.train.tokens + e * T,
+				     ds.train.labels + e * T,
+				     ds.train.repeat + e * T, 4, T, &o, &g);
+		prefixes[o]++;
+		gaps[g]++;
+	}
+	for (int k = 0; k <= 5; k++) /* prefixes 1/6 each; gaps fewer as k grows */
+		CHECK(prefixes[k] > 20 && gaps[k] > 2);
+	CHECK(dataset_build(&cfg, &again, NULL) == 0); /* a function of the seed */
+	size_t n = (size_t)ds.train.n * (size_t)T;
+	CHECK(memcmp(ds.train.tokens, again.train.tokens, n * 4) == 0);
+	CHECK(memcmp(ds.train.repeat, again.train.repeat, n) == 0);
+	dataset_free(&again);
+	cfg.seed = 6;
+	CHECK(dataset_build(&cfg, &again, NULL) == 0);
+	CHECK(memcmp(ds.train.tokens, again.train.tokens, n * 4) != 0);
+	dataset_free(&again);
+	dataset_free(&ds);
+	cJSON *j = task_to_json(&cfg);
+	struct task_config back;
+	CHECK(task_from_json(j, &back, NULL) == 0 && back.filler == 5);
+	cJSON_Delete(j);
+	cfg.filler = 0; /* absent from the header: the first layout */
+	j = task_to_json(&cfg);
+	CHECK(!cJSON_GetObjectItem(j, "filler"));
+	cJSON_Delete(j);
+	cfg.filler = 4097;
+	struct traj_error err;
+	CHECK(task_validate(&cfg, "--", &err) < 0);
+	CHECK(strcmp(err.msg, "--filler: 4097 outside 0..4096") == 0);
 }
 
 static void test_sequence_modular(void)
@@ -260,6 +334,7 @@ int main(void)
 	RUN(test_addition);
 	RUN(test_parity);
 	RUN(test_repeat);
+	RUN(test_repeat_filler);
 	RUN(test_sequence_modular);
 	RUN(test_json);
 	RUN(test_bad_configs);

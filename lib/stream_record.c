@@ -1,0 +1,154 @@
+/* Record primitives shared by the stream's writer and reader
+ * (formats/traj-stream.md): little-endian fields, the header CRC-32,
+ * duplicate JSON keys, and checked access to a record's JSON fields. */
+#include "stream_impl.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* CRC-32 as in zlib, gzip and PNG (reflected polynomial 0xEDB88320), so
+ * any language can check a header; chained like zlib's crc32(). Bitwise,
+ * since headers are small. */
+uint32_t stream_crc32(uint32_t crc, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	crc = ~crc;
+	for (size_t i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xEDB88320u & (0 - (crc & 1)));
+	}
+	return ~crc;
+}
+
+int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	uint8_t *p = realloc(*buf, need);
+	if (!p)
+		return -1;
+	*buf = p;
+	*cap = need;
+	return 0;
+}
+
+static const char *duplicate_key_in(const cJSON *item, int *enomem);
+
+/* Finds a key that appears twice in one object anywhere in `item`. */
+const char *duplicate_key(const cJSON *item, int *enomem)
+{
+	if (!cJSON_IsObject(item) && !cJSON_IsArray(item))
+		return NULL;
+	for (const cJSON *c = item->child; c; c = c->next) {
+		const char *dup = duplicate_key(c, enomem);
+		if (dup || *enomem)
+			return dup;
+	}
+	return cJSON_IsObject(item) ? duplicate_key_in(item, enomem) : NULL;
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static const char *duplicate_key_in(const cJSON *obj, int *enomem)
+{
+	size_t n = 0;
+	for (const cJSON *c = obj->child; c; c = c->next)
+		n++;
+	if (n < 2)
+		return NULL;
+	const char **keys = malloc(n * sizeof *keys);
+	if (!keys) {
+		*enomem = 1;
+		return NULL;
+	}
+	n = 0;
+	for (const cJSON *c = obj->child; c; c = c->next)
+		keys[n++] = c->string ? c->string : "";
+	qsort(keys, n, sizeof *keys, by_string);
+	const char *dup = NULL;
+	for (size_t i = 1; i < n && !dup; i++)
+		if (strcmp(keys[i - 1], keys[i]) == 0)
+			dup = keys[i];
+	free(keys);
+	return dup;
+}
+
+/* Fills `msg` with "<kind> record at byte N: <detail>". */
+int record_fail(struct traj_error *err, enum traj_status status,
+		int64_t at, const char *kind, const char *fmt, ...)
+{
+	char detail[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	return traj_fail(err, status, at, "%s record at byte %lld: %s", kind,
+			 (long long)at, detail);
+}
+
+/* ---- JSON field access: every failure names the field ---- */
+
+const cJSON *field(const struct record *rec, const char *key, int type,
+		   const char *type_name, struct traj_error *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec->json, key);
+	if (!v) {
+		record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+			    "missing field '%s'", key);
+		return NULL;
+	}
+	if (!(v->type & type)) {
+		record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+			    "field '%s' must be %s", key, type_name);
+		return NULL;
+	}
+	return v;
+}
+
+const char *field_string(const struct record *rec, const char *key,
+			 struct traj_error *err)
+{
+	const cJSON *v = field(rec, key, cJSON_String, "a string", err);
+	return v ? v->valuestring : NULL;
+}
+
+int exact_int(const cJSON *v, int64_t lo, int64_t hi, int64_t *out)
+{
+	double d = v->valuedouble;
+	if (!isfinite(d) || d != floor(d) || fabs(d) > MAX_EXACT_INT ||
+	    d < (double)lo || d > (double)hi)
+		return -1;
+	*out = (int64_t)d;
+	return 0;
+}
+
+int field_int(const struct record *rec, const char *key, int64_t lo,
+	      int64_t hi, int64_t *out, struct traj_error *err)
+{
+	const cJSON *v = field(rec, key, cJSON_Number, "a number", err);
+	if (!v)
+		return -1;
+	if (exact_int(v, lo, hi, out))
+		return record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+				   "field '%s' must be an integer in %lld..%lld",
+				   key, (long long)lo, (long long)hi);
+	return 0;
+}
