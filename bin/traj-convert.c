@@ -480,6 +480,8 @@ static void read_import(const struct options *o, struct tlist *l)
 	free(b);
 	if (r < 0)
 		cli_die_error(o->path, &err);
+	if (!l->n) /* as for a directory without .npy files */
+		cli_die(TRAJ_EDATA, "%s: no tensor to import", o->path);
 }
 
 static cJSON *run_from_text(const char *text, size_t len, const char *where)

@@ -180,6 +180,8 @@ assert all(np.array_equal(a[k], b[k]) and a[k].dtype == b[k].dtype for k in a.ke
 	run -65 --separate-stderr traj-convert --import safetensors bad.npy --run run.json
 	echo '[1, 2]' >notobj.json
 	run -65 --separate-stderr traj-convert --import npz a.npz --run notobj.json
+	run -65 --separate-stderr traj-convert --import npz "$TRAJ_ROOT/fuzz/seeds/npz/empty.npz" --run run.json
+	[[ $stderr == *"no tensor to import"* ]] || fail "$stderr"
 	if have_numpy; then
 		/usr/bin/python3 -c "import numpy as np; np.savez_compressed('c.npz', x=np.zeros(3))"
 		run -65 --separate-stderr traj-convert --import npz c.npz --run run.json
