@@ -556,8 +556,14 @@ static FILE *resume_run(struct options *o, struct trainer *t,
 	FILE *f = fopen(path, "r+b");
 	if (!f)
 		cli_die(TRAJ_ENOINPUT, "cannot open '%s': %m", path);
-	if (resume_scan(f, &rp, &err) < 0 ||
-	    run_from_json(rp.run, &o->rc, &err) < 0 ||
+	if (resume_scan(f, &rp, &err) < 0)
+		cli_die_error(path, &err);
+	/* traj snapshot --dtype bf16|f16 marks rounded streams: continuing
+	 * from rounded weights would not be the run it claims to be. */
+	if (cJSON_GetObjectItemCaseSensitive(rp.run, "lossy"))
+		cli_die(TRAJ_EDATA, "%s: a lossy stream (converted by traj snapshot"
+			" --dtype) cannot be resumed", path);
+	if (run_from_json(rp.run, &o->rc, &err) < 0 ||
 	    stream_write_opts_from_json(cJSON_GetObjectItemCaseSensitive(rp.run,
 				"writer"), &o->wopts, &err) < 0)
 		cli_die_error(path, &err);

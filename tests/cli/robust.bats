@@ -178,6 +178,14 @@ is_prefix() {
 	cmp "$BATS_TEST_TMPDIR/full.traj" "$BATS_TEST_TMPDIR/part.traj"
 }
 
+@test "--resume refuses a lossy (bf16) snapshot of a run" {
+	small_train --out "$BATS_TEST_TMPDIR/full.traj"
+	traj-snapshot --dtype bf16 --out "$BATS_TEST_TMPDIR/bf16.traj" "$BATS_TEST_TMPDIR/full.traj"
+	run -65 --separate-stderr traj-train --resume "$BATS_TEST_TMPDIR/bf16.traj"
+	assert_one_error_line traj-train
+	[[ $stderr == *"a lossy stream (converted by traj snapshot --dtype) cannot be resumed" ]] || fail "$stderr"
+}
+
 @test "--no-state writes the same parameters without the optim/ tensors" {
 	small_train --no-state --out "$BATS_TEST_TMPDIR/s.traj"
 	cmp <(traj-score "$BATS_TEST_TMPDIR/s.traj") <(small_train | traj-score)
