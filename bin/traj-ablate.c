@@ -13,6 +13,7 @@
 #include "circuit.h"
 #include "cli.h"
 #include "filebuf.h"
+#include "logit_freq.h"
 #include "metrics.h"
 #include "model.h"
 #include "nameglob.h"
@@ -28,8 +29,10 @@ static const char usage[] =
 "of a traj stream (traj-stream(5)): the last one, or --step N. Components\n"
 "are neurons (blocks.L.mlp.nJ, layers.I.nJ), attention heads\n"
 "(blocks.L.attn.headH), whole layers (blocks.L.attn, blocks.L.mlp,\n"
-"layers.I) and a residual-stream direction (--direction). Prints metric\n"
-"lines, per component in rank order (rank 1 = most responsible):\n"
+"layers.I), a residual-stream direction (--direction), or, with --by freq,\n"
+"the Fourier frequencies of a modular task's logits (logits.freq.K).\n"
+"Prints metric lines, per component in rank order (rank 1 = most\n"
+"responsible):\n"
 "  ablate/C/loss_delta, ablate/C/acc_delta (ablated minus clean),\n"
 "  ablate/C/attrib (attribution estimate of loss_delta), ablate/C/rank\n"
 "so `grep /rank | sort -k4 -g | head` or `grep acc_delta | sort -k4 -g |\n"
@@ -43,6 +46,9 @@ static const char usage[] =
 "  -c, --component GLOB components whose name matches (repeatable, or\n"
 "                       comma-separated); default: all\n"
 "      --list           print the selected component names and exit\n"
+"      --by freq        components are the logits' frequencies k = 1..(p-1)/2\n"
+"                       (modular tasks; one forward pass, then the logits\n"
+"                       are transformed; zero or mean method)\n"
 "      --joint          ablate the selected components together\n"
 "      --direction F    a direction (.npy, one vector) in a residual hook\n"
 "      --direction-hook H  its hook (default: the last hook_resid_post, or\n"
@@ -80,7 +86,7 @@ struct options {
 	const char *split, *direction, *direction_hook, *from, *dot;
 	enum ablate_method method;
 	char **globs;
-	int nglobs, list, joint, attrib, from_acts, quiet, threads;
+	int nglobs, list, joint, attrib, from_acts, quiet, threads, by_freq;
 	enum mode mode;
 	enum corruption corrupt;
 	double threshold;
@@ -555,6 +561,19 @@ static void write_dot(const struct options *o, const struct subject *s,
 		cli_die_error(o->dot, &err);
 }
 
+static void print_circuit(const struct options *o, const struct subject *s,
+			  const struct circuit_result *cr, int ncand,
+			  struct eval_result base)
+{
+	print_metric(s, "circuit", NULL, "size", cr->size);
+	print_metric(s, "circuit", NULL, "candidates", ncand);
+	print_metric(s, "circuit", NULL, "threshold", o->threshold);
+	print_metric(s, "circuit", NULL, "clean_loss", base.loss);
+	print_metric(s, "circuit", NULL, "clean_acc", base.acc);
+	print_metric(s, "circuit", NULL, "loss_delta", cr->eval.loss - base.loss);
+	print_metric(s, "circuit", NULL, "acc", cr->eval.acc);
+}
+
 static void run_circuit(const struct options *o, struct subject *s,
 			struct ablator *a)
 {
@@ -584,13 +603,7 @@ static void run_circuit(const struct options *o, struct subject *s,
 		if (keep[i])
 			print_metric(s, "circuit", a->comps[i].name, "importance",
 				     imp[i]);
-	print_metric(s, "circuit", NULL, "size", cr.size);
-	print_metric(s, "circuit", NULL, "candidates", ncand);
-	print_metric(s, "circuit", NULL, "threshold", o->threshold);
-	print_metric(s, "circuit", NULL, "clean_loss", base.loss);
-	print_metric(s, "circuit", NULL, "clean_acc", base.acc);
-	print_metric(s, "circuit", NULL, "loss_delta", cr.eval.loss - base.loss);
-	print_metric(s, "circuit", NULL, "acc", cr.eval.acc);
+	print_circuit(o, s, &cr, ncand, base);
 	if (o->dot)
 		write_dot(o, s, a, keep, imp);
 	report_passes(o, s, "circuit", a);
@@ -600,11 +613,152 @@ static void run_circuit(const struct options *o, struct subject *s,
 	free(keep);
 }
 
+/* --by freq: the Fourier frequencies of a modular task's logits
+ * (logit_freq.h), selected by the globs. */
+static struct component *freq_components(const struct options *o,
+					 const struct subject *s, int *n)
+{
+	if (s->rc.task.family != TASK_MODULAR)
+		cli_usage_error("--by freq: task '%s' is not modular arithmetic",
+				s->rc.task.name);
+	int nf = freq_count(s->rc.task.p);
+	struct component *c = calloc((size_t)nf + 1, sizeof *c);
+	if (!c)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	*n = 0;
+	for (int i = 0; i < nf; i++) {
+		struct component *x = &c[*n];
+		snprintf(x->name, sizeof x->name, "logits.freq.%d", i + 1);
+		x->kind = COMP_FREQ;
+		x->index = i;
+		*n += name_matches(o->globs, o->nglobs, x->name);
+	}
+	if (*n == 0)
+		cli_die(TRAJ_EUSAGE, "--component: no component matches '%s'; "
+			"valid: logits.freq.1..%d", o->globs[0], nf);
+	return c;
+}
+
+struct freq_run {
+	struct freq_logits f;
+	const struct component *comps;
+	int *idx;              /* scratch: frequency indices */
+	int64_t evals;         /* logit transformations, not forward passes */
+};
+
+static struct eval_result freq_run_eval(void *ctx, const int *active, int k)
+{
+	struct freq_run *fr = ctx;
+	for (int i = 0; i < k; i++)
+		fr->idx[i] = fr->comps[active[i]].index;
+	fr->evals++;
+	struct eval_result r = freq_eval(&fr->f, fr->idx, k);
+	if (isnan(r.loss))
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	return r;
+}
+
+static void freq_report(const struct options *o, const struct subject *s,
+			const char *prefix, const struct freq_run *fr)
+{
+	print_metric(s, prefix, NULL, "forward_passes", 1);
+	print_metric(s, prefix, NULL, "backward_passes", 0);
+	print_metric(s, prefix, NULL, "logit_evals", (double)fr->evals);
+	if (!o->quiet)
+		fprintf(stderr, "%s: 1 forward pass, %lld logit evaluations, "
+			"over %d examples\n", cli_prog(), (long long)fr->evals,
+			fr->f.n);
+}
+
+/* Every component alone: importance is the loss increase. */
+static struct result *freq_one_by_one(struct freq_run *fr, int n,
+				      struct eval_result base)
+{
+	struct result *res = new_results(n);
+	for (int i = 0; i < n; i++) {
+		struct eval_result r = freq_run_eval(fr, &i, 1);
+		res[i].loss_delta = r.loss - base.loss;
+		res[i].acc_delta = r.acc - base.acc;
+		res[i].importance = res[i].loss_delta;
+		res[i].measured = 1;
+	}
+	return res;
+}
+
+static void freq_circuit(const struct options *o, const struct subject *s,
+			 struct freq_run *fr, int n, struct eval_result base)
+{
+	struct result *res = freq_one_by_one(fr, n, base);
+	double *imp = malloc((size_t)n * sizeof *imp);
+	int *cand = malloc((size_t)n * sizeof *cand);
+	unsigned char *keep = malloc((size_t)n);
+	if (!imp || !cand || !keep)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++) {
+		imp[i] = res[i].importance;
+		cand[i] = i;
+	}
+	struct circuit_result cr;
+	struct traj_error err;
+	die_if(circuit_search_fn(freq_run_eval, fr, n, cand, imp, n, base.loss,
+				 o->threshold, keep, &cr, &err), &err);
+	for (int i = 0; i < n; i++)
+		if (keep[i])
+			print_metric(s, "circuit", fr->comps[i].name,
+				     "importance", imp[i]);
+	print_circuit(o, s, &cr, n, base);
+	free(res);
+	free(imp);
+	free(cand);
+	free(keep);
+}
+
+static void run_freq(const struct options *o, struct subject *s,
+		     const struct component *comps, int n)
+{
+	struct freq_run fr = { .comps = comps };
+	struct traj_error err;
+	struct batch data = eval_batch(s, o);
+	fr.idx = malloc((size_t)n * sizeof *fr.idx);
+	if (!fr.idx)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	die_if(freq_logits_init(&fr.f, s->m, &data, o->method == ABL_ZERO,
+				&err), &err);
+	struct eval_result base = freq_eval(&fr.f, NULL, 0);
+	const char *prefix = o->mode == MODE_CIRCUIT ? "circuit" : "ablate";
+	if (o->mode == MODE_CIRCUIT) {
+		freq_circuit(o, s, &fr, n, base);
+	} else {
+		print_metric(s, prefix, "clean", "loss", base.loss);
+		print_metric(s, prefix, "clean", "acc", base.acc);
+	}
+	if (o->mode != MODE_CIRCUIT && o->joint) {
+		int *all = malloc((size_t)n * sizeof *all);
+		if (!all)
+			cli_die(TRAJ_ENOMEM, "out of memory");
+		for (int i = 0; i < n; i++)
+			all[i] = i;
+		struct eval_result r = freq_run_eval(&fr, all, n);
+		free(all);
+		print_metric(s, prefix, "joint", "loss_delta", r.loss - base.loss);
+		print_metric(s, prefix, "joint", "acc_delta", r.acc - base.acc);
+		print_metric(s, prefix, "joint", "acc", r.acc);
+		print_metric(s, prefix, "joint", "size", n);
+	} else if (o->mode != MODE_CIRCUIT) {
+		struct result *res = freq_one_by_one(&fr, n, base);
+		print_ranked(s, prefix, comps, res, n);
+		free(res);
+	}
+	freq_report(o, s, prefix, &fr);
+	freq_logits_free(&fr.f);
+	free(fr.idx);
+}
+
 enum {
 	OPT_SPLIT = 256, OPT_LIMIT, OPT_LIST, OPT_JOINT, OPT_DIRECTION,
 	OPT_DIRECTION_HOOK, OPT_PATCH, OPT_ATTRIB, OPT_BUDGET, OPT_FROM_STEP,
 	OPT_FROM, OPT_FROM_MODE, OPT_CIRCUIT, OPT_THRESHOLD, OPT_DOT, OPT_SEED,
-	OPT_THREADS,
+	OPT_THREADS, OPT_BY,
 };
 
 static const struct option longopts[] = {
@@ -618,6 +772,7 @@ static const struct option longopts[] = {
 	{"from-mode", 1, 0, OPT_FROM_MODE}, {"circuit", 0, 0, OPT_CIRCUIT},
 	{"threshold", 1, 0, OPT_THRESHOLD}, {"dot", 1, 0, OPT_DOT},
 	{"seed", 1, 0, OPT_SEED}, {"threads", 1, 0, OPT_THREADS},
+	{"by", 1, 0, OPT_BY},
 	{"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
 	{0, 0, 0, 0},
 };
@@ -677,6 +832,11 @@ static void parse_option(struct options *o, int opt, char *arg)
 	case OPT_DOT: o->dot = arg; break;
 	case OPT_SEED: o->seed = (uint64_t)cli_int("--seed", arg, 0, INT64_MAX); break;
 	case OPT_THREADS: o->threads = (int)cli_int("--threads", arg, 1, 4096); break;
+	case OPT_BY:
+		if (strcmp(arg, "freq"))
+			cli_usage_error("--by: '%s', expected freq", arg);
+		o->by_freq = 1;
+		break;
 	case 'q': o->quiet = 1; break;
 	case 'h': cli_print_help(usage);
 	case 'V': cli_print_version();
@@ -699,6 +859,12 @@ static void check_options(const struct options *o, int nfiles)
 		cli_usage_error("--attrib/--budget: not with --from/--from-step");
 	if (o->attrib && o->budget)
 		cli_usage_error("--attrib and --budget exclude each other");
+	if (o->by_freq && (o->mode == MODE_PATCH || o->mode == MODE_TIME ||
+			   o->attrib || o->budget || o->direction || o->dot))
+		cli_usage_error("--by freq: not with --patch, --from, --attrib, "
+				"--budget, --direction or --dot");
+	if (o->by_freq && o->method == ABL_RESAMPLE)
+		cli_usage_error("--by freq: --method zero or mean");
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
@@ -776,13 +942,16 @@ int main(int argc, char **argv)
 	struct component dir_comp;
 	float *dir = o.direction ? load_direction(&o, s.m, &dir_comp) : NULL;
 	int n;
-	struct component *comps = select_components(&o, s.m,
+	struct component *comps = o.by_freq ? freq_components(&o, &s, &n) :
+				  select_components(&o, s.m,
 						    dir ? &dir_comp : NULL, &n);
 	if (o.list) {
 		for (int i = 0; i < n; i++) {
 			printf("%s\n", comps[i].name);
 			cli_check_output(stdout);
 		}
+	} else if (o.by_freq) {
+		run_freq(&o, &s, comps, n);
 	} else {
 		run(&o, &s, &k, comps, n, dir);
 	}

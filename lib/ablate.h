@@ -24,7 +24,11 @@
 #include "error.h"
 #include "model.h"
 
-enum comp_kind { COMP_NEURON, COMP_HEAD, COMP_LAYER, COMP_DIRECTION };
+/* COMP_FREQ: a Fourier frequency of a modular task's logits
+ * (logits.freq.K, index K - 1; traj-ablate --by freq, logit_freq.h),
+ * evaluated on the clean logits, never by an ablator. */
+enum comp_kind { COMP_NEURON, COMP_HEAD, COMP_LAYER, COMP_DIRECTION,
+		 COMP_FREQ };
 
 #define COMP_NAME_MAX 96
 struct component {

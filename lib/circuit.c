@@ -14,22 +14,40 @@ static int by_importance_desc(const void *x, const void *y)
 	return a->comp - b->comp;
 }
 
-/* Loss with every candidate but the kept ones ablated. */
-static struct eval_result ablate_rest(struct ablator *a,
+/* Loss with every candidate but the kept ones ablated; counts the
+ * evaluation in *evals. */
+static struct eval_result ablate_rest(circuit_eval_fn eval, void *ctx,
 				      const struct order_item *ord, int n,
-				      const unsigned char *in, int *active)
+				      const unsigned char *in, int *active,
+				      int *evals)
 {
 	int k = 0;
 	for (int i = 0; i < n; i++)
 		if (!in[i])
 			active[k++] = ord[i].comp;
-	return ablator_eval(a, active, k);
+	++*evals;
+	return eval(ctx, active, k);
+}
+
+static struct eval_result ablator_eval_ctx(void *a, const int *active, int n)
+{
+	return ablator_eval(a, active, n);
 }
 
 int circuit_search(struct ablator *a, const int *cand, const double *imp,
 		   int n, double clean_loss, double threshold,
 		   unsigned char *keep, struct circuit_result *res,
 		   struct traj_error *err)
+{
+	return circuit_search_fn(ablator_eval_ctx, a, a->ncomps, cand, imp, n,
+				 clean_loss, threshold, keep, res, err);
+}
+
+int circuit_search_fn(circuit_eval_fn eval, void *ctx, int ncomps,
+		      const int *cand, const double *imp, int n,
+		      double clean_loss, double threshold,
+		      unsigned char *keep, struct circuit_result *res,
+		      struct traj_error *err)
 {
 	struct order_item *ord = malloc(((size_t)n + 1) * sizeof *ord);
 	unsigned char *in = malloc((size_t)n + 1);
@@ -45,13 +63,13 @@ int circuit_search(struct ablator *a, const int *cand, const double *imp,
 	qsort(ord, (size_t)n, sizeof *ord, by_importance_desc);
 	memset(res, 0, sizeof *res);
 	res->eval = (struct eval_result){ clean_loss, 0, 0 };
-	int64_t before = a->forward_passes;
+	int evals = 0;
 	int lo = 0, hi = n; /* keeping the top hi passes (all: no ablation) */
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 		for (int i = 0; i < n; i++)
 			in[i] = i < mid;
-		struct eval_result r = ablate_rest(a, ord, n, in, active);
+		struct eval_result r = ablate_rest(eval, ctx, ord, n, in, active, &evals);
 		if (r.loss - clean_loss <= threshold) {
 			hi = mid;
 			res->eval = r;
@@ -59,21 +77,21 @@ int circuit_search(struct ablator *a, const int *cand, const double *imp,
 			lo = mid + 1;
 		}
 	}
-	res->search_passes = (int)(a->forward_passes - before);
+	res->search_passes = evals;
 	for (int i = 0; i < n; i++)
 		in[i] = i < hi;
 	for (int i = hi - 1; i >= 0; i--) {
 		in[i] = 0;
-		struct eval_result r = ablate_rest(a, ord, n, in, active);
+		struct eval_result r = ablate_rest(eval, ctx, ord, n, in, active, &evals);
 		if (r.loss - clean_loss <= threshold)
 			res->eval = r;
 		else
 			in[i] = 1;
 	}
-	res->prune_passes = (int)(a->forward_passes - before) - res->search_passes;
+	res->prune_passes = evals - res->search_passes;
 	if (hi == n && res->eval.n == 0) /* nothing ablated passed: measure */
-		res->eval = ablate_rest(a, ord, n, in, active);
-	memset(keep, 0, (size_t)a->ncomps);
+		res->eval = ablate_rest(eval, ctx, ord, n, in, active, &evals);
+	memset(keep, 0, (size_t)ncomps);
 	for (int i = 0; i < n; i++) {
 		keep[ord[i].comp] = in[i];
 		res->size += in[i];

@@ -37,6 +37,18 @@ int circuit_search(struct ablator *a, const int *cand, const double *imp,
 		   unsigned char *keep, struct circuit_result *res,
 		   struct traj_error *err);
 
+/* The same search over any kind of component: eval(ctx, active, k)
+ * returns the loss and accuracy with the components active[0..k)
+ * ablated (traj-ablate --by freq evaluates transformed logits); keep
+ * has ncomps entries. search_passes and prune_passes count the calls. */
+typedef struct eval_result (*circuit_eval_fn)(void *ctx, const int *active,
+					      int k);
+int circuit_search_fn(circuit_eval_fn eval, void *ctx, int ncomps,
+		      const int *cand, const double *imp, int n,
+		      double clean_loss, double threshold,
+		      unsigned char *keep, struct circuit_result *res,
+		      struct traj_error *err);
+
 /* The circuit as a Graphviz digraph: the input, the kept components in
  * stages (block by block, attention before MLP), the logits; an edge
  * joins each component to those of the next non-empty stage (through

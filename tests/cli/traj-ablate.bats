@@ -221,3 +221,80 @@ value() {
 	run -0 --separate-stderr bash -c "set -o pipefail; traj-ablate -q '$TF' | head -1"
 	[ -z "$stderr" ]
 }
+
+# --by freq: the Fourier frequencies of the logits (logit_freq.h).
+
+@test "--by freq --list names the (p-1)/2 frequencies, -c selects" {
+	run -0 traj-ablate --by freq --list "$TF"
+	assert_equal "${#lines[@]}" 5
+	assert_line --index 0 logits.freq.1
+	assert_line --index 4 logits.freq.5
+	run -0 traj-ablate --by freq --list -c 'logits.freq.[24]' "$MLP"
+	assert_output "$(printf 'logits.freq.2\nlogits.freq.4')"
+}
+
+@test "--by freq zero-ablating every frequency leaves uniform logits: loss log p" {
+	clean=$(value ablate/clean/loss --by freq -m zero "$TF")
+	delta=$(value ablate/joint/loss_delta --by freq -m zero --joint "$TF")
+	awk -v c="$clean" -v d="$delta" 'BEGIN { e = c + d - log(11);
+		exit !(e < 1e-5 && e > -1e-5) }'
+	# the clean figures are the model's own (traj-score's loss)
+	run -0 value ablate/clean/acc --by freq "$TF"
+	[ "$output" = "$(value ablate/clean/acc "$TF")" ]
+}
+
+@test "--by freq ranks every frequency with one forward pass" {
+	run -0 traj-ablate --by freq "$MLP"
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/rank')" 5
+	assert_line --regexp $'\tablate/forward_passes\t1$'
+	assert_line --regexp $'\tablate/backward_passes\t0$'
+	assert_line --regexp $'\tablate/logit_evals\t5$'
+	# rank 1 has the largest loss increase
+	top=$(printf '%s\n' "$output" | awk -F'\t' '$3 ~ /\/rank$/ && $4 == 1 { print $3 }')
+	max=$(printf '%s\n' "$output" | awk -F'\t' '$3 ~ /loss_delta$/' |
+		sort -t$'\t' -k4 -g | tail -1 | cut -f3)
+	assert_equal "${top%/rank}" "${max%/loss_delta}"
+}
+
+@test "--by freq --circuit keeps a set within the threshold, one forward pass" {
+	m="$BATS_TEST_TMPDIR/m.traj"
+	small_train --steps 300 --every 300 >"$m"
+	set -- -q --by freq --split train
+	run -0 traj-ablate "$@" --circuit --threshold 0.2 "$m"
+	assert_line --regexp $'\tcircuit/forward_passes\t1$'
+	assert_line --regexp $'\tcircuit/candidates\t5$'
+	size=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/size" { print $4 }')
+	[ "$size" -ge 1 ] && [ "$size" -lt 5 ]
+	d=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/loss_delta" { print $4 }')
+	awk -v d="$d" 'BEGIN { exit !(d <= 0.2 && d > 0) }'
+	# keeping the circuit = jointly ablating the other frequencies
+	kept=$(printf '%s\n' "$output" | awk -F'\t' '$3 ~ /importance$/ {
+		sub(/^circuit\//, "", $3); sub(/\/importance$/, "", $3); print $3 }')
+	acc=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/acc" { print $4 }')
+	rest=$(traj-ablate --by freq --list "$m" | grep -vxF "$kept" | paste -sd,)
+	assert_equal "$(value ablate/joint/acc "$@" --joint -c "$rest" "$m")" "$acc"
+	# a tighter threshold keeps more
+	run -0 traj-ablate "$@" --circuit --threshold 0.01 "$m"
+	assert_line --regexp $'\tcircuit/size\t5$'
+}
+
+@test "--by freq: bad uses are usage errors" {
+	run -64 --separate-stderr traj-ablate --by neuron "$TF"
+	[[ $stderr == "traj-ablate: --by: 'neuron', expected freq"* ]]
+	run -64 --separate-stderr traj-ablate --by freq -m resample "$TF"
+	[[ $stderr == "traj-ablate: --by freq: --method zero or mean"* ]]
+	for bad in "--budget 5" "--attrib" "--patch a" "--circuit --dot x.dot" \
+		"--from-step 10"; do
+		# shellcheck disable=SC2086
+		run -64 --separate-stderr traj-ablate --by freq $bad "$TF"
+		[[ $stderr == "traj-ablate: --by freq: not with"* ]]
+	done
+	run -64 --separate-stderr traj-ablate --by freq -c 'blocks.*' "$TF"
+	assert_one_error_line traj-ablate
+	assert_output ""
+	[[ $stderr == *"valid: logits.freq.1..5"* ]]
+	traj-train --quiet --task parity --bits 6 --k 2 --n-train 20 --n-test 10 \
+		--width 8 --steps 2 --every 2 >"$BATS_TEST_TMPDIR/par.traj"
+	run -64 --separate-stderr traj-ablate --by freq "$BATS_TEST_TMPDIR/par.traj"
+	[[ $stderr == "traj-ablate: --by freq: task 'parity' is not modular"* ]]
+}

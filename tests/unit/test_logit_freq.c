@@ -1,0 +1,96 @@
+/* Fourier-frequency components of the logits (traj-ablate --by freq):
+ * hand cases of the projection and of the ablated loss and accuracy. */
+#include <math.h>
+#include <string.h>
+
+#include "harness.h"
+#include "logit_freq.h"
+
+#define P 7
+
+/* z[c] = base + amp cos(2 pi k c / p) */
+static void pure_cos(float *z, int k, double base, double amp)
+{
+	for (int c = 0; c < P; c++)
+		z[c] = (float)(base + amp * cos(2 * M_PI * k * c / P));
+}
+
+static void test_basis_orthonormal(void)
+{
+	double b[3][2][P];
+	for (int k = 1; k <= 3; k++)
+		freq_basis(P, k, b[k - 1][0], b[k - 1][1]);
+	for (int i = 0; i < 6; i++)
+		for (int j = 0; j < 6; j++) {
+			const double *u = b[i / 2][i % 2], *v = b[j / 2][j % 2];
+			double dot = 0, sum = 0;
+			for (int c = 0; c < P; c++) {
+				dot += u[c] * v[c];
+				sum += u[c];
+			}
+			CHECK_NEAR(dot, i == j ? 1.0 : 0.0, 1e-12);
+			CHECK_NEAR(sum, 0.0, 1e-12); /* orthogonal to k = 0 */
+		}
+	CHECK(freq_count(7) == 3);
+	CHECK(freq_count(113) == 56);
+}
+
+static void test_pure_cos(void)
+{
+	float z[P], orig[P];
+	pure_cos(orig, 2, 3.0, 2.0);
+	for (int k = 1; k <= 3; k++) {
+		double co[P], si[P], a, s;
+		freq_basis(P, k, co, si);
+		memcpy(z, orig, sizeof z);
+		freq_coef(co, si, P, z, &a, &s);
+		/* 2 cos = 2 sqrt(p/2) cos_k: coefficient sqrt(2 p) */
+		CHECK_NEAR(a, k == 2 ? sqrt(2.0 * P) : 0.0, 1e-5);
+		CHECK_NEAR(s, 0.0, 1e-5);
+		freq_replace(co, si, P, z, a, s, 0.0, 0.0);
+		for (int c = 0; c < P; c++) /* k = 2 leaves the constant 3 */
+			CHECK_NEAR(z[c], k == 2 ? 3.0 : orig[c], 1e-5);
+	}
+}
+
+static void test_eval(void)
+{
+	/* Two examples: a cos peak at class 0 (label 0) and at class 0
+	 * with label 1, on top of different constants. */
+	float logits[2 * P];
+	int32_t labels[2] = { 0, 1 };
+	pure_cos(logits, 1, 5.0, 1.0);
+	pure_cos(logits + P, 1, -2.0, 1.0);
+	struct freq_logits f;
+	struct traj_error err;
+	CHECK(freq_logits_set(&f, logits, 2, P, labels, 1, &err) == 0);
+	struct eval_result r = freq_eval(&f, NULL, 0);
+	double lse = 0;
+	for (int c = 0; c < P; c++)
+		lse += exp(cos(2 * M_PI * c / P));
+	lse = log(lse);
+	CHECK_NEAR(r.loss, ((lse - 1.0) + (lse - cos(2 * M_PI / P))) / 2, 1e-5);
+	CHECK_NEAR(r.acc, 0.5, 1e-12);
+	int k1 = 0, k3 = 2;
+	r = freq_eval(&f, &k1, 1); /* zero: only the constant is left */
+	CHECK_NEAR(r.loss, log((double)P), 1e-5);
+	struct eval_result other = freq_eval(&f, &k3, 1);
+	CHECK_NEAR(other.loss, freq_eval(&f, NULL, 0).loss, 1e-6);
+	freq_logits_free(&f);
+	/* Mean ablation: both examples have the same coefficients, so
+	 * replacing them by the mean changes nothing. */
+	CHECK(freq_logits_set(&f, logits, 2, P, labels, 0, &err) == 0);
+	r = freq_eval(&f, &k1, 1);
+	CHECK_NEAR(r.loss, freq_eval(&f, NULL, 0).loss, 1e-6);
+	freq_logits_free(&f);
+	CHECK(freq_logits_set(&f, logits, 2, 8, labels, 0, &err) < 0);
+	CHECK(err.status == TRAJ_EUSAGE);
+}
+
+int main(void)
+{
+	RUN(test_basis_orthonormal);
+	RUN(test_pure_cos);
+	RUN(test_eval);
+	return harness_done();
+}
