@@ -18,17 +18,13 @@
 #include "probe_subject.h"
 #include "stream.h"
 
+#include "benchtime.h"
+
 static double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
 }
 
 static void die(const struct traj_error *err)

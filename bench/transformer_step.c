@@ -21,18 +21,7 @@
 #include "task.h"
 #include "transformer.h"
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
+#include "benchtime.h"
 
 /* 2 m n k summed over the products of one step of a one-block model with
  * one labelled position: Q/K/V on T*V table rows (or B*T rows, queries on
