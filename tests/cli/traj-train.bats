@@ -90,6 +90,13 @@ steps_of() { traj-score "$1" | awk '$3 == "test/acc" { print $2 }' | paste -sd, 
 	assert_regex "$stderr" '^traj-train: modadd-p7-s1: 5 steps in .* 2 checkpoints'
 }
 
+@test "progress on stderr only when it is a terminal" {
+	run -0 script -qec "$TRAJ_BUILD_DIR/bin/traj-train --p 7 --width 8 --steps 100 --out $BATS_TEST_TMPDIR/t.traj" /dev/null
+	assert_output --partial "step 100/100"
+	run -0 --separate-stderr traj-train --p 7 --width 8 --steps 100 --out "$BATS_TEST_TMPDIR/u.traj"
+	[[ $stderr != *"step 100/100"* ]] || fail "progress on a non-terminal: $stderr"
+}
+
 @test "refuses to write a stream to a terminal" {
 	run -64 script -qec "$TRAJ_BUILD_DIR/bin/traj-train --p 7 --steps 1" /dev/null
 	assert_output --partial "refusing to write a binary stream to a terminal"
