@@ -10,6 +10,7 @@
 
 #include "atomicfile.h"
 #include "cli.h"
+#include "jsontext.h"
 #include "filebuf.h"
 #include "nameglob.h"
 #include "npy.h"
@@ -486,9 +487,21 @@ static void read_import(const struct options *o, struct tlist *l)
 
 static cJSON *run_from_text(const char *text, size_t len, const char *where)
 {
+	const char *why;
+	size_t pos;
+	/* cJSON turns 1e400 into inf and rounds 2^53+1 without a word */
+	if (json_text_check(text, len, JSON_MAX_DEPTH, &why, &pos) < 0)
+		cli_die(TRAJ_EDATA, "%s: run header, byte %zu: %s", where, pos, why);
 	cJSON *run = cJSON_ParseWithLength(text, len);
 	if (!cJSON_IsObject(run) && (cJSON_Delete(run), 1))
 		cli_die(TRAJ_EDATA, "%s: the run header is not a JSON object", where);
+	int enomem = 0;
+	const char *dup = json_duplicate_key(run, &enomem);
+	if (enomem)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	if (dup)
+		cli_die(TRAJ_EDATA, "%s: run header: key '%.64s' appears twice",
+			where, dup);
 	cJSON_DeleteItemFromObjectCaseSensitive(run, "type"); /* the writer adds them */
 	cJSON_DeleteItemFromObjectCaseSensitive(run, "version");
 	return run;

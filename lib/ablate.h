@@ -54,6 +54,8 @@ int components_list(const struct model *m, struct component **out,
 /* Whether a component is atomic (a neuron, a head, a direction), the
  * units circuits are built from. */
 int component_atomic(const struct component *c);
+/* Index of the component called `name` in c (n of them), or -1. */
+int component_find(const struct component *c, int n, const char *name);
 /* Fills `out` with the direction component at hook `hook_name`, whose
  * innermost dimension must be dir_len (TRAJ_EUSAGE otherwise, the
  * message listing the hooks that fit). */

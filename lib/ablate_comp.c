@@ -60,12 +60,19 @@ static int add_group(struct comp_list *l, const struct model *m, int h,
 	return 0;
 }
 
+/* The hook named by fmt with layer index i, or -1. */
+static int find_layer_hook(const struct model *m, const char *fmt, int i)
+{
+	char name[HOOK_NAME_MAX];
+	snprintf(name, sizeof name, fmt, i);
+	return model_find_hook(m, name);
+}
+
 /* A transformer block's attention and MLP, if it has those hooks. */
 static int add_block(struct comp_list *l, const struct model *m, int b)
 {
-	char name[HOOK_NAME_MAX], base[COMP_NAME_MAX];
-	snprintf(name, sizeof name, "blocks.%d.attn.hook_z", b);
-	int hz = model_find_hook(m, name);
+	char base[COMP_NAME_MAX];
+	int hz = find_layer_hook(m, "blocks.%d.attn.hook_z", b);
 	if (hz < 0)
 		return 0;
 	const struct hook_point *z = &m->hooks[hz]; /* [T, H, E] */
@@ -73,8 +80,7 @@ static int add_block(struct comp_list *l, const struct model *m, int b)
 	if (add_group(l, m, hz, base, "%s.head%d", (int)z->shape[1],
 		      (int)z->shape[2], b, 1) < 0)
 		return -1;
-	snprintf(name, sizeof name, "blocks.%d.mlp.hook_post", b);
-	int hp = model_find_hook(m, name);
+	int hp = find_layer_hook(m, "blocks.%d.mlp.hook_post", b);
 	if (hp < 0)
 		return 1;
 	const struct hook_point *p = &m->hooks[hp]; /* [T, M] */
@@ -86,9 +92,8 @@ static int add_block(struct comp_list *l, const struct model *m, int b)
 
 static int add_mlp_layer(struct comp_list *l, const struct model *m, int i)
 {
-	char name[HOOK_NAME_MAX], base[COMP_NAME_MAX];
-	snprintf(name, sizeof name, "layers.%d.hook_post", i);
-	int h = model_find_hook(m, name);
+	char base[COMP_NAME_MAX];
+	int h = find_layer_hook(m, "layers.%d.hook_post", i);
 	if (h < 0)
 		return 0;
 	snprintf(base, sizeof base, "layers.%d", i);
@@ -191,4 +196,12 @@ void components_describe(const struct component *c, int n, char *buf,
 			break;
 		used += (size_t)w;
 	}
+}
+
+int component_find(const struct component *c, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(c[i].name, name) == 0)
+			return i;
+	return -1;
 }

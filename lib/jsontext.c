@@ -99,3 +99,47 @@ int json_text_check(const char *text, size_t len, int max_depth,
 	}
 	return 0;
 }
+
+static const char *duplicate_key_in(const cJSON *item, int *enomem);
+
+/* Finds a key that appears twice in one object anywhere in `item`. */
+const char *json_duplicate_key(const cJSON *item, int *enomem)
+{
+	if (!cJSON_IsObject(item) && !cJSON_IsArray(item))
+		return NULL;
+	for (const cJSON *c = item->child; c; c = c->next) {
+		const char *dup = json_duplicate_key(c, enomem);
+		if (dup || *enomem)
+			return dup;
+	}
+	return cJSON_IsObject(item) ? duplicate_key_in(item, enomem) : NULL;
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static const char *duplicate_key_in(const cJSON *obj, int *enomem)
+{
+	size_t n = 0;
+	for (const cJSON *c = obj->child; c; c = c->next)
+		n++;
+	if (n < 2)
+		return NULL;
+	const char **keys = malloc(n * sizeof *keys);
+	if (!keys) {
+		*enomem = 1;
+		return NULL;
+	}
+	n = 0;
+	for (const cJSON *c = obj->child; c; c = c->next)
+		keys[n++] = c->string ? c->string : "";
+	qsort(keys, n, sizeof *keys, by_string);
+	const char *dup = NULL;
+	for (size_t i = 1; i < n && !dup; i++)
+		if (strcmp(keys[i - 1], keys[i]) == 0)
+			dup = keys[i];
+	free(keys);
+	return dup;
+}

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <cJSON.h>
+
 #define JSON_MAX_DEPTH 64
 
 /* Returns 0 when the text passes, or -1 with *why (a static string) and
@@ -15,5 +17,10 @@
  * number, string or bracket is left for the JSON parser to judge. */
 int json_text_check(const char *text, size_t len, int max_depth,
 		    const char **why, size_t *pos);
+
+/* A key that appears twice in one object anywhere in `item` (cJSON keeps
+ * both and its lookups see only the first), or NULL; *enomem is set if
+ * the check ran out of memory. */
+const char *json_duplicate_key(const cJSON *item, int *enomem);
 
 #endif

@@ -2,8 +2,8 @@
  * public API, which is stream.h):
  *
  *   stream_record.c        record primitives both sides use: little-endian
- *                          fields, CRC-32, duplicate JSON keys, checked
- *                          access to a record's JSON fields
+ *                          fields, CRC-32, checked access to a record's
+ *                          JSON fields (duplicate keys: jsontext.h)
  *   stream_set.c           tensor sets: one checkpoint's tensors by name,
  *                          and the reference window of earlier ones
  *   stream_write.c         the writer, its options, resuming a writer
@@ -15,6 +15,7 @@
 
 #include <zstd.h>
 
+#include "jsontext.h"
 #include "stream.h"
 
 /* Frame magics: little-endian u32 at the start of every zstd frame. Our
@@ -46,10 +47,6 @@ void put_le32(uint8_t *p, uint32_t v);
  * Shared: the writer's encode buffers, the reader's payload buffers. */
 int grow(uint8_t **buf, size_t *cap, size_t need);
 
-/* Finds a key that appears twice in one object anywhere in `item`
- * (cJSON keeps both): the writer refuses such input, the reader such
- * headers. Sets *enomem when out of memory. */
-const char *duplicate_key(const cJSON *item, int *enomem);
 
 /* A record's JSON header, for checked field access: every failure names
  * the record and the field. Also used for the writer options in a run

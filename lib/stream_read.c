@@ -321,7 +321,7 @@ static int read_record(struct traj_reader *r, int64_t at, uint32_t len,
 				   (long long)(at + FRAME_HEADER_LEN + TAG_LEN +
 					       (end ? end - text : 0)));
 	int enomem = 0;
-	const char *dup = cJSON_IsObject(json) ? duplicate_key(json, &enomem) : NULL;
+	const char *dup = cJSON_IsObject(json) ? json_duplicate_key(json, &enomem) : NULL;
 	if (!cJSON_IsObject(json) || dup || enomem) {
 		rc = enomem ? traj_fail(err, TRAJ_ENOMEM, at, "out of memory") :
 		     dup ? record_fail(err, TRAJ_EDATA, at, "a",

@@ -192,7 +192,7 @@ struct traj_writer *stream_writer_open(FILE *out, const cJSON *run,
 		return NULL;
 	}
 	int enomem = 0;
-	const char *dup = run ? duplicate_key(run, &enomem) : NULL;
+	const char *dup = run ? json_duplicate_key(run, &enomem) : NULL;
 	if (dup) {
 		traj_fail(err, TRAJ_EINTERNAL, -1,
 			  "duplicate key '%s' in run configuration", dup);
@@ -221,7 +221,7 @@ static cJSON *metrics_copy(const cJSON *metrics, struct traj_error *err)
 		return NULL;
 	}
 	int enomem = 0;
-	const char *dup = duplicate_key(metrics, &enomem);
+	const char *dup = json_duplicate_key(metrics, &enomem);
 	if (dup) {
 		traj_fail(err, TRAJ_EINTERNAL, -1, "duplicate metric '%s'", dup);
 		return NULL;

@@ -178,6 +178,13 @@ assert all(np.array_equal(a[k], b[k]) and a[k].dtype == b[k].dtype for k in a.ke
 	run -65 --separate-stderr traj-convert --import safetensors shape.st
 	[[ $stderr == *"the shape needs"* ]] || fail "$stderr"
 	run -65 --separate-stderr traj-convert --import safetensors bad.npy --run run.json
+	echo '{"run":"x","seed":1e400}' >inf.json
+	run -65 --separate-stderr traj-convert --import npz a.npz --run inf.json
+	assert_one_error_line traj-convert
+	[[ $stderr == *"run header, byte "* ]] || fail "$stderr"
+	echo '{"run":"x","a":1,"a":2}' >dup.json
+	run -65 --separate-stderr traj-convert --import npz a.npz --run dup.json
+	assert_one_error_line traj-convert
 	echo '[1, 2]' >notobj.json
 	run -65 --separate-stderr traj-convert --import npz a.npz --run notobj.json
 	run -65 --separate-stderr traj-convert --import npz "$TRAJ_ROOT/fuzz/seeds/npz/empty.npz" --run run.json

@@ -43,14 +43,6 @@ static struct model *tiny_transformer(void)
 	return m;
 }
 
-static int find(const struct component *c, int n, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(c[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
 static void test_components(void)
 {
 	struct model *m = tiny_transformer();
@@ -61,7 +53,7 @@ static void test_components(void)
 	CHECK(strcmp(c[0].name, "blocks.0.attn") == 0 && c[0].kind == COMP_LAYER);
 	CHECK(strcmp(c[2].name, "blocks.0.attn.head1") == 0);
 	CHECK(c[2].lo == E && c[2].len == E && c[2].rows == 3 && c[2].width == H * E);
-	int j = find(c, n, "blocks.0.mlp.n5");
+	int j = component_find(c, n, "blocks.0.mlp.n5");
 	CHECK(j >= 0 && c[j].lo == 5 && c[j].len == 1 && c[j].width == M);
 	char buf[256];
 	components_describe(c, n, buf, sizeof buf);
@@ -110,9 +102,9 @@ static void test_zero_equals_weights(void)
 	CHECK(ablator_init(&a, m, &b, c, n, ABL_ZERO, NULL, 1, &err) == 0);
 	struct eval_result base = ablator_baseline(&a);
 	CHECK_NEAR(base.loss, model_evaluate(m, &b).loss, 1e-6);
-	int h1 = find(c, n, "blocks.0.attn.head1");
-	int n4 = find(c, n, "blocks.0.mlp.n4");
-	int attn = find(c, n, "blocks.0.attn"), mlp = find(c, n, "blocks.0.mlp");
+	int h1 = component_find(c, n, "blocks.0.attn.head1");
+	int n4 = component_find(c, n, "blocks.0.mlp.n4");
+	int attn = component_find(c, n, "blocks.0.attn"), mlp = component_find(c, n, "blocks.0.mlp");
 	CHECK_NEAR(ablator_eval(&a, &h1, 1).loss,
 		   loss_zeroed(m, "blocks.0.attn.W_O", E * D, 1, 0, E * D), 1e-5);
 	CHECK_NEAR(ablator_eval(&a, &n4, 1).loss,
@@ -222,15 +214,15 @@ static void test_component_weights(void)
 	float *p = malloc(m->nparams * sizeof *p);
 	memcpy(p, m->params, m->nparams * sizeof *p);
 	struct weight_slice sl[COMP_MAX_SLICES];
-	int k = component_weights(m, &c[find(c, n, "blocks.0.mlp.n2")], sl);
+	int k = component_weights(m, &c[component_find(c, n, "blocks.0.mlp.n2")], sl);
 	CHECK(k == 3);
 	weights_copy(p, zero, sl, k);
 	size_t changed = 0;
 	for (size_t i = 0; i < m->nparams; i++)
 		changed += p[i] == 42.0f;
 	CHECK(changed == D + 1 + D);
-	CHECK(component_weights(m, &c[find(c, n, "blocks.0.attn.head0")], sl) == 7);
-	CHECK(component_weights(m, &c[find(c, n, "blocks.0.attn")], sl) == 8);
+	CHECK(component_weights(m, &c[component_find(c, n, "blocks.0.attn.head0")], sl) == 7);
+	CHECK(component_weights(m, &c[component_find(c, n, "blocks.0.attn")], sl) == 8);
 	free(zero);
 	free(p);
 	free(c);

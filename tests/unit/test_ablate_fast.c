@@ -42,14 +42,6 @@ static struct model *tiny(int layers, int outputs, enum activation act,
 	return m;
 }
 
-static int find(const struct component *c, int n, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(c[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
 /* The same ablations with and without reuse; returns how many passes
  * took the shortcut. */
 static int compare(struct model *m, enum ablate_method method)
@@ -70,12 +62,12 @@ static int compare(struct model *m, enum ablate_method method)
 	char name[64];
 	snprintf(name, sizeof name, "blocks.%d.attn.head1",
 		 model_find_hook(m, "blocks.1.attn.hook_z") >= 0 ? 1 : 0);
-	last = find(c, n, name);
+	last = component_find(c, n, name);
 	int sets[][4] = {
-		{ find(c, n, "blocks.0.mlp.n2"), -1 },
-		{ find(c, n, "blocks.0.attn.head0"), -1 },
-		{ last, find(c, n, "blocks.0.mlp.n4"), find(c, n, "blocks.0.mlp.n1"), -1 },
-		{ find(c, n, "blocks.0.mlp"), find(c, n, "blocks.0.attn"), -1 },
+		{ component_find(c, n, "blocks.0.mlp.n2"), -1 },
+		{ component_find(c, n, "blocks.0.attn.head0"), -1 },
+		{ last, component_find(c, n, "blocks.0.mlp.n4"), component_find(c, n, "blocks.0.mlp.n1"), -1 },
+		{ component_find(c, n, "blocks.0.mlp"), component_find(c, n, "blocks.0.attn"), -1 },
 		{ last, -1 },
 	};
 	for (size_t s = 0; s < sizeof sets / sizeof *sets; s++) {
