@@ -12,6 +12,7 @@
 #include "atomicfile.h"
 #include "circuit.h"
 #include "cli.h"
+#include "edges.h"
 #include "filebuf.h"
 #include "logit_freq.h"
 #include "metrics.h"
@@ -86,7 +87,8 @@ struct options {
 	const char *split, *direction, *direction_hook, *from, *dot;
 	enum ablate_method method;
 	char **globs;
-	int nglobs, list, joint, attrib, from_acts, quiet, threads, by_freq;
+	int nglobs, list, joint, attrib, from_acts, quiet, threads, by_freq,
+	    by_edge;
 	enum mode mode;
 	enum corruption corrupt;
 	double threshold;
@@ -639,6 +641,103 @@ static struct component *freq_components(const struct options *o,
 	return c;
 }
 
+/* Components evaluated by a function rather than by hooks: the
+ * frequencies of --by freq (transformed clean logits) and the edges of
+ * --by edge (edge passes). `sign` turns a loss delta into importance. */
+struct fn_run {
+	circuit_eval_fn eval;
+	void *ctx;
+	const struct component *comps;
+	int n, sign;
+	struct eval_result base;
+	const char *prefix;
+};
+
+/* Every component alone. */
+static struct result *fn_one_by_one(const struct fn_run *fr)
+{
+	struct result *res = new_results(fr->n);
+	for (int i = 0; i < fr->n; i++) {
+		struct eval_result r = fr->eval(fr->ctx, &i, 1);
+		res[i].loss_delta = r.loss - fr->base.loss;
+		res[i].acc_delta = r.acc - fr->base.acc;
+		res[i].importance = fr->sign * res[i].loss_delta;
+		res[i].measured = 1;
+	}
+	return res;
+}
+
+/* Ranks by one-by-one ablation, then searches (circuit.h); keep[] and
+ * imp[] (n each, malloc'd) say which components it keeps and their
+ * importance. */
+static void fn_circuit(const struct options *o, const struct subject *s,
+		       const struct fn_run *fr, unsigned char **keep_out,
+		       double **imp_out)
+{
+	int n = fr->n;
+	struct result *res = fn_one_by_one(fr);
+	double *imp = malloc((size_t)n * sizeof *imp);
+	int *cand = malloc((size_t)n * sizeof *cand);
+	unsigned char *keep = malloc((size_t)n);
+	if (!imp || !cand || !keep)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++) {
+		imp[i] = res[i].importance;
+		cand[i] = i;
+	}
+	struct circuit_result cr;
+	struct traj_error err;
+	die_if(circuit_search_fn(fr->eval, fr->ctx, n, cand, imp, n,
+				 fr->base.loss, o->threshold, keep, &cr, &err),
+	       &err);
+	for (int i = 0; i < n; i++)
+		if (keep[i])
+			print_metric(s, "circuit", fr->comps[i].name,
+				     "importance", imp[i]);
+	print_circuit(o, s, &cr, n, fr->base);
+	free(res);
+	free(cand);
+	*keep_out = keep;
+	*imp_out = imp;
+}
+
+static void fn_joint(const struct subject *s, const struct fn_run *fr)
+{
+	int *all = malloc((size_t)fr->n * sizeof *all);
+	if (!all)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	for (int i = 0; i < fr->n; i++)
+		all[i] = i;
+	struct eval_result r = fr->eval(fr->ctx, all, fr->n);
+	free(all);
+	print_metric(s, fr->prefix, "joint", "loss_delta", r.loss - fr->base.loss);
+	print_metric(s, fr->prefix, "joint", "acc_delta", r.acc - fr->base.acc);
+	print_metric(s, fr->prefix, "joint", "acc", r.acc);
+	print_metric(s, fr->prefix, "joint", "size", fr->n);
+}
+
+/* Plain ablation or patching: the components together (--joint) or one
+ * by one, ranked. */
+static void fn_rank(const struct options *o, const struct subject *s,
+		    const struct fn_run *fr)
+{
+	if (o->joint) {
+		fn_joint(s, fr);
+		return;
+	}
+	struct result *res = fn_one_by_one(fr);
+	print_ranked(s, fr->prefix, fr->comps, res, fr->n);
+	free(res);
+}
+
+static void print_clean(const struct subject *s, const struct fn_run *fr)
+{
+	if (strcmp(fr->prefix, "circuit")) {
+		print_metric(s, fr->prefix, "clean", "loss", fr->base.loss);
+		print_metric(s, fr->prefix, "clean", "acc", fr->base.acc);
+	}
+}
+
 struct freq_run {
 	struct freq_logits f;
 	const struct component *comps;
@@ -670,88 +769,162 @@ static void freq_report(const struct options *o, const struct subject *s,
 			fr->f.n);
 }
 
-/* Every component alone: importance is the loss increase. */
-static struct result *freq_one_by_one(struct freq_run *fr, int n,
-				      struct eval_result base)
-{
-	struct result *res = new_results(n);
-	for (int i = 0; i < n; i++) {
-		struct eval_result r = freq_run_eval(fr, &i, 1);
-		res[i].loss_delta = r.loss - base.loss;
-		res[i].acc_delta = r.acc - base.acc;
-		res[i].importance = res[i].loss_delta;
-		res[i].measured = 1;
-	}
-	return res;
-}
-
-static void freq_circuit(const struct options *o, const struct subject *s,
-			 struct freq_run *fr, int n, struct eval_result base)
-{
-	struct result *res = freq_one_by_one(fr, n, base);
-	double *imp = malloc((size_t)n * sizeof *imp);
-	int *cand = malloc((size_t)n * sizeof *cand);
-	unsigned char *keep = malloc((size_t)n);
-	if (!imp || !cand || !keep)
-		cli_die(TRAJ_ENOMEM, "out of memory");
-	for (int i = 0; i < n; i++) {
-		imp[i] = res[i].importance;
-		cand[i] = i;
-	}
-	struct circuit_result cr;
-	struct traj_error err;
-	die_if(circuit_search_fn(freq_run_eval, fr, n, cand, imp, n, base.loss,
-				 o->threshold, keep, &cr, &err), &err);
-	for (int i = 0; i < n; i++)
-		if (keep[i])
-			print_metric(s, "circuit", fr->comps[i].name,
-				     "importance", imp[i]);
-	print_circuit(o, s, &cr, n, base);
-	free(res);
-	free(imp);
-	free(cand);
-	free(keep);
-}
-
 static void run_freq(const struct options *o, struct subject *s,
 		     const struct component *comps, int n)
 {
-	struct freq_run fr = { .comps = comps };
+	struct freq_run fq = { .comps = comps };
 	struct traj_error err;
 	struct batch data = eval_batch(s, o);
-	fr.idx = malloc((size_t)n * sizeof *fr.idx);
-	if (!fr.idx)
+	fq.idx = malloc((size_t)n * sizeof *fq.idx);
+	if (!fq.idx)
 		cli_die(TRAJ_ENOMEM, "out of memory");
-	die_if(freq_logits_init(&fr.f, s->m, &data, o->method == ABL_ZERO,
+	die_if(freq_logits_init(&fq.f, s->m, &data, o->method == ABL_ZERO,
 				&err), &err);
-	struct eval_result base = freq_eval(&fr.f, NULL, 0);
-	const char *prefix = o->mode == MODE_CIRCUIT ? "circuit" : "ablate";
+	struct fn_run fr = {
+		.eval = freq_run_eval, .ctx = &fq, .comps = comps, .n = n,
+		.sign = 1, .base = freq_eval(&fq.f, NULL, 0),
+		.prefix = o->mode == MODE_CIRCUIT ? "circuit" : "ablate",
+	};
+	print_clean(s, &fr);
 	if (o->mode == MODE_CIRCUIT) {
-		freq_circuit(o, s, &fr, n, base);
+		unsigned char *keep;
+		double *imp;
+		fn_circuit(o, s, &fr, &keep, &imp);
+		free(keep);
+		free(imp);
 	} else {
-		print_metric(s, prefix, "clean", "loss", base.loss);
-		print_metric(s, prefix, "clean", "acc", base.acc);
+		fn_rank(o, s, &fr);
 	}
-	if (o->mode != MODE_CIRCUIT && o->joint) {
-		int *all = malloc((size_t)n * sizeof *all);
-		if (!all)
-			cli_die(TRAJ_ENOMEM, "out of memory");
-		for (int i = 0; i < n; i++)
-			all[i] = i;
-		struct eval_result r = freq_run_eval(&fr, all, n);
-		free(all);
-		print_metric(s, prefix, "joint", "loss_delta", r.loss - base.loss);
-		print_metric(s, prefix, "joint", "acc_delta", r.acc - base.acc);
-		print_metric(s, prefix, "joint", "acc", r.acc);
-		print_metric(s, prefix, "joint", "size", n);
-	} else if (o->mode != MODE_CIRCUIT) {
-		struct result *res = freq_one_by_one(&fr, n, base);
-		print_ranked(s, prefix, comps, res, n);
-		free(res);
+	freq_report(o, s, fr.prefix, &fq);
+	freq_logits_free(&fq.f);
+	free(fq.idx);
+}
+
+/* --by edge: the edges between a transformer's components (edges.h),
+ * selected by the globs. */
+static struct component *edge_components(const struct options *o,
+					 const struct edge_graph *g, int *n)
+{
+	struct component *c = calloc((size_t)g->nedges + 1, sizeof *c);
+	if (!c)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	*n = 0;
+	for (int e = 0; e < g->nedges; e++) {
+		struct component *x = &c[*n];
+		snprintf(x->name, sizeof x->name, "%s", g->edges[e].name);
+		x->kind = COMP_EDGE;
+		x->index = e;
+		*n += name_matches(o->globs, o->nglobs, x->name);
 	}
-	freq_report(o, s, prefix, &fr);
-	freq_logits_free(&fr.f);
-	free(fr.idx);
+	if (*n == 0)
+		cli_die(TRAJ_EUSAGE, "--component: no edge matches '%s'; valid: "
+			"%s .. %s (see --by edge --list)", o->globs[0],
+			g->edges[0].name, g->edges[g->nedges - 1].name);
+	return c;
+}
+
+struct edge_run {
+	struct edge_ablator ea;
+	const struct component *comps;
+	int *idx;              /* scratch: edge indices */
+};
+
+static struct eval_result edge_run_eval(void *ctx, const int *active, int k)
+{
+	struct edge_run *er = ctx;
+	for (int i = 0; i < k; i++)
+		er->idx[i] = er->comps[active[i]].index;
+	return edge_eval(&er->ea, er->idx, k, NULL);
+}
+
+static void edge_report(const struct options *o, const struct subject *s,
+			const char *prefix, const struct edge_ablator *ea)
+{
+	print_metric(s, prefix, NULL, "forward_passes", (double)ea->forward_passes);
+	print_metric(s, prefix, NULL, "backward_passes", 0);
+	if (!o->quiet)
+		fprintf(stderr, "%s: %lld forward passes over %d examples\n",
+			cli_prog(), (long long)ea->forward_passes, ea->data.n);
+}
+
+static void write_edge_dot(const struct options *o, const struct subject *s,
+			   const struct edge_graph *g, const struct fn_run *fr,
+			   const unsigned char *keep, const double *imp)
+{
+	unsigned char *ekeep = calloc((size_t)g->nedges, 1);
+	double *w = calloc((size_t)g->nedges, sizeof *w);
+	struct atomic_file af;
+	struct traj_error err;
+	if (!ekeep || !w)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	for (int i = 0; i < fr->n; i++) {
+		ekeep[fr->comps[i].index] = keep[i];
+		w[fr->comps[i].index] = imp[i];
+	}
+	if (atomic_open(&af, o->dot, &err) < 0)
+		cli_die_error(o->dot, &err);
+	edge_write_dot(af.f, s->rc.id, s->step, g, ekeep, w);
+	if (atomic_commit(&af, &err) < 0)
+		cli_die_error(o->dot, &err);
+	free(ekeep);
+	free(w);
+}
+
+/* The edge ablator's replacements: a clean pass (and for --patch the
+ * clean run of the uncorrupted inputs first); returns the baseline. */
+static struct eval_result edge_setup(const struct options *o,
+				     struct subject *s, struct edge_run *er,
+				     const struct batch *clean)
+{
+	struct eval_result cl = { 0 };
+	if (o->mode == MODE_PATCH)
+		cl = edge_capture_source(&er->ea, clean);
+	struct eval_result base = edge_baseline(&er->ea);
+	if (isnan(base.loss) || isnan(cl.loss))
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	if (o->mode == MODE_PATCH) {
+		print_metric(s, "patch", "clean", "loss", cl.loss);
+		print_metric(s, "patch", "clean", "acc", cl.acc);
+		print_metric(s, "patch", "corrupted", "loss", base.loss);
+		print_metric(s, "patch", "corrupted", "acc", base.acc);
+	}
+	return base;
+}
+
+static void run_edges(const struct options *o, struct subject *s,
+		      const struct edge_graph *g, const struct component *comps,
+		      int n, const struct batch *data, const struct batch *clean)
+{
+	struct edge_run er = { .comps = comps };
+	struct traj_error err;
+	er.idx = malloc((size_t)n * sizeof *er.idx);
+	if (!er.idx)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	die_if(edge_ablator_init(&er.ea, s->m, g, data, o->mode == MODE_PATCH ?
+				 ABL_PATCH : o->method, o->seed, &err), &err);
+	struct fn_run fr = {
+		.eval = edge_run_eval, .ctx = &er, .comps = comps, .n = n,
+		.sign = o->mode == MODE_PATCH ? -1 : 1,
+		.base = edge_setup(o, s, &er, clean),
+		.prefix = o->mode == MODE_CIRCUIT ? "circuit" :
+			  o->mode == MODE_PATCH ? "patch" : "ablate",
+	};
+	if (o->mode != MODE_PATCH)
+		print_clean(s, &fr);
+	if (o->mode == MODE_CIRCUIT) {
+		unsigned char *keep;
+		double *imp;
+		fn_circuit(o, s, &fr, &keep, &imp);
+		if (o->dot)
+			write_edge_dot(o, s, g, &fr, keep, imp);
+		free(keep);
+		free(imp);
+	} else {
+		fn_rank(o, s, &fr);
+	}
+	edge_report(o, s, fr.prefix, &er.ea);
+	edge_ablator_free(&er.ea);
+	free(er.idx);
 }
 
 enum {
@@ -833,9 +1006,10 @@ static void parse_option(struct options *o, int opt, char *arg)
 	case OPT_SEED: o->seed = (uint64_t)cli_int("--seed", arg, 0, INT64_MAX); break;
 	case OPT_THREADS: o->threads = (int)cli_int("--threads", arg, 1, 4096); break;
 	case OPT_BY:
-		if (strcmp(arg, "freq"))
-			cli_usage_error("--by: '%s', expected freq", arg);
-		o->by_freq = 1;
+		if (strcmp(arg, "freq") && strcmp(arg, "edge"))
+			cli_usage_error("--by: '%s', expected freq or edge", arg);
+		o->by_freq = strcmp(arg, "freq") == 0;
+		o->by_edge = !o->by_freq;
 		break;
 	case 'q': o->quiet = 1; break;
 	case 'h': cli_print_help(usage);
@@ -853,8 +1027,11 @@ static void check_options(const struct options *o, int nfiles)
 		cli_usage_error("--from/--from-step go with neither --patch nor --circuit");
 	if (o->dot && o->mode != MODE_CIRCUIT)
 		cli_usage_error("--dot: only with --circuit");
-	if (o->joint && (o->mode != MODE_ABLATE || o->attrib || o->budget))
-		cli_usage_error("--joint: only for plain ablation");
+	int joint_ok = o->mode == MODE_ABLATE ||
+		       (o->by_edge && o->mode == MODE_PATCH);
+	if (o->joint && (!joint_ok || o->attrib || o->budget))
+		cli_usage_error("--joint: only for plain ablation (and "
+				"--by edge --patch)");
 	if (o->mode == MODE_TIME && (o->attrib || o->budget))
 		cli_usage_error("--attrib/--budget: not with --from/--from-step");
 	if (o->attrib && o->budget)
@@ -865,6 +1042,11 @@ static void check_options(const struct options *o, int nfiles)
 				"--budget, --direction or --dot");
 	if (o->by_freq && o->method == ABL_RESAMPLE)
 		cli_usage_error("--by freq: --method zero or mean");
+	if (o->by_edge && (o->mode == MODE_TIME || o->attrib || o->budget ||
+			   o->direction))
+		cli_usage_error("--by edge: not with --from, --attrib, --budget "
+				"or --direction (edges are ranked by real "
+				"ablations, one pass each)");
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
@@ -901,22 +1083,34 @@ static void read_subjects(const struct options *o, const char *path,
 	}
 }
 
-static void run(const struct options *o, struct subject *s, struct subject *k,
-		struct component *comps, int n, const float *dir)
+/* The inputs every pass evaluates: the split, or for --patch its
+ * corrupted copy (*corrupted, to free; *clean the uncorrupted). */
+static struct batch pass_inputs(const struct options *o, struct subject *s,
+				struct batch *clean, int32_t **corrupted)
 {
 	struct traj_error err;
-	struct batch data = eval_batch(s, o), clean = data;
-	int32_t *corrupted = NULL;
-	enum ablate_method method = o->method;
+	struct batch data = eval_batch(s, o);
+	*clean = data;
+	*corrupted = NULL;
 	if (o->mode == MODE_PATCH) {
 		die_if(corrupt_tokens(&s->rc.task, strcmp(o->split, "train") == 0 ?
 				      &s->data.train : &s->data.test,
 				      s->m->n_inputs, o->corrupt, o->seed,
-				      &corrupted, &err), &err);
-		data.tokens = corrupted;
-		method = ABL_PATCH;
+				      corrupted, &err), &err);
+		data.tokens = *corrupted;
 	}
-	if (o->mode == MODE_TIME && o->from_acts)
+	return data;
+}
+
+static void run(const struct options *o, struct subject *s, struct subject *k,
+		struct component *comps, int n, const float *dir)
+{
+	struct traj_error err;
+	struct batch clean;
+	int32_t *corrupted;
+	struct batch data = pass_inputs(o, s, &clean, &corrupted);
+	enum ablate_method method = o->method;
+	if (o->mode == MODE_PATCH || (o->mode == MODE_TIME && o->from_acts))
 		method = ABL_PATCH;
 	struct ablator a;
 	die_if(ablator_init(&a, s->m, &data, comps, n, method, dir, o->seed,
@@ -931,6 +1125,30 @@ static void run(const struct options *o, struct subject *s, struct subject *k,
 	free(corrupted);
 }
 
+static void run_by_edge(const struct options *o, struct subject *s)
+{
+	struct edge_graph g;
+	struct traj_error err;
+	if (edge_graph_build(s->m, &g, &err) < 0)
+		cli_die(err.status, "--by edge: %s", err.msg);
+	int n;
+	struct component *comps = edge_components(o, &g, &n);
+	if (o->list) {
+		for (int i = 0; i < n; i++) {
+			printf("%s\n", comps[i].name);
+			cli_check_output(stdout);
+		}
+	} else {
+		struct batch clean;
+		int32_t *corrupted;
+		struct batch data = pass_inputs(o, s, &clean, &corrupted);
+		run_edges(o, s, &g, comps, n, &data, &clean);
+		free(corrupted);
+	}
+	free(comps);
+	edge_graph_free(&g);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -939,6 +1157,12 @@ int main(int argc, char **argv)
 	const char *path = optind < argc ? argv[optind] : NULL;
 	struct subject s = {0}, k = {0};
 	read_subjects(&o, path, &s, &k);
+	if (o.by_edge) {
+		run_by_edge(&o, &s);
+		free(o.globs);
+		subject_free(&s);
+		return cli_finish(TRAJ_OK);
+	}
 	struct component dir_comp;
 	float *dir = o.direction ? load_direction(&o, s.m, &dir_comp) : NULL;
 	int n;

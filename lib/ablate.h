@@ -26,9 +26,11 @@
 
 /* COMP_FREQ: a Fourier frequency of a modular task's logits
  * (logits.freq.K, index K - 1; traj-ablate --by freq, logit_freq.h),
- * evaluated on the clean logits, never by an ablator. */
+ * evaluated on the clean logits; COMP_EDGE: an edge between a
+ * transformer's components (edges.h, index the edge's), evaluated by an
+ * edge ablator. Neither is ever given to an ablator. */
 enum comp_kind { COMP_NEURON, COMP_HEAD, COMP_LAYER, COMP_DIRECTION,
-		 COMP_FREQ };
+		 COMP_FREQ, COMP_EDGE };
 
 #define COMP_NAME_MAX 96
 struct component {

@@ -280,7 +280,7 @@ value() {
 
 @test "--by freq: bad uses are usage errors" {
 	run -64 --separate-stderr traj-ablate --by neuron "$TF"
-	[[ $stderr == "traj-ablate: --by: 'neuron', expected freq"* ]]
+	[[ $stderr == "traj-ablate: --by: 'neuron', expected freq or edge"* ]]
 	run -64 --separate-stderr traj-ablate --by freq -m resample "$TF"
 	[[ $stderr == "traj-ablate: --by freq: --method zero or mean"* ]]
 	for bad in "--budget 5" "--attrib" "--patch a" "--circuit --dot x.dot" \
@@ -297,4 +297,93 @@ value() {
 		--width 8 --steps 2 --every 2 >"$BATS_TEST_TMPDIR/par.traj"
 	run -64 --separate-stderr traj-ablate --by freq "$BATS_TEST_TMPDIR/par.traj"
 	[[ $stderr == "traj-ablate: --by freq: task 'parity' is not modular"* ]]
+}
+
+# --by edge: edges between a transformer's components (edges.h).
+
+@test "--by edge --list names every edge, -c selects" {
+	run -0 traj-ablate --by edge --list "$TF"
+	# 2 heads x q,k,v from embed; embed, 2 heads into the MLP; 4 into logits
+	assert_equal "${#lines[@]}" 13
+	assert_line --index 0 'embed->blocks.0.attn.head0.q'
+	assert_line --index 6 'embed->blocks.0.mlp'
+	assert_line --index 12 'blocks.0.mlp->logits'
+	run -0 traj-ablate --by edge --list -c '*->logits' "$TF"
+	assert_equal "${#lines[@]}" 4
+}
+
+@test "--by edge: clean figures are the model's, one pass per edge" {
+	run -0 traj-ablate --by edge "$TF"
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/rank')" 13
+	assert_line --regexp $'\tablate/forward_passes\t14$'
+	c=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "ablate/clean/loss" { print $4 }')
+	awk -v a="$c" -v b="$(value ablate/clean/loss "$TF")" \
+		'BEGIN { d = a - b; exit !(d < 1e-6 && d > -1e-6) }'
+	# the last block reads only the '=' position, the same token in every
+	# example: embed's edges into its queries, MLP and logits do nothing
+	printf '%s\n' "$output" | awk -F'\t' '$3 ~ /^ablate\/embed->(.*\.q|blocks\.0\.mlp|logits)\/loss_delta$/ {
+		n++; if ($4 > 1e-6 || $4 < -1e-6) bad++ } END { exit !(n == 4 && !bad) }'
+}
+
+@test "--by edge: every edge out of a component together ablates the component" {
+	for m in zero mean resample; do
+		for c in blocks.0.attn.head1 blocks.0.mlp; do
+			e=$(value ablate/joint/loss_delta --by edge -m $m --joint -c "$c->*" "$TF")
+			n=$(value ablate/joint/loss_delta -m $m --joint -c "$c" "$TF")
+			awk -v a="$e" -v b="$n" 'BEGIN { d = a - b;
+				exit !(d < 1e-5 && d > -1e-5 && (b > 1e-4 || b < -1e-4)) }'
+		done
+	done
+}
+
+@test "--by edge --circuit: within the threshold, DOT of the kept edges" {
+	m="$BATS_TEST_TMPDIR/m.traj"
+	traj-train --quiet --model transformer --p 11 --frac 0.6 --layers 1 \
+		--d-model 16 --heads 2 --d-head 8 --d-mlp 24 --steps 300 \
+		--every 300 --lr 0.01 >"$m"
+	set -- -q --by edge --split train
+	run -0 traj-ablate "$@" --circuit --threshold 0.1 --dot "$BATS_TEST_TMPDIR/c.dot" "$m"
+	assert_line --regexp $'\tcircuit/candidates\t13$'
+	size=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/size" { print $4 }')
+	[ "$size" -ge 1 ] && [ "$size" -lt 13 ]
+	d=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/loss_delta" { print $4 }')
+	awk -v d="$d" 'BEGIN { exit !(d <= 0.1) }'
+	# keeping the circuit = jointly ablating the other edges
+	kept=$(printf '%s\n' "$output" | awk -F'\t' '$3 ~ /importance$/ {
+		sub(/^circuit\//, "", $3); sub(/\/importance$/, "", $3); print $3 }')
+	assert_equal "$(printf '%s\n' "$kept" | wc -l)" "$size"
+	acc=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/acc" { print $4 }')
+	rest=$(traj-ablate --by edge --list "$m" | grep -vxF "$kept" | paste -sd,)
+	assert_equal "$(value ablate/joint/acc "$@" --joint -c "$rest" "$m")" "$acc"
+	head -1 "$BATS_TEST_TMPDIR/c.dot" | grep -qx 'digraph circuit {'
+	assert_equal "$(grep -c -- ' -> ' "$BATS_TEST_TMPDIR/c.dot")" "$size"
+	# the MLP's edge to the logits carries this model
+	grep -q '"blocks.0.mlp" -> "logits"' "$BATS_TEST_TMPDIR/c.dot"
+}
+
+@test "--by edge --patch a: clean outputs into corrupted inputs" {
+	run -0 traj-ablate -q --by edge --patch a "$TF"
+	assert_line --regexp $'\tpatch/clean/loss\t'
+	assert_line --regexp $'\tpatch/corrupted/acc\t'
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/rank')" 13
+	assert_line --regexp $'\tpatch/forward_passes\t15$'
+	# patching every edge into the logits restores the clean run
+	cl=$(value patch/clean/loss --by edge --patch a "$TF")
+	co=$(value patch/corrupted/loss --by edge --patch a "$TF")
+	d=$(value patch/joint/loss_delta --by edge --patch a --joint -c '*->logits' "$TF")
+	awk -v cl="$cl" -v co="$co" -v d="$d" 'BEGIN { e = co + d - cl;
+		exit !(e < 1e-5 && e > -1e-5 && (cl - co > 1e-3 || co - cl > 1e-3)) }'
+}
+
+@test "--by edge: bad uses are usage errors" {
+	run -64 --separate-stderr traj-ablate --by edge "$MLP"
+	[[ $stderr == "traj-ablate: --by edge: the model is not a transformer"* ]]
+	for bad in "--budget 5" "--attrib" "--from-step 10"; do
+		# shellcheck disable=SC2086
+		run -64 --separate-stderr traj-ablate --by edge $bad "$TF"
+		[[ $stderr == "traj-ablate: --by edge: not with"* ]]
+	done
+	run -64 --separate-stderr traj-ablate --by edge -c 'blocks.0.attn.head0' "$TF"
+	assert_one_error_line traj-ablate
+	[[ $stderr == *"no edge matches 'blocks.0.attn.head0'"* ]]
 }

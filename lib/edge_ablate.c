@@ -1,0 +1,190 @@
+/* Passes over a whole batch with edges ablated, and the clean passes that
+ * measure the replacements (edges.h). */
+#include "edge_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+#include "xent.h"
+
+static float **sender_buffers(const struct edge_graph *g, size_t per_row)
+{
+	float **buf = calloc((size_t)g->nsend, sizeof *buf);
+	for (int s = 0; buf && s < g->nsend; s++) {
+		size_t count = per_row * edge_sender_positions(g, s) *
+			       g->cfg.d_model;
+		buf[s] = calloc(count ? count : 1, sizeof **buf);
+		if (!buf[s]) {
+			for (int k = 0; k < s; k++)
+				free(buf[k]);
+			free(buf);
+			return NULL;
+		}
+	}
+	return buf;
+}
+
+static void free_senders(float **buf, int n)
+{
+	for (int s = 0; buf && s < n; s++)
+		free(buf[s]);
+	free(buf);
+}
+
+int edge_ablator_init(struct edge_ablator *ea, struct model *m,
+		      const struct edge_graph *g, const struct batch *data,
+		      enum ablate_method method, uint64_t seed,
+		      struct traj_error *err)
+{
+	memset(ea, 0, sizeof *ea);
+	struct transformer_config c;
+	if (transformer_config_of(m, &c) < 0)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "the model is not a "
+				 "transformer");
+	ea->m = m;
+	ea->g = g;
+	ea->data = *data;
+	ea->method = method;
+	ea->cut = calloc((size_t)g->nedges + 1, 1);
+	ea->perm = malloc(((size_t)data->n + 1) * sizeof *ea->perm);
+	ea->mean = sender_buffers(g, 1);
+	ea->sc = edge_scratch_new(g);
+	if (method == ABL_RESAMPLE || method == ABL_PATCH)
+		ea->src = sender_buffers(g, (size_t)data->n);
+	if (!ea->cut || !ea->perm || !ea->mean || !ea->sc ||
+	    ((method == ABL_RESAMPLE || method == ABL_PATCH) && !ea->src)) {
+		edge_ablator_free(ea);
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	}
+	for (int32_t e = 0; e < data->n; e++)
+		ea->perm[e] = e;
+	struct rng r;
+	rng_seed(&r, seed);
+	rng_shuffle(&r, ea->perm, data->n);
+	return 0;
+}
+
+void edge_ablator_free(struct edge_ablator *ea)
+{
+	int n = ea->g ? ea->g->nsend : 0;
+	free_senders(ea->mean, n);
+	free_senders(ea->src, n);
+	free(ea->cut);
+	free(ea->perm);
+	edge_scratch_free(ea->sc);
+	memset(ea, 0, sizeof *ea);
+}
+
+enum capture { CAPTURE_NONE, CAPTURE_MEAN, CAPTURE_SOURCE };
+
+/* Adds the chunk's sender outputs to the sums (means) or copies them to
+ * the source (examples e0..). */
+static void capture_chunk(struct edge_ablator *ea, enum capture what,
+			  double **sum, int64_t e0, int n)
+{
+	const struct edge_graph *g = ea->g;
+	int D = g->cfg.d_model;
+	for (int s = 0; s < g->nsend; s++) {
+		size_t row = (size_t)edge_sender_positions(g, s) * D;
+		const float *o = ea->sc->out[s];
+		if (what == CAPTURE_SOURCE && ea->src) {
+			memcpy(ea->src[s] + (size_t)e0 * row, o,
+			       (size_t)n * row * sizeof *o);
+		} else if (what == CAPTURE_MEAN) {
+			for (int b = 0; b < n; b++)
+				for (size_t i = 0; i < row; i++)
+					sum[s][i] += o[(size_t)b * row + i];
+		}
+	}
+}
+
+static double **new_sums(const struct edge_graph *g)
+{
+	double **sum = calloc((size_t)g->nsend, sizeof *sum);
+	for (int s = 0; sum && s < g->nsend; s++) {
+		sum[s] = calloc((size_t)edge_sender_positions(g, s) *
+				g->cfg.d_model, sizeof **sum);
+		if (!sum[s]) {
+			for (int k = 0; k < s; k++)
+				free(sum[k]);
+			free(sum);
+			return NULL;
+		}
+	}
+	return sum;
+}
+
+static void finish_means(struct edge_ablator *ea, double **sum)
+{
+	const struct edge_graph *g = ea->g;
+	for (int s = 0; s < g->nsend; s++) {
+		size_t row = (size_t)edge_sender_positions(g, s) * g->cfg.d_model;
+		for (size_t i = 0; i < row; i++)
+			ea->mean[s][i] = ea->data.n > 0 ?
+				(float)(sum[s][i] / ea->data.n) : 0.0f;
+		free(sum[s]);
+	}
+	free(sum);
+}
+
+/* One pass over b with the edges in ea->cut ablated. */
+static struct eval_result pass(struct edge_ablator *ea, const struct batch *b,
+			       enum capture what, double **sum, float *logits)
+{
+	const struct transformer_config *c = &ea->g->cfg;
+	int T = c->n_ctx, K = c->n_outputs, U = c->d_vocab_out;
+	double loss = 0.0;
+	int64_t right = 0;
+	for (int64_t e0 = 0; e0 < b->n; e0 += EDGE_CHUNK) {
+		int n = b->n - e0 < EDGE_CHUNK ? (int)(b->n - e0) : EDGE_CHUNK;
+		edge_pass_chunk(ea, b->tokens + (size_t)e0 * T, e0, n);
+		capture_chunk(ea, what, sum, e0, n);
+		const int32_t *y = b->labels + (size_t)e0 * K;
+		for (int r = 0; r < n * K; r++) {
+			const float *z = ea->sc->logits + (size_t)r * U;
+			loss += xent_row(z, U, y[r]);
+			right += xent_argmax(z, U) == y[r];
+		}
+		if (logits)
+			memcpy(logits + (size_t)e0 * K * U, ea->sc->logits,
+			       (size_t)n * K * U * sizeof *logits);
+	}
+	ea->forward_passes++;
+	struct eval_result res = { NAN, NAN, b->n };
+	if (b->n > 0) {
+		res.loss = loss / ((double)b->n * K);
+		res.acc = (double)right / ((double)b->n * K);
+	}
+	return res;
+}
+
+struct eval_result edge_baseline(struct edge_ablator *ea)
+{
+	memset(ea->cut, 0, (size_t)ea->g->nedges);
+	double **sum = new_sums(ea->g);
+	if (!sum)
+		return (struct eval_result){ NAN, NAN, 0 };
+	enum capture what = ea->method == ABL_RESAMPLE ? CAPTURE_SOURCE
+						       : CAPTURE_MEAN;
+	struct eval_result r = pass(ea, &ea->data, what, sum, NULL);
+	finish_means(ea, sum);
+	return r;
+}
+
+struct eval_result edge_capture_source(struct edge_ablator *ea,
+				       const struct batch *source)
+{
+	memset(ea->cut, 0, (size_t)ea->g->nedges);
+	return pass(ea, source, CAPTURE_SOURCE, NULL, NULL);
+}
+
+struct eval_result edge_eval(struct edge_ablator *ea, const int *active,
+			     int n, float *logits)
+{
+	memset(ea->cut, 0, (size_t)ea->g->nedges);
+	for (int i = 0; i < n; i++)
+		ea->cut[active[i]] = 1;
+	return pass(ea, &ea->data, CAPTURE_NONE, NULL, logits);
+}
