@@ -53,8 +53,7 @@ static const char usage[] =
 "                       (modular tasks; one forward pass, then the logits\n"
 "                       are transformed; zero or mean method)\n""      --by edge        components are edges SENDER->RECEIVER: senders embed,\n"
 "                       heads, MLPs; receivers a head's q, k or v input, an\n"
-"                       MLP, the logits (one pass per edge; with --circuit,\n"
-"                       --patch, --joint)\n"
+"                       MLP, the logits (not with --from, --direction)\n"
 "      --joint          ablate the selected components together\n"
 "      --direction F    a direction (.npy, one vector) in a residual hook\n"
 "      --direction-hook H  its hook (default: the last hook_resid_post, or\n"
@@ -342,44 +341,82 @@ static void die_if(int rc, const struct traj_error *err)
 		cli_die(err->status, "%s", err->msg);
 }
 
+/* Components evaluated through functions: eval ablates a set and
+ * returns the loss and accuracy, attribute (NULL when there is none)
+ * estimates every component's loss change at once. The ablator's hooks
+ * for neurons, heads, layers and directions; the transformed clean
+ * logits of --by freq; the edge passes of --by edge. `sign` turns a loss
+ * delta into importance (+1 ablation: an increase; -1 patching: a
+ * decrease). */
+typedef int (*attribute_fn)(void *ctx, double *score, struct traj_error *err);
+struct fn_run {
+	circuit_eval_fn eval;
+	attribute_fn attribute;
+	void *ctx;
+	const struct component *comps;
+	int n, sign;
+	struct eval_result base;
+	const char *prefix;
+};
+
 /* Attribution, then real passes for the components ranked first: all of
- * them without a budget, none with --attrib. `sign` turns a loss delta
- * into importance (+1 ablation: a loss increase; -1 patching: a
- * decrease). `fixed` passes were spent before. */
-static void rank_components(const struct options *o, struct ablator *a,
-			    struct eval_result base, int sign, int fixed,
-			    struct result *res)
+ * them without a budget, none with --attrib. `fixed` passes were spent
+ * before. */
+static void rank_components(const struct options *o, const struct fn_run *fr,
+			    int fixed, struct result *res)
 {
-	int n = a->ncomps, verify = n;
+	int n = fr->n, verify = n;
 	struct traj_error err;
 	if (o->attrib || o->budget > 0) {
 		double *score = malloc((size_t)n * sizeof *score);
 		if (!score)
 			cli_die(TRAJ_ENOMEM, "out of memory");
-		die_if(ablator_attribute(a, score, &err), &err);
+		die_if(fr->attribute(fr->ctx, score, &err), &err);
 		/* Coarse to fine: whole layers are verified first, since a
 		 * large ablation is where the first-order estimate fails
 		 * most (a saturated softmax has a small gradient). */
 		for (int i = 0; i < n; i++) {
 			res[i].attrib = score[i];
 			res[i].attributed = 1;
-			res[i].importance = a->comps[i].kind == COMP_LAYER &&
-					    !o->attrib ? INFINITY : sign * score[i];
+			res[i].importance = fr->comps[i].kind == COMP_LAYER &&
+					    !o->attrib ? INFINITY
+						       : fr->sign * score[i];
 		}
 		free(score);
 		qsort(res, (size_t)n, sizeof *res, by_rank);
 		verify = o->attrib ? 0 : (int)(o->budget - fixed - 1);
 		verify = verify < n ? verify : n;
 		for (int i = verify; i < n; i++)
-			res[i].importance = sign * res[i].attrib;
+			res[i].importance = fr->sign * res[i].attrib;
 	}
 	for (int i = 0; i < verify; i++) {
-		struct eval_result r = ablator_eval(a, &res[i].index, 1);
-		res[i].loss_delta = r.loss - base.loss;
-		res[i].acc_delta = r.acc - base.acc;
-		res[i].importance = sign * res[i].loss_delta;
+		struct eval_result r = fr->eval(fr->ctx, &res[i].index, 1);
+		res[i].loss_delta = r.loss - fr->base.loss;
+		res[i].acc_delta = r.acc - fr->base.acc;
+		res[i].importance = fr->sign * res[i].loss_delta;
 		res[i].measured = 1;
 	}
+}
+
+static struct eval_result ablator_eval_fn(void *ctx, const int *active, int n)
+{
+	return ablator_eval(ctx, active, n);
+}
+
+static int ablator_attribute_fn(void *ctx, double *score,
+				struct traj_error *err)
+{
+	return ablator_attribute(ctx, score, err);
+}
+
+static struct fn_run ablator_run(struct ablator *a, struct eval_result base,
+				 int sign, const char *prefix)
+{
+	return (struct fn_run){
+		.eval = ablator_eval_fn, .attribute = ablator_attribute_fn,
+		.ctx = a, .comps = a->comps, .n = a->ncomps, .sign = sign,
+		.base = base, .prefix = prefix,
+	};
 }
 
 static void check_budget(const struct options *o, int fixed)
@@ -430,7 +467,8 @@ static void run_ablate(const struct options *o, struct subject *s,
 		run_joint(o, s, a, base);
 	} else {
 		struct result *res = new_results(a->ncomps);
-		rank_components(o, a, base, 1, 1, res);
+		struct fn_run fr = ablator_run(a, base, 1, "ablate");
+		rank_components(o, &fr, 1, res);
 		print_ranked(s, "ablate", a->comps, res, a->ncomps);
 		free(res);
 	}
@@ -452,7 +490,8 @@ static void run_patch(const struct options *o, struct subject *s,
 	print_metric(s, "patch", "corrupted", "loss", corr.loss);
 	print_metric(s, "patch", "corrupted", "acc", corr.acc);
 	struct result *res = new_results(a->ncomps);
-	rank_components(o, a, corr, -1, 2, res);
+	struct fn_run fr = ablator_run(a, corr, -1, "patch");
+	rank_components(o, &fr, 2, res);
 	print_ranked(s, "patch", a->comps, res, a->ncomps);
 	free(res);
 	report_passes(o, s, "patch", a);
@@ -646,18 +685,6 @@ static struct component *freq_components(const struct options *o,
 	return c;
 }
 
-/* Components evaluated by a function rather than by hooks: the
- * frequencies of --by freq (transformed clean logits) and the edges of
- * --by edge (edge passes). `sign` turns a loss delta into importance. */
-struct fn_run {
-	circuit_eval_fn eval;
-	void *ctx;
-	const struct component *comps;
-	int n, sign;
-	struct eval_result base;
-	const char *prefix;
-};
-
 /* Every component alone. */
 static struct result *fn_one_by_one(const struct fn_run *fr)
 {
@@ -724,13 +751,14 @@ static void fn_joint(const struct subject *s, const struct fn_run *fr)
 /* Plain ablation or patching: the components together (--joint) or one
  * by one, ranked. */
 static void fn_rank(const struct options *o, const struct subject *s,
-		    const struct fn_run *fr)
+		    const struct fn_run *fr, int fixed)
 {
 	if (o->joint) {
 		fn_joint(s, fr);
 		return;
 	}
-	struct result *res = fn_one_by_one(fr);
+	struct result *res = new_results(fr->n);
+	rank_components(o, fr, fixed, res);
 	print_ranked(s, fr->prefix, fr->comps, res, fr->n);
 	free(res);
 }
@@ -798,7 +826,7 @@ static void run_freq(const struct options *o, struct subject *s,
 		free(keep);
 		free(imp);
 	} else {
-		fn_rank(o, s, &fr);
+		fn_rank(o, s, &fr, 1);
 	}
 	freq_report(o, s, fr.prefix, &fq);
 	freq_logits_free(&fq.f);
@@ -831,6 +859,7 @@ static struct component *edge_components(const struct options *o,
 struct edge_run {
 	struct edge_ablator ea;
 	const struct component *comps;
+	int n;
 	int *idx;              /* scratch: edge indices */
 };
 
@@ -842,14 +871,29 @@ static struct eval_result edge_run_eval(void *ctx, const int *active, int k)
 	return edge_eval(&er->ea, er->idx, k, NULL);
 }
 
+static int edge_run_attribute(void *ctx, double *score, struct traj_error *err)
+{
+	struct edge_run *er = ctx;
+	double *all = malloc(((size_t)er->ea.g->nedges + 1) * sizeof *all);
+	if (!all)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	int rc = edge_attribute(&er->ea, all, err);
+	for (int i = 0; rc == 0 && i < er->n; i++)
+		score[i] = all[er->comps[i].index];
+	free(all);
+	return rc;
+}
+
 static void edge_report(const struct options *o, const struct subject *s,
 			const char *prefix, const struct edge_ablator *ea)
 {
 	print_metric(s, prefix, NULL, "forward_passes", (double)ea->forward_passes);
-	print_metric(s, prefix, NULL, "backward_passes", 0);
+	print_metric(s, prefix, NULL, "backward_passes", (double)ea->backward_passes);
 	if (!o->quiet)
-		fprintf(stderr, "%s: %lld forward passes over %d examples\n",
-			cli_prog(), (long long)ea->forward_passes, ea->data.n);
+		fprintf(stderr, "%s: %lld forward passes, %lld backward passes, "
+			"over %d examples\n", cli_prog(),
+			(long long)ea->forward_passes,
+			(long long)ea->backward_passes, ea->data.n);
 }
 
 static void write_edge_dot(const struct options *o, const struct subject *s,
@@ -900,7 +944,10 @@ static void run_edges(const struct options *o, struct subject *s,
 		      const struct edge_graph *g, const struct component *comps,
 		      int n, const struct batch *data, const struct batch *clean)
 {
-	struct edge_run er = { .comps = comps };
+	struct edge_run er = { .comps = comps, .n = n };
+	/* a clean pass (and the patch source), then one for attribution */
+	int fixed = 2 + (o->mode == MODE_PATCH);
+	check_budget(o, fixed);
 	struct traj_error err;
 	er.idx = malloc((size_t)n * sizeof *er.idx);
 	if (!er.idx)
@@ -908,7 +955,8 @@ static void run_edges(const struct options *o, struct subject *s,
 	die_if(edge_ablator_init(&er.ea, s->m, g, data, o->mode == MODE_PATCH ?
 				 ABL_PATCH : o->method, o->seed, &err), &err);
 	struct fn_run fr = {
-		.eval = edge_run_eval, .ctx = &er, .comps = comps, .n = n,
+		.eval = edge_run_eval, .attribute = edge_run_attribute,
+		.ctx = &er, .comps = comps, .n = n,
 		.sign = o->mode == MODE_PATCH ? -1 : 1,
 		.base = edge_setup(o, s, &er, clean),
 		.prefix = o->mode == MODE_CIRCUIT ? "circuit" :
@@ -925,7 +973,7 @@ static void run_edges(const struct options *o, struct subject *s,
 		free(keep);
 		free(imp);
 	} else {
-		fn_rank(o, s, &fr);
+		fn_rank(o, s, &fr, fixed);
 	}
 	edge_report(o, s, fr.prefix, &er.ea);
 	edge_ablator_free(&er.ea);
@@ -1047,11 +1095,8 @@ static void check_options(const struct options *o, int nfiles)
 				"--budget, --direction or --dot");
 	if (o->by_freq && o->method == ABL_RESAMPLE)
 		cli_usage_error("--by freq: --method zero or mean");
-	if (o->by_edge && (o->mode == MODE_TIME || o->attrib || o->budget ||
-			   o->direction))
-		cli_usage_error("--by edge: not with --from, --attrib, --budget "
-				"or --direction (edges are ranked by real "
-				"ablations, one pass each)");
+	if (o->by_edge && (o->mode == MODE_TIME || o->direction))
+		cli_usage_error("--by edge: not with --from or --direction");
 }
 
 static void parse_args(int argc, char **argv, struct options *o)

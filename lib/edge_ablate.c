@@ -47,6 +47,7 @@ int edge_ablator_init(struct edge_ablator *ea, struct model *m,
 	ea->g = g;
 	ea->data = *data;
 	ea->method = method;
+	ea->cut_scale = 1.0f;
 	ea->cut = calloc((size_t)g->nedges + 1, 1);
 	ea->perm = malloc(((size_t)data->n + 1) * sizeof *ea->perm);
 	ea->mean = sender_buffers(g, 1);

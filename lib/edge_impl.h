@@ -34,4 +34,20 @@ void edge_scratch_free(struct edge_scratch *sc);
 void edge_pass_chunk(struct edge_ablator *ea, const int32_t *tok,
 		     int64_t e0, int n);
 
+/* dst (n, Q, D) = the last Q of every example's P rows of src. */
+void edge_last_rows(int n, int P, int Q, int D, const float *src,
+		    float *dst);
+/* Sender s's replacement at position row t (of its P_s) of example e, or
+ * NULL for zero. */
+const float *edge_replacement(const struct edge_ablator *ea, int s,
+			      int64_t e, int t);
+
+/* Attribution (edge_attrib.c), called by a clean pass while ea->attrib
+ * is set: after head h of block l (its q, k, v and pattern in the
+ * scratch), after block l's MLP, after the unembedding. */
+void edge_attrib_head(struct edge_ablator *ea, int l, int h, int64_t e0,
+		      int n);
+void edge_attrib_mlp(struct edge_ablator *ea, int l, int64_t e0, int n);
+void edge_attrib_logits(struct edge_ablator *ea, int64_t e0, int n);
+
 #endif

@@ -61,9 +61,8 @@ void edge_scratch_free(struct edge_scratch *sc)
 	free(sc);
 }
 
-/* dst (n, Q, D) = the last Q of every example's P rows of src. */
-static void last_rows(int n, int P, int Q, int D, const float *src,
-		      float *dst)
+void edge_last_rows(int n, int P, int Q, int D, const float *src,
+		    float *dst)
 {
 	for (int b = 0; b < n; b++)
 		memmove(dst + (size_t)b * Q * D,
@@ -71,9 +70,8 @@ static void last_rows(int n, int P, int Q, int D, const float *src,
 			(size_t)Q * D * sizeof *dst);
 }
 
-/* Sender s's replacement at position row t of example e, or NULL (zero). */
-static const float *replacement(const struct edge_ablator *ea, int s,
-				int64_t e, int t)
+const float *edge_replacement(const struct edge_ablator *ea, int s,
+			      int64_t e, int t)
 {
 	int P = edge_sender_positions(ea->g, s), D = ea->g->cfg.d_model;
 	switch (ea->method) {
@@ -103,7 +101,7 @@ static void receiver_input(const struct edge_ablator *ea, int r,
 	const struct edge_graph *g = ea->g;
 	const struct edge_receiver *rr = &g->recv[r];
 	int Pr = edge_receiver_positions(g, r), D = g->cfg.d_model;
-	last_rows(n, Pb, Pr, D, base, dst);
+	edge_last_rows(n, Pb, Pr, D, base, dst);
 	for (int s = 0; s < rr->nsend; s++) {
 		if (!ea->cut[rr->first_edge + s])
 			continue;
@@ -112,10 +110,11 @@ static void receiver_input(const struct edge_ablator *ea, int r,
 			for (int i = 0; i < Pr; i++) {
 				int t = Ps - Pr + i;
 				const float *o = ea->sc->out[s] + ((size_t)b * Ps + t) * D;
-				const float *rep = replacement(ea, s, e0 + b, t);
+				const float *rep = edge_replacement(ea, s, e0 + b, t);
 				float *x = dst + ((size_t)b * Pr + i) * D;
 				for (int j = 0; j < D; j++)
-					x[j] += (rep ? rep[j] : 0.0f) - o[j];
+					x[j] += ea->cut_scale *
+						((rep ? rep[j] : 0.0f) - o[j]);
 			}
 	}
 }
@@ -132,7 +131,7 @@ static const float *head_input(struct edge_ablator *ea, int r, int l,
 	if (!has_cut(ea, r)) {
 		if (Pr == T)
 			return sc->shared;
-		last_rows(n, T, Pr, D, sc->shared, sc->xln);
+		edge_last_rows(n, T, Pr, D, sc->shared, sc->xln);
 		return sc->xln;
 	}
 	receiver_input(ea, r, sc->resid, T, e0, n, sc->x);
@@ -178,6 +177,8 @@ static void head_forward(struct edge_ablator *ea, int l, int h, int64_t e0,
 	attention_mix(&dims, NULL, n, sc->pattern, sc->v, sc->z);
 	linalg_matmul(n * P, D, E, sc->z, w + lp->W_O + (size_t)h * E * D, 0.0f,
 		      sc->out[edge_head_sender(g, l, h)]);
+	if (ea->attrib)
+		edge_attrib_head(ea, l, h, e0, n);
 }
 
 static void add_bias(size_t rows, int d, const float *bias, float *x)
@@ -204,7 +205,7 @@ static void attention_block(struct edge_ablator *ea, int l, int64_t e0,
 		memcpy(sc->shared, sc->resid, (size_t)n * T * D * sizeof(float));
 	for (int h = 0; h < c->n_heads; h++)
 		head_forward(ea, l, h, e0, n);
-	last_rows(n, T, P, D, sc->resid, sc->mid);
+	edge_last_rows(n, T, P, D, sc->resid, sc->mid);
 	add_bias((size_t)n * P, D, w + t->lp[l].b_O, sc->mid);
 	for (int h = 0; h < c->n_heads; h++) {
 		const float *o = sc->out[edge_head_sender(ea->g, l, h)];
@@ -239,6 +240,8 @@ static void mlp_block(struct edge_ablator *ea, int l, int64_t e0, int n)
 		activation_forward_row(c->act, M, sc->pre + (size_t)r * M,
 				       w + lp->b_in, sc->post + (size_t)r * M);
 	linalg_matmul(rows, D, M, sc->post, w + lp->W_out, 0.0f, sc->out[s]);
+	if (ea->attrib)
+		edge_attrib_mlp(ea, l, e0, n);
 	for (size_t i = 0; i < (size_t)rows * D; i++)
 		sc->resid[i] = sc->mid[i] + sc->out[s][i];
 	add_bias((size_t)rows, D, w + lp->b_out, sc->resid);
@@ -275,6 +278,8 @@ static void unembed_chunk(struct edge_ablator *ea, int P, int64_t e0, int n)
 	for (int r = 0; r < n * K; r++)
 		memcpy(sc->logits + (size_t)r * U, w + t->b_U, (size_t)U * sizeof(float));
 	linalg_matmul(n * K, U, D, x, w + t->W_U, 1.0f, sc->logits);
+	if (ea->attrib)
+		edge_attrib_logits(ea, e0, n);
 }
 
 void edge_pass_chunk(struct edge_ablator *ea, const int32_t *tok,

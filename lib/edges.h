@@ -83,6 +83,7 @@ int edge_head_receiver(const struct edge_graph *g, int l, int h,
 int edge_mlp_receiver(const struct edge_graph *g, int l);
 
 struct edge_scratch;  /* one chunk's buffers (edge_impl.h) */
+struct edge_attrib;   /* attribution state (edge_attrib.c) */
 
 /* Evaluates the model over `data` with chosen edges ablated. The method's
  * replacement is measured on a clean pass: edge_baseline (zero, mean,
@@ -99,7 +100,11 @@ struct edge_ablator {
 	float **src;          /* per sender: (N, P_s, D), resample and patch */
 	unsigned char *cut;   /* per edge: ablated in this pass */
 	struct edge_scratch *sc;
-	int64_t forward_passes;
+	struct edge_attrib *attrib; /* set during edge_attribute only */
+	float cut_scale;      /* an ablated edge carries o + cut_scale (r - o):
+				 1 (set by init) ablates; other values move
+				 part of the way, for derivative checks */
+	int64_t forward_passes, backward_passes;
 };
 
 /* Errors: TRAJ_EUSAGE (not a transformer), TRAJ_ENOMEM. m, g and data
@@ -122,6 +127,17 @@ struct eval_result edge_capture_source(struct edge_ablator *ea,
  * not NULL, also the (N, K, U) logits. */
 struct eval_result edge_eval(struct edge_ablator *ea, const int *active,
 			     int n, float *logits);
+
+/* Edge attribution patching (Syed et al. 2023): for every edge S->R the
+ * first-order estimate of the loss change its ablation causes,
+ * score[e] = sum over the examples and R's positions of (r_S - o_S) .
+ * d loss / d x_R, o_S the sender's clean output, r_S its replacement, x_R
+ * the receiver's own input. One gradient pass of the model (one forward,
+ * one backward) and one clean edge pass (one forward), for every edge at
+ * once. Needs edge_baseline (and for patch edge_capture_source) first.
+ * Errors: TRAJ_ENOMEM. */
+int edge_attribute(struct edge_ablator *ea, double *score,
+		   struct traj_error *err);
 
 /* The kept edges as a Graphviz digraph: nodes are the senders and
  * receivers' components (a head's q, k and v inputs label its incoming

@@ -375,10 +375,36 @@ value() {
 		exit !(e < 1e-5 && e > -1e-5 && (cl - co > 1e-3 || co - cl > 1e-3)) }'
 }
 
+@test "--by edge --attrib: one gradient pass ranks every edge" {
+	run -0 traj-ablate -q --by edge --attrib "$TF"
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/attrib')" 13
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/loss_delta')" 0
+	# clean pass, gradient pass, attribution pass
+	assert_line --regexp $'\tablate/forward_passes\t3$'
+	assert_line --regexp $'\tablate/backward_passes\t1$'
+	# per component, its edges' estimates add up to the component's
+	e=$(traj-ablate -q --by edge --attrib -c 'blocks.0.attn.head0->*' "$TF" |
+		awk -F'\t' '$3 ~ /attrib$/ { s += $4 } END { printf "%.9g", s }')
+	n=$(value ablate/blocks.0.attn.head0/attrib --attrib -c blocks.0.attn.head0 "$TF")
+	awk -v a="$e" -v b="$n" 'BEGIN { d = a - b; exit !(d < 1e-6 && d > -1e-6 && (b > 1e-6 || b < -1e-6)) }'
+}
+
+@test "--by edge --budget N: N forward passes, the top verified" {
+	run -0 traj-ablate -q --by edge --budget 6 "$TF"
+	assert_line --regexp $'\tablate/forward_passes\t6$'
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/loss_delta')" 3
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/rank')" 13
+	run -0 traj-ablate -q --by edge --patch b --budget 6 "$TF"
+	assert_line --regexp $'\tpatch/forward_passes\t6$'
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/loss_delta')" 2
+	run -64 --separate-stderr traj-ablate --by edge --budget 2 "$TF"
+	[[ $stderr == "traj-ablate: --budget 2: attribution patching needs 3 forward passes"* ]]
+}
+
 @test "--by edge: bad uses are usage errors" {
 	run -64 --separate-stderr traj-ablate --by edge "$MLP"
 	[[ $stderr == "traj-ablate: --by edge: the model is not a transformer"* ]]
-	for bad in "--budget 5" "--attrib" "--from-step 10"; do
+	for bad in "--direction x.npy" "--from-step 10"; do
 		# shellcheck disable=SC2086
 		run -64 --separate-stderr traj-ablate --by edge $bad "$TF"
 		[[ $stderr == "traj-ablate: --by edge: not with"* ]]

@@ -401,6 +401,69 @@ static void test_against_naive_reference(void)
 	CHECK(compare_naive(attn, mix2, 6) > 1e-3);
 }
 
+/* Attribution: for every edge, the derivative of the loss along the
+ * ablation path (central differences on cut_scale), and per sender the
+ * sum over its edges equals the node's attribution score (ablate.h). */
+static void check_attribution(struct shape sh, enum ablate_method method)
+{
+	struct model *m = tiny(sh);
+	struct batch b = data(sh.outputs);
+	struct edge_graph g;
+	struct edge_ablator ea;
+	struct traj_error err;
+	CHECK(edge_graph_build(m, &g, &err) == 0);
+	CHECK(edge_ablator_init(&ea, m, &g, &b, method, 5, &err) == 0);
+	edge_baseline(&ea);
+	double score[256];
+	CHECK(g.nedges <= 256);
+	CHECK(edge_attribute(&ea, score, &err) == 0);
+	CHECK(ea.backward_passes == 1 && ea.forward_passes == 3);
+	int nonzero = 0;
+	for (int e = 0; e < g.nedges; e++) {
+		const double h = 2e-3;
+		ea.cut_scale = (float)h;
+		double up = edge_eval(&ea, &e, 1, NULL).loss;
+		ea.cut_scale = (float)-h;
+		double down = edge_eval(&ea, &e, 1, NULL).loss;
+		double fd = (up - down) / (2 * h);
+		CHECK_NEAR(score[e], fd, 2e-4 + 1e-2 * fabs(fd));
+		nonzero += fabs(fd) > 1e-3;
+	}
+	CHECK(nonzero >= g.nedges / 3);
+	ea.cut_scale = 1.0f;
+	/* per sender: the node's attribution score */
+	struct component *comps;
+	int nc = components_list(m, &comps, &err);
+	struct ablator a;
+	CHECK(ablator_init(&a, m, &b, comps, nc, method, NULL, 5, &err) == 0);
+	ablator_baseline(&a);
+	double *node = calloc((size_t)nc, sizeof *node);
+	CHECK(ablator_attribute(&a, node, &err) == 0);
+	for (int s = 1; s < g.nsend; s++) {
+		double sum = 0.0;
+		for (int e = 0; e < g.nedges; e++)
+			if (g.edges[e].sender == s)
+				sum += score[e];
+		int c = component_find(comps, nc, g.send[s].name);
+		CHECK(c >= 0);
+		CHECK_NEAR(sum, node[c], 1e-4 * (1 + fabs(node[c])));
+	}
+	free(node);
+	free(comps);
+	ablator_free(&a);
+	edge_ablator_free(&ea);
+	edge_graph_free(&g);
+	model_free(m);
+}
+
+static void test_attribution(void)
+{
+	for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+		check_attribution(shapes[i], ABL_MEAN);
+	check_attribution(shapes[2], ABL_ZERO);
+	check_attribution(shapes[3], ABL_RESAMPLE);
+}
+
 int main(void)
 {
 	make_data();
@@ -409,5 +472,6 @@ int main(void)
 	RUN(test_clean_pass_is_the_model);
 	RUN(test_all_out_edges_is_the_node);
 	RUN(test_against_naive_reference);
+	RUN(test_attribution);
 	return harness_done();
 }
