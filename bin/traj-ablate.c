@@ -542,6 +542,36 @@ static void print_time(const struct subject *s, const char *name,
 	print_metric(s, "timepatch", name, "rank", rank);
 }
 
+static struct time_pair *new_time_pairs(int n)
+{
+	struct time_pair *p = malloc(((size_t)n + 1) * sizeof *p);
+	if (!p)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	return p;
+}
+
+/* The checkpoints' figures, then p[0..n) (components comps) in rank
+ * order: the largest accuracy loss when step K's component comes in. */
+static void print_time_ranked(const struct subject *s, const struct subject *k,
+			      const struct component *comps, int n,
+			      const struct time_pair *p, struct eval_result bs,
+			      struct eval_result bk)
+{
+	print_metric(s, "timepatch", NULL, "acc", bs.acc);
+	print_metric(s, "timepatch", NULL, "from_acc", bk.acc);
+	print_metric(s, "timepatch", NULL, "from_step", (double)k->step);
+	struct result *res = new_results(n);
+	for (int c = 0; c < n; c++) {
+		res[c].measured = 1;
+		res[c].importance = bs.acc - p[c].fwd.acc;
+	}
+	qsort(res, (size_t)n, sizeof *res, by_rank);
+	for (int i = 0; i < n; i++)
+		print_time(s, comps[res[i].index].name, p[res[i].index], bs, bk,
+			   i + 1);
+	free(res);
+}
+
 static void run_time(const struct options *o, struct subject *s,
 		     struct subject *k, struct ablator *a)
 {
@@ -561,13 +591,7 @@ static void run_time(const struct options *o, struct subject *s,
 		bk = model_evaluate(k->m, &a->data);
 		a->forward_passes += 2;
 	}
-	print_metric(s, "timepatch", NULL, "acc", bs.acc);
-	print_metric(s, "timepatch", NULL, "from_acc", bk.acc);
-	print_metric(s, "timepatch", NULL, "from_step", (double)k->step);
-	struct time_pair *p = malloc((size_t)a->ncomps * sizeof *p);
-	struct result *res = new_results(a->ncomps);
-	if (!p)
-		cli_die(TRAJ_ENOMEM, "out of memory");
+	struct time_pair *p = new_time_pairs(a->ncomps);
 	for (int c = 0; c < a->ncomps; c++) {
 		if (o->from_acts) {
 			p[c].fwd = ablator_eval_in(a, s->m, &c, 1);
@@ -575,20 +599,14 @@ static void run_time(const struct options *o, struct subject *s,
 		} else {
 			p[c] = time_weights(a, s->m, k->m, saved_s, saved_k, c);
 		}
-		res[c].measured = 1;
-		res[c].importance = bs.acc - p[c].fwd.acc;
 	}
-	qsort(res, (size_t)a->ncomps, sizeof *res, by_rank);
-	for (int i = 0; i < a->ncomps; i++)
-		print_time(s, a->comps[res[i].index].name, p[res[i].index], bs,
-			   bk, i + 1);
+	print_time_ranked(s, k, a->comps, a->ncomps, p, bs, bk);
 	if (o->from_acts) {
 		a->forward_passes += back.forward_passes;
 		ablator_free(&back);
 	}
 	report_passes(o, s, "timepatch", a);
 	free(p);
-	free(res);
 	free(saved_s);
 	free(saved_k);
 }
@@ -791,15 +809,16 @@ static struct eval_result freq_run_eval(void *ctx, const int *active, int k)
 }
 
 static void freq_report(const struct options *o, const struct subject *s,
-			const char *prefix, const struct freq_run *fr)
+			const char *prefix, int passes, int64_t evals,
+			int examples)
 {
-	print_metric(s, prefix, NULL, "forward_passes", 1);
+	print_metric(s, prefix, NULL, "forward_passes", passes);
 	print_metric(s, prefix, NULL, "backward_passes", 0);
-	print_metric(s, prefix, NULL, "logit_evals", (double)fr->evals);
+	print_metric(s, prefix, NULL, "logit_evals", (double)evals);
 	if (!o->quiet)
-		fprintf(stderr, "%s: 1 forward pass, %lld logit evaluations, "
-			"over %d examples\n", cli_prog(), (long long)fr->evals,
-			fr->f.n);
+		fprintf(stderr, "%s: %d forward pass%s, %lld logit evaluations, "
+			"over %d examples\n", cli_prog(), passes,
+			passes == 1 ? "" : "es", (long long)evals, examples);
 }
 
 static void run_freq(const struct options *o, struct subject *s,
@@ -828,9 +847,59 @@ static void run_freq(const struct options *o, struct subject *s,
 	} else {
 		fn_rank(o, s, &fr, 1);
 	}
-	freq_report(o, s, fr.prefix, &fq);
+	freq_report(o, s, fr.prefix, 1, fq.evals, fq.f.n);
 	freq_logits_free(&fq.f);
 	free(fq.idx);
+}
+
+static void freq_run_init(struct freq_run *fr, const struct component *comps,
+			  int n, struct model *m, const struct batch *data)
+{
+	struct traj_error err;
+	*fr = (struct freq_run){ .comps = comps };
+	fr->idx = malloc(((size_t)n + 1) * sizeof *fr->idx);
+	if (!fr->idx)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	die_if(freq_logits_init(&fr->f, m, data, 0, &err), &err);
+}
+
+/* --by freq --from-step K: each frequency's coefficients, example by
+ * example, from step K's logits into the checkpoint's, and the reverse
+ * (with --joint the selected frequencies together). */
+static void run_freq_time(const struct options *o, struct subject *s,
+			  struct subject *k, const struct component *comps,
+			  int n)
+{
+	struct freq_run fs, fk;
+	struct batch data = eval_batch(s, o);
+	freq_run_init(&fs, comps, n, s->m, &data);
+	freq_run_init(&fk, comps, n, k->m, &data);
+	fs.f.source = &fk.f;
+	fk.f.source = &fs.f;
+	struct eval_result bs = freq_eval(&fs.f, NULL, 0);
+	struct eval_result bk = freq_eval(&fk.f, NULL, 0);
+	int count = o->joint ? 1 : n;
+	struct time_pair *p = new_time_pairs(count);
+	struct component joint = { .name = "joint", .kind = COMP_FREQ };
+	int *all = malloc(((size_t)n + 1) * sizeof *all);
+	if (!all)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++)
+		all[i] = i;
+	for (int c = 0; c < count; c++) {
+		p[c].fwd = freq_run_eval(&fs, o->joint ? all : &c, o->joint ? n : 1);
+		p[c].rev = freq_run_eval(&fk, o->joint ? all : &c, o->joint ? n : 1);
+	}
+	print_time_ranked(s, k, o->joint ? &joint : comps, count, p, bs, bk);
+	if (o->joint)
+		print_metric(s, "timepatch", "joint", "size", n);
+	freq_report(o, s, "timepatch", 2, fs.evals + fk.evals, fs.f.n);
+	free(all);
+	free(p);
+	freq_logits_free(&fs.f);
+	freq_logits_free(&fk.f);
+	free(fs.idx);
+	free(fk.idx);
 }
 
 /* --by edge: the edges between a transformer's components (edges.h),
@@ -1081,18 +1150,19 @@ static void check_options(const struct options *o, int nfiles)
 	if (o->dot && o->mode != MODE_CIRCUIT)
 		cli_usage_error("--dot: only with --circuit");
 	int joint_ok = o->mode == MODE_ABLATE ||
-		       (o->by_edge && o->mode == MODE_PATCH);
+		       (o->by_edge && o->mode == MODE_PATCH) ||
+		       (o->by_freq && o->mode == MODE_TIME);
 	if (o->joint && (!joint_ok || o->attrib || o->budget))
 		cli_usage_error("--joint: only for plain ablation (and "
-				"--by edge --patch)");
+				"--by edge --patch, --by freq --from-step)");
 	if (o->mode == MODE_TIME && (o->attrib || o->budget))
 		cli_usage_error("--attrib/--budget: not with --from/--from-step");
 	if (o->attrib && o->budget)
 		cli_usage_error("--attrib and --budget exclude each other");
-	if (o->by_freq && (o->mode == MODE_PATCH || o->mode == MODE_TIME ||
+	if (o->by_freq && (o->mode == MODE_PATCH || o->from_acts ||
 			   o->attrib || o->budget || o->direction || o->dot))
-		cli_usage_error("--by freq: not with --patch, --from, --attrib, "
-				"--budget, --direction or --dot");
+		cli_usage_error("--by freq: not with --patch, --from-mode acts, "
+				"--attrib, --budget, --direction or --dot");
 	if (o->by_freq && o->method == ABL_RESAMPLE)
 		cli_usage_error("--by freq: --method zero or mean");
 	if (o->by_edge && (o->mode == MODE_TIME || o->direction))
@@ -1224,6 +1294,8 @@ int main(int argc, char **argv)
 			printf("%s\n", comps[i].name);
 			cli_check_output(stdout);
 		}
+	} else if (o.by_freq && o.mode == MODE_TIME) {
+		run_freq_time(&o, &s, &k, comps, n);
 	} else if (o.by_freq) {
 		run_freq(&o, &s, comps, n);
 	} else {

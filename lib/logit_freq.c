@@ -158,11 +158,14 @@ struct eval_result freq_eval(const struct freq_logits *f, const int *ablated,
 		for (int j = 0; j < n; j++) {
 			int i = ablated[j];
 			const double *cf = f->coef + ((size_t)e * nf + i) * 2;
-			const double *to = f->mean + 2 * i;
+			const double *to = f->source ?
+				f->source->coef + ((size_t)e * nf + i) * 2 :
+				f->mean + 2 * i;
 			freq_replace(f->basis + (size_t)i * 2 * p,
 				     f->basis + ((size_t)i * 2 + 1) * p, p, z,
-				     cf[0], cf[1], f->zero ? 0.0 : to[0],
-				     f->zero ? 0.0 : to[1]);
+				     cf[0], cf[1],
+				     f->zero && !f->source ? 0.0 : to[0],
+				     f->zero && !f->source ? 0.0 : to[1]);
 		}
 		int ok;
 		loss += xent(z, p, f->labels[e], &ok);

@@ -47,6 +47,11 @@ struct freq_logits {
 	double *coef;            /* (n, nfreq, 2) */
 	double *mean;            /* (nfreq, 2) over the n examples */
 	int zero;                /* 1: zero ablation, 0: mean ablation */
+	/* Patching (traj-ablate --by freq --from-step): when set, a
+	 * frequency takes, example by example, the coefficients of these
+	 * logits of the same examples (another checkpoint's) instead; zero
+	 * and mean are then ignored. Borrowed; NULL by default. */
+	const struct freq_logits *source;
 };
 
 /* One forward pass of m over b (a modular task's batch: m->n_outputs 1,

@@ -284,7 +284,7 @@ value() {
 	run -64 --separate-stderr traj-ablate --by freq -m resample "$TF"
 	[[ $stderr == "traj-ablate: --by freq: --method zero or mean"* ]]
 	for bad in "--budget 5" "--attrib" "--patch a" "--circuit --dot x.dot" \
-		"--from-step 10"; do
+		"--from-step 10 --from-mode acts"; do
 		# shellcheck disable=SC2086
 		run -64 --separate-stderr traj-ablate --by freq $bad "$TF"
 		[[ $stderr == "traj-ablate: --by freq: not with"* ]]
@@ -297,6 +297,24 @@ value() {
 		--width 8 --steps 2 --every 2 >"$BATS_TEST_TMPDIR/par.traj"
 	run -64 --separate-stderr traj-ablate --by freq "$BATS_TEST_TMPDIR/par.traj"
 	[[ $stderr == "traj-ablate: --by freq: task 'parity' is not modular"* ]]
+}
+
+@test "--by freq --from-step: frequencies across training time" {
+	run -0 traj-ablate -q --by freq --from-step 10 "$TF"
+	assert_line --regexp $'\ttimepatch/from_step\t10$'
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/carried')" 5
+	assert_line --regexp $'\ttimepatch/forward_passes\t2$'
+	assert_line --regexp $'\ttimepatch/logit_evals\t10$'
+	# every frequency from step 10 = step 10's logits, and the reverse
+	run -0 traj-ablate -q --by freq --from-step 10 --joint "$TF"
+	acc=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "timepatch/acc" { print $4 }')
+	from=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "timepatch/from_acc" { print $4 }')
+	[ "$acc" != "$from" ]
+	d=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "timepatch/joint/acc_delta" { print $4 }')
+	r=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "timepatch/joint/reverse_carried" { print $4 }')
+	awk -v a="$acc" -v f="$from" -v d="$d" -v r="$r" 'BEGIN { e = a + d - f;
+		exit !(e < 1e-9 && e > -1e-9 && r > 0.999999 && r < 1.000001) }'
+	assert_line --regexp $'\ttimepatch/joint/size\t5$'
 }
 
 # --by edge: edges between a transformer's components (edges.h).

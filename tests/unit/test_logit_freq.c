@@ -1,6 +1,7 @@
 /* Fourier-frequency components of the logits (traj-ablate --by freq):
  * hand cases of the projection and of the ablated loss and accuracy. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "harness.h"
@@ -87,10 +88,58 @@ static void test_eval(void)
 	CHECK(err.status == TRAJ_EUSAGE);
 }
 
+/* Patching: every frequency from logits B into logits A gives B's loss
+ * and accuracy (only A's constant part stays, and softmax ignores it);
+ * one frequency moves only that frequency's coefficients. */
+static void test_patch_source(void)
+{
+	enum { N = 4 };
+	float a[N * P], b[N * P];
+	int32_t labels[N] = { 0, 3, 5, 6 };
+	for (int e = 0; e < N; e++) {
+		pure_cos(a + e * P, 1 + e % 3, 0.5 * e, 2.0);
+		pure_cos(b + e * P, 3 - e % 3, -1.0, 1.5 + e);
+		b[e * P + labels[e]] += 10.0f; /* B is right where A is not */
+	}
+	struct freq_logits fa, fb;
+	struct traj_error err;
+	CHECK(freq_logits_set(&fa, a, N, P, labels, 0, &err) == 0);
+	CHECK(freq_logits_set(&fb, b, N, P, labels, 0, &err) == 0);
+	fa.source = &fb;
+	int all[3] = { 0, 1, 2 };
+	struct eval_result patched = freq_eval(&fa, all, 3);
+	struct eval_result want = freq_eval(&fb, NULL, 0);
+	CHECK_NEAR(patched.loss, want.loss, 1e-6);
+	CHECK(patched.acc == want.acc && want.acc == 1.0);
+	CHECK(freq_eval(&fa, NULL, 0).acc < 1.0);
+	/* one frequency: A's logits with frequency 2 taken from B */
+	int two = 1;
+	struct eval_result one = freq_eval(&fa, &two, 1);
+	double loss = 0.0;
+	for (int e = 0; e < N; e++) {
+		double ca, sa, cb, sb, cos2[P], sin2[P];
+		float z[P];
+		memcpy(z, a + e * P, sizeof z);
+		freq_basis(P, 2, cos2, sin2);
+		freq_coef(cos2, sin2, P, a + e * P, &ca, &sa);
+		freq_coef(cos2, sin2, P, b + e * P, &cb, &sb);
+		for (int c = 0; c < P; c++)
+			z[c] += (float)((cb - ca) * cos2[c] + (sb - sa) * sin2[c]);
+		double sum = 0.0;
+		for (int c = 0; c < P; c++)
+			sum += exp(z[c]);
+		loss += log(sum) - z[labels[e]];
+	}
+	CHECK_NEAR(one.loss, loss / N, 1e-6);
+	freq_logits_free(&fa);
+	freq_logits_free(&fb);
+}
+
 int main(void)
 {
 	RUN(test_basis_orthonormal);
 	RUN(test_pure_cos);
 	RUN(test_eval);
+	RUN(test_patch_source);
 	return harness_done();
 }
