@@ -63,6 +63,7 @@ struct differ {
 	struct embed_spec spec;
 	struct weightset ref, prev, cur;
 	struct svd_work svd;
+	struct fourier_work fourier;
 	double *s;                  /* singular values */
 	int s_cap;
 };
@@ -172,7 +173,8 @@ static void fourier(struct differ *d, int64_t step, const struct weightset *w)
 		cli_die(TRAJ_ENOMEM, "out of memory");
 	double *total = energy + (size_t)(kmax + 1) * (size_t)width;
 	for (int b = 0; b < sp->blocks; b++)
-		if (fourier_add_energies(e->v + b * sp->block_rows * width,
+		if (fourier_add_energies(&d->fourier,
+					 e->v + b * sp->block_rows * width,
 					 sp->p, width, energy) < 0)
 			cli_die(TRAJ_ENOMEM, "out of memory");
 	fourier_total(energy, kmax, width, total);
@@ -294,6 +296,7 @@ int main(int argc, char **argv)
 	wset_init(&d.prev);
 	wset_init(&d.cur);
 	svd_work_init(&d.svd);
+	fourier_work_init(&d.fourier);
 	if (o.ref)
 		load_ref(&d, o.ref);
 	else if (o.ref_step >= 0 && path && strcmp(path, "-") != 0)
@@ -305,6 +308,7 @@ int main(int argc, char **argv)
 	wset_free(&d.prev);
 	wset_free(&d.cur);
 	svd_work_free(&d.svd);
+	fourier_work_free(&d.fourier);
 	free(d.s);
 	return cli_finish(TRAJ_OK);
 }

@@ -4,39 +4,77 @@
 #include <stdlib.h>
 #include <string.h>
 
-int fourier_add_energies(const double *e, int p, int width, double *energy)
+#include <cblas.h>
+
+void fourier_work_init(struct fourier_work *w)
 {
-	double *cs = malloc(2 * (size_t)p * sizeof *cs);
-	double *acc = malloc(2 * (size_t)width * sizeof *acc);
-	if (!cs || !acc) {
-		free(cs);
-		free(acc);
-		return -1;
-	}
-	double *sn = cs + p, *c = acc, *s = acc + width;
-	for (int j = 0; j < p; j++) {
-		cs[j] = cos(2 * M_PI * j / p);
-		sn[j] = sin(2 * M_PI * j / p);
-	}
-	for (int k = 0; k <= p / 2; k++) {
-		memset(acc, 0, 2 * (size_t)width * sizeof *acc);
+	*w = (struct fourier_work){0};
+}
+
+void fourier_work_free(struct fourier_work *w)
+{
+	free(w->basis);
+	free(w->proj);
+	fourier_work_init(w);
+}
+
+/* Row r holds frequency k = (r + 1) / 2: cos for odd r, sin for even
+ * r > 0; for even p the last row (r = p - 1, k = p/2) is the Nyquist
+ * cos = (-1)^a, whose sine is 0 and gets no row. The rows of k = 0 and
+ * p/2 are scaled by 1/sqrt(p), the cos/sin pairs by sqrt(2/p). The angle
+ * 2 pi k a / p is reduced mod p first, so large k a lose no digits. */
+static void fill_basis(double *basis, int p)
+{
+	for (int r = 0; r < p; r++) {
+		int k = (r + 1) / 2, is_sin = r > 0 && r % 2 == 0;
+		double scale = sqrt((k == 0 || 2 * k == p ? 1.0 : 2.0) / p);
+		double *row = basis + (size_t)r * (size_t)p;
 		for (int a = 0; a < p; a++) {
-			int j = (int)((long)k * a % p); /* the angle 2 pi k a / p */
-			const double *row = e + (size_t)a * (size_t)width;
-			for (int w = 0; w < width; w++) {
-				c[w] += cs[j] * row[w];
-				s[w] += sn[j] * row[w];
-			}
+			double angle = 2 * M_PI * (double)((long)k * a % p) / p;
+			row[a] = scale * (is_sin ? sin(angle) : cos(angle));
 		}
-		/* k = 0 and k = p/2 have one basis vector of norm 1/sqrt(p)
-		 * (their sine is 0); the others two of norm sqrt(2/p). */
-		double scale = (k == 0 || 2 * k == p ? 1.0 : 2.0) / p;
-		double *row_k = energy + (size_t)k * (size_t)width;
-		for (int w = 0; w < width; w++)
-			row_k[w] += scale * (c[w] * c[w] + s[w] * s[w]);
 	}
-	free(cs);
-	free(acc);
+}
+
+static int prepare(struct fourier_work *w, int p, int width)
+{
+	size_t need = (size_t)p * (size_t)width;
+	if (w->p != p) {
+		double *basis = malloc((size_t)p * (size_t)p * sizeof *basis);
+		if (!basis)
+			return -1;
+		fill_basis(basis, p);
+		free(w->basis);
+		w->basis = basis;
+		w->p = p;
+	}
+	if (need > w->proj_cap) {
+		double *proj = malloc(need * sizeof *proj);
+		if (!proj)
+			return -1;
+		free(w->proj);
+		w->proj = proj;
+		w->proj_cap = need;
+	}
+	return 0;
+}
+
+int fourier_add_energies(struct fourier_work *w, const double *e, int p,
+			 int width, double *energy)
+{
+	if (width == 0)
+		return 0;
+	if (prepare(w, p, width) < 0)
+		return -1;
+	/* proj = basis e: the coordinates of every column in the basis */
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p, width, p,
+		    1.0, w->basis, p, e, width, 0.0, w->proj, width);
+	for (int r = 0; r < p; r++) {
+		const double *c = w->proj + (size_t)r * (size_t)width;
+		double *row_k = energy + (size_t)((r + 1) / 2) * (size_t)width;
+		for (int i = 0; i < width; i++)
+			row_k[i] += c[i] * c[i];
+	}
 	return 0;
 }
 

@@ -13,10 +13,27 @@
 #ifndef TRAJ_FOURIER_H
 #define TRAJ_FOURIER_H
 
+#include <stddef.h>
+
+/* The basis as a (p, p) matrix, row r the basis vector of frequency
+ * (r + 1) / 2: the constant, then cos and sin of k = 1, 2, .., and for
+ * even p the Nyquist row last. Built once per p and kept, with room for
+ * the projections, so that each checkpoint costs one matrix product. */
+struct fourier_work {
+	int p;              /* the basis's p; 0 before the first call */
+	double *basis;      /* row-major (p, p) */
+	double *proj;       /* row-major (p, width): basis times a block */
+	size_t proj_cap;    /* elements */
+};
+
+void fourier_work_init(struct fourier_work *w);
+void fourier_work_free(struct fourier_work *w);
+
 /* Adds to energy, row-major (p/2 + 1, width), the energy of frequency k
  * in column w of the row-major (p, width) block `e` (row a = token a),
  * for k = 0 .. p/2. Returns -1 when out of memory, else 0. */
-int fourier_add_energies(const double *e, int p, int width, double *energy);
+int fourier_add_energies(struct fourier_work *w, const double *e, int p,
+			 int width, double *energy);
 /* Sums the columns: total[k] = sum over w of energy[k][w]. */
 void fourier_total(const double *energy, int kmax, int width, double *total);
 /* How far each column (an MLP neuron, a residual direction) is made of a
