@@ -11,7 +11,8 @@
 # Usage: pipelines/circuit-check.sh RUN.traj [OUTDIR]  (default circuit-out)
 # Environment: BY (freq or edge; default freq), TRAJ_BIN (default
 #   build/bin), THREADS (1), METHOD (mean), THRESHOLDS (circuit loss
-#   thresholds in nats, "0.1 0.3"), SEEDS (random draws, "1 2 3 4 5").
+#   thresholds in nats, "0.1 0.3"), SEEDS (random draws, "1 2 3 4 5"),
+#   LIMIT (only the first N test examples; default all).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 PATH="${TRAJ_BIN:-$here/build/bin}:$PATH"
@@ -19,7 +20,7 @@ run=${1:?usage: circuit-check.sh RUN.traj [OUTDIR]}
 out=${2:-circuit-out}
 by=${BY:-freq}
 mkdir -p "$out"
-set -- -q --by "$by" --threads "${THREADS:-1}" -m "${METHOD:-mean}"
+set -- -q --by "$by" --threads "${THREADS:-1}" -m "${METHOD:-mean}" ${LIMIT:+--limit "$LIMIT"}
 
 value() { awk -F'\t' -v m="$1" '$3 == m { print $4 }' "$2"; }
 joint_acc() { traj ablate "$@" --joint "$run" | awk -F'\t' '$3 == "ablate/joint/acc" { print $4 }'; }
@@ -44,7 +45,7 @@ for t in ${THRESHOLDS:-0.1 0.3}; do
 	n=$(wc -l <"$out/circuit-$t.txt")
 	echo "threshold $t: circuit of $n of $(wc -l <"$out/all.txt") ${by}s ($(cost "$out/circuit-$t.tsv" "$secs")):"
 	echo "  $(sed 's/^logits\.freq\.//' "$out/circuit-$t.txt" | paste -sd' ')"
-	echo "  clean test accuracy: $(value circuit/clean_acc "$out/circuit-$t.tsv")"
+	echo "  clean test accuracy: $(value circuit/clean_acc "$out/circuit-$t.tsv"), loss $(value circuit/clean_loss "$out/circuit-$t.tsv")"
 	echo "  keeping only the circuit (all other ${by}s ablated): test accuracy $(value circuit/acc "$out/circuit-$t.tsv")"
 	echo "  ablating the $n circuit ${by}s together: test accuracy $(joint_acc "$@" -c "$(paste -sd, "$out/circuit-$t.txt")")"
 	for seed in ${SEEDS:-1 2 3 4 5}; do
