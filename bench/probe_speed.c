@@ -51,8 +51,8 @@ static void load_last(const char *path, struct probe_subject *s)
 		    probe_subject_setup(s, stream_reader_run(r), PROBE_SPLIT_ALL, 0, &err) < 0)
 			die(&err);
 	const struct traj_ckpt *c = stream_reader_last_ckpt(r);
-	if (rec < 0 || !s->ready || c->step < 0 ||
-	    model_load(s->model, c->tensors, c->ntensors, &err) < 0)
+	if (rec < 0 || !s->run.ready || c->step < 0 ||
+	    model_load(s->run.model, c->tensors, c->ntensors, &err) < 0)
 		die(&err);
 	stream_reader_free(r);
 	fclose(f);
@@ -67,23 +67,23 @@ int main(int argc, char **argv)
 	struct probe_subject s = {0};
 	struct traj_error err;
 	load_last(argv[1], &s);
-	int hook = model_find_hook(s.model, hook_name);
+	int hook = model_find_hook(s.run.model, hook_name);
 	struct capture cap;
 	if (hook < 0 || reps < 1 ||
-	    capture_init(&cap, s.model, &hook, 1, -1, s.in.n, &err) < 0)
+	    capture_init(&cap, s.run.model, &hook, 1, -1, s.in.n, &err) < 0)
 		return 2;
 	struct target_set ts;
 	struct probe_split split;
 	struct probe_opts o;
 	probe_opts_default(&o);
-	if (targets_from_task(&s.rc.task, &s.in, NULL, 0, &ts, &err) < 0 ||
+	if (targets_from_task(&s.run.rc.task, &s.in, NULL, 0, &ts, &err) < 0 ||
 	    probe_split_make(&split, s.in.n, &o, &err) < 0)
 		die(&err);
 	struct probe_result *res = malloc((size_t)ts.count * sizeof *res);
 	double *tc = malloc((size_t)reps * sizeof *tc), *tp = malloc((size_t)reps * sizeof *tp);
 	for (int i = 0; i < reps; i++) {
 		double t0 = now_s();
-		if (capture_run(&cap, s.model, &s.in, &err) < 0)
+		if (capture_run(&cap, s.run.model, &s.in, &err) < 0)
 			die(&err);
 		double t1 = now_s();
 		if (probe_run(cap.act[0], cap.width[0], &ts, &split, &o, res, &err) < 0)

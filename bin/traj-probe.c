@@ -187,7 +187,7 @@ static int setup_targets(struct prober *p, const struct options *o,
 			return traj_fail(err, err->status, -1, "--labels '%s': %s",
 					 o->labels, why);
 		}
-	} else if (targets_from_task(&p->subj.rc.task, in, o->freqs, o->nfreq,
+	} else if (targets_from_task(&p->subj.run.rc.task, in, o->freqs, o->nfreq,
 				     &p->ts, err) < 0) {
 		return -1;
 	}
@@ -219,16 +219,16 @@ static int capture_ref(struct prober *p, struct probe_subject *s,
 				 "--cka-ref: the reference run's task gives other probe inputs");
 	int hooks[CAPTURE_MAX_HOOKS];
 	for (int i = 0; i < p->nprobe; i++) {
-		const char *name = p->subj.model->hooks[p->cap.hook[i]].name;
-		hooks[i] = model_find_hook(s->model, name);
-		if (hooks[i] < 0 || strcmp(s->model->kind, p->subj.model->kind))
+		const char *name = p->subj.run.model->hooks[p->cap.hook[i]].name;
+		hooks[i] = model_find_hook(s->run.model, name);
+		if (hooks[i] < 0 || strcmp(s->run.model->kind, p->subj.run.model->kind))
 			return traj_fail(err, TRAJ_EUSAGE, -1,
 					 "--cka-ref: the reference model has no hook '%s'", name);
 	}
-	if (model_load(s->model, c->tensors, c->ntensors, err) < 0 ||
-	    capture_init(&p->ref, s->model, hooks, p->nprobe, o->pos, s->in.n, err) < 0)
+	if (model_load(s->run.model, c->tensors, c->ntensors, err) < 0 ||
+	    capture_init(&p->ref, s->run.model, hooks, p->nprobe, o->pos, s->in.n, err) < 0)
 		return -1;
-	return capture_run(&p->ref, s->model, &s->in, err);
+	return capture_run(&p->ref, s->run.model, &s->in, err);
 }
 
 /* Reads the reference stream up to its checkpoint at `step` (-1: the
@@ -296,7 +296,7 @@ static int prober_setup(struct prober *p, const cJSON *run,
 	prober_reset(p);
 	if (probe_subject_setup(&p->subj, run, o->split, o->max, err) < 0)
 		return -1;
-	const struct model *m = p->subj.model;
+	const struct model *m = p->subj.run.model;
 	p->option_error = 1; /* from here on, failures concern options */
 	if (o->list || o->inputs) {
 		if (o->list)
@@ -334,8 +334,8 @@ static int prober_setup(struct prober *p, const cJSON *run,
 static void print_probes(const struct prober *p, int slot, int64_t step,
 			 const struct options *o)
 {
-	const char *run = p->subj.rc.id;
-	const char *hook = p->subj.model->hooks[p->cap.hook[slot]].name;
+	const char *run = p->subj.run.rc.id;
+	const char *hook = p->subj.run.model->hooks[p->cap.hook[slot]].name;
 	char metric[256];
 	for (int i = 0; i < p->ts.count; i++) {
 		const struct probe_target *t = &p->ts.t[i];
@@ -361,15 +361,15 @@ static int print_cka(const struct prober *p, int slot, int64_t step,
 		return -1;
 	char metric[256];
 	snprintf(metric, sizeof metric, "cka/%s/%s",
-		 p->subj.model->hooks[c->hook[slot]].name, what);
-	metric_print(stdout, p->subj.rc.id, step, metric, v);
+		 p->subj.run.model->hooks[c->hook[slot]].name, what);
+	metric_print(stdout, p->subj.run.rc.id, step, metric, v);
 	return 0;
 }
 
 static int probe_ckpt(struct prober *p, const struct traj_ckpt *c,
 		      const struct options *o, struct traj_error *err)
 {
-	struct model *m = p->subj.model;
+	struct model *m = p->subj.run.model;
 	if (model_load(m, c->tensors, c->ntensors, err) < 0 ||
 	    capture_run(&p->cap, m, &p->subj.in, err) < 0)
 		return -1;

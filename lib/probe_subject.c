@@ -7,11 +7,7 @@
 
 void probe_subject_reset(struct probe_subject *s)
 {
-	if (s->ready) {
-		model_free(s->model);
-		dataset_free(&s->data);
-		run_config_free(&s->rc);
-	}
+	run_subject_free(&s->run);
 	free(s->tokens);
 	free(s->labels);
 	free(s->features);
@@ -34,9 +30,10 @@ static void *join(const void *a, int64_t na, const void *b, int64_t nb,
 
 static int join_splits(struct probe_subject *s, struct traj_error *err)
 {
-	const struct split *tr = &s->data.train, *te = &s->data.test;
-	int T = s->data.vocab ? s->data.n_inputs : 0;
-	int F = s->data.vocab ? 0 : s->data.n_inputs, K = s->data.n_outputs;
+	const struct dataset *d = &s->run.data;
+	const struct split *tr = &d->train, *te = &d->test;
+	int T = d->vocab ? d->n_inputs : 0;
+	int F = d->vocab ? 0 : d->n_inputs, K = d->n_outputs;
 	s->tokens = join(tr->tokens, tr->n, te->tokens, te->n, (size_t)T * 4);
 	s->features = join(tr->features, tr->n, te->features, te->n, (size_t)F * 4);
 	s->labels = join(tr->labels, tr->n, te->labels, te->n, (size_t)K * 4);
@@ -52,15 +49,16 @@ static int join_splits(struct probe_subject *s, struct traj_error *err)
 static int choose_inputs(struct probe_subject *s, enum probe_split_set which,
 			 int64_t max, struct traj_error *err)
 {
-	s->in.T = s->data.vocab ? s->data.n_inputs : 0;
-	s->in.F = s->data.vocab ? 0 : s->data.n_inputs;
-	s->in.K = s->data.n_outputs;
+	const struct dataset *d = &s->run.data;
+	s->in.T = d->vocab ? d->n_inputs : 0;
+	s->in.F = d->vocab ? 0 : d->n_inputs;
+	s->in.K = d->n_outputs;
 	if (which == PROBE_SPLIT_ALL) {
 		if (join_splits(s, err) < 0)
 			return -1;
 	} else {
 		const struct split *sp = which == PROBE_SPLIT_TRAIN ?
-					 &s->data.train : &s->data.test;
+					 &d->train : &d->test;
 		s->in.n = sp->n;
 		s->in.tokens = sp->tokens;
 		s->in.features = sp->features;
@@ -76,20 +74,8 @@ int probe_subject_setup(struct probe_subject *s, const cJSON *run,
 			struct traj_error *err)
 {
 	probe_subject_reset(s);
-	if (run_from_json(run, &s->rc, err) < 0)
-		return -1;
-	if (dataset_build(&s->rc.task, &s->data, err) < 0) {
-		run_config_free(&s->rc);
-		return -1;
-	}
-	s->model = model_from_json(s->rc.model, CAPTURE_BATCH, err);
-	if (!s->model) {
-		dataset_free(&s->data);
-		run_config_free(&s->rc);
-		return -1;
-	}
-	s->ready = 1;
-	if (choose_inputs(s, which, max, err) < 0) {
+	if (run_subject_setup(&s->run, run, 1, CAPTURE_BATCH, err) < 0 ||
+	    choose_inputs(s, which, max, err) < 0) {
 		probe_subject_reset(s);
 		return -1;
 	}

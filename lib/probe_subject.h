@@ -1,6 +1,6 @@
 /* The model and inputs a probe studies, rebuilt from a stream's run
- * header (as traj-score does): the run configuration, its data set, a
- * model with scratch for CAPTURE_BATCH examples, and the probe inputs:
+ * header (run_subject.h): the run configuration, its data set, a model
+ * with scratch for CAPTURE_BATCH examples, and the probe inputs:
  * the examples of a split ("train", "test", or "all": train then test),
  * at most `max` of them (0: all), in the data set's order. */
 #ifndef TRAJ_PROBE_SUBJECT_H
@@ -8,21 +8,16 @@
 
 #include <cJSON.h>
 
-#include "model.h"
-#include "runmeta.h"
+#include "run_subject.h"
 #include "targets.h"
-#include "task.h"
 
 enum probe_split_set { PROBE_SPLIT_ALL, PROBE_SPLIT_TRAIN, PROBE_SPLIT_TEST };
 
 struct probe_subject {
-	struct run_config rc;
-	struct dataset data;
-	struct model *model;
+	struct run_subject run;    /* run.rc, run.data, run.model */
 	struct probe_inputs in;
 	int32_t *tokens, *labels;  /* owned copies for "all" */
 	float *features;
-	int ready;
 };
 
 /* Errors name the run header field (TRAJ_EDATA: a model this build
