@@ -184,3 +184,35 @@ while IFS="$(printf '\t')" read -r _ mode rate; do
 	printf 'ablate_passes_per_s\ttorch-%s\t%s\ttraj/torch %.1f\n' "$mode" \
 		"$rate" "$(div "$abl_rate" "$rate")"
 done
+
+# Edge ablation (traj-ablate --by edge): forward passes per second when
+#    mean-ablating every edge of the last checkpoint of $probe_stream one by
+#    one over its test split (23 edges for Nanda et al.'s model, plus the
+#    clean pass), against bench/torch_edges.py doing the same ablations on
+#    the same examples (traj's split rebuilt), same BLAS threads, every
+#    position of every block (full) and the last block at the labelled
+#    position only (last-only), as installed and with traj's OpenBLAS core
+#    (section 1). traj's time is the whole process (reading the stream
+#    included), torch's the passes only. Also the largest difference
+#    between traj's and torch's (full, float32) loss deltas.
+$B/traj-convert --export safetensors "$tmp/edge.safetensors" "$probe_stream"
+edge_t0=$(date +%s.%N)
+$B/traj-ablate -q --by edge --threads "$threads" "$probe_stream" >"$tmp/edge.traj.out"
+edge_rate=$(awk -F'\t' -v t1="$(date +%s.%N)" -v t0="$edge_t0" '
+	$3 == "ablate/forward_passes" { printf "%.2f", $4 / (t1 - t0) }' "$tmp/edge.traj.out")
+printf 'edge_ablate_passes_per_s\ttraj\t%s\t(%s passes, test split)\n' "$edge_rate" \
+	"$(awk -F'\t' '$3 == "ablate/forward_passes" { print $4 }' "$tmp/edge.traj.out")"
+for coretype in "" "$core"; do # as installed, then with traj's OpenBLAS core
+	(cd bench && env ${coretype:+OPENBLAS_CORETYPE=$coretype} $py torch_edges.py --time \
+		--modes full,last-only --threads 1 --blas-threads "$threads" \
+		"$tmp/edge.safetensors") 2>/dev/null >"$tmp/edge.torch.out"
+	awk -F'\t' -v r="$edge_rate" -v c="${coretype:+coretype-$coretype}" '
+		$1 == "edge_ablate_passes_per_s" {
+		printf "edge_ablate_passes_per_s\ttorch-%s-%s\t%s\ttraj/torch %.1f\n",
+			$2, c ? c : "as-installed", $3, r / $3 }' "$tmp/edge.torch.out"
+done
+cut -f3,4 "$tmp/edge.traj.out" | sort >"$tmp/edge.traj.sorted"
+awk -F'\t' 'NF == 4' "$tmp/edge.torch.out" | cut -f3,4 | sort >"$tmp/edge.torch.sorted"
+join -t "$(printf '\t')" "$tmp/edge.traj.sorted" "$tmp/edge.torch.sorted" |
+awk -F'\t' '$1 ~ /loss_delta$/ { d = $2 - $3; if (d < 0) d = -d; if (d > w) w = d; n++ }
+	END { printf "edge_ablate_max_loss_delta_diff\ttraj-torch\t%.3g\t(%d edges)\n", w, n }'
