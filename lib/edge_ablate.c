@@ -51,11 +51,13 @@ int edge_ablator_init(struct edge_ablator *ea, struct model *m,
 	ea->cut = calloc((size_t)g->nedges + 1, 1);
 	ea->perm = malloc(((size_t)data->n + 1) * sizeof *ea->perm);
 	ea->mean = sender_buffers(g, 1);
+	ea->clean = sender_buffers(g, (size_t)data->n);
+	ea->dirty = malloc((size_t)g->nsend);
 	ea->sc = edge_scratch_new(g);
-	if (method == ABL_RESAMPLE || method == ABL_PATCH)
+	if (method == ABL_PATCH)
 		ea->src = sender_buffers(g, (size_t)data->n);
-	if (!ea->cut || !ea->perm || !ea->mean || !ea->sc ||
-	    ((method == ABL_RESAMPLE || method == ABL_PATCH) && !ea->src)) {
+	if (!ea->cut || !ea->perm || !ea->mean || !ea->clean || !ea->dirty ||
+	    !ea->sc || (method == ABL_PATCH && !ea->src)) {
 		edge_ablator_free(ea);
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	}
@@ -71,33 +73,53 @@ void edge_ablator_free(struct edge_ablator *ea)
 {
 	int n = ea->g ? ea->g->nsend : 0;
 	free_senders(ea->mean, n);
+	free_senders(ea->clean, n);
 	free_senders(ea->src, n);
 	free(ea->cut);
+	free(ea->dirty);
 	free(ea->perm);
 	edge_scratch_free(ea->sc);
 	memset(ea, 0, sizeof *ea);
 }
 
-enum capture { CAPTURE_NONE, CAPTURE_MEAN, CAPTURE_SOURCE };
+enum capture { CAPTURE_NONE, CAPTURE_CLEAN, CAPTURE_SOURCE };
 
-/* Adds the chunk's sender outputs to the sums (means) or copies them to
- * the source (examples e0..). */
+/* Copies the chunk's sender outputs (examples e0..) to the clean outputs,
+ * adding them to the sums for the means, or to the patch source. */
 static void capture_chunk(struct edge_ablator *ea, enum capture what,
 			  double **sum, int64_t e0, int n)
 {
 	const struct edge_graph *g = ea->g;
 	int D = g->cfg.d_model;
-	for (int s = 0; s < g->nsend; s++) {
+	for (int s = 0; what != CAPTURE_NONE && s < g->nsend; s++) {
 		size_t row = (size_t)edge_sender_positions(g, s) * D;
 		const float *o = ea->sc->out[s];
-		if (what == CAPTURE_SOURCE && ea->src) {
-			memcpy(ea->src[s] + (size_t)e0 * row, o,
-			       (size_t)n * row * sizeof *o);
-		} else if (what == CAPTURE_MEAN) {
-			for (int b = 0; b < n; b++)
-				for (size_t i = 0; i < row; i++)
-					sum[s][i] += o[(size_t)b * row + i];
-		}
+		float **dst = what == CAPTURE_SOURCE ? ea->src : ea->clean;
+		memcpy(dst[s] + (size_t)e0 * row, o, (size_t)n * row * sizeof *o);
+		for (int b = 0; what == CAPTURE_CLEAN && b < n; b++)
+			for (size_t i = 0; i < row; i++)
+				sum[s][i] += o[(size_t)b * row + i];
+	}
+}
+
+/* Which senders this pass must compute: those with an ablated edge into
+ * one of their inputs, and those reading (through an edge left alone) a
+ * sender that must. Without clean outputs to copy, every sender. */
+static void mark_dirty(struct edge_ablator *ea)
+{
+	const struct edge_graph *g = ea->g;
+	memset(ea->dirty, 1, (size_t)g->nsend);
+	if (!ea->have_clean || ea->attrib)
+		return;
+	memset(ea->dirty, 0, (size_t)g->nsend);
+	for (int r = 0; r < g->nrecv; r++) {
+		const struct edge_receiver *rr = &g->recv[r];
+		int owner = rr->input <= EI_V ? edge_head_sender(g, rr->layer, rr->head)
+			    : rr->input == EI_MLP ? edge_mlp_sender(g, rr->layer)
+						  : -1;
+		for (int s = 0; owner >= 0 && s < rr->nsend; s++)
+			if (ea->cut[rr->first_edge + s] || ea->dirty[s])
+				ea->dirty[owner] = 1;
 	}
 }
 
@@ -138,6 +160,7 @@ static struct eval_result pass(struct edge_ablator *ea, const struct batch *b,
 	int T = c->n_ctx, K = c->n_outputs, U = c->d_vocab_out;
 	double loss = 0.0;
 	int64_t right = 0;
+	mark_dirty(ea);
 	for (int64_t e0 = 0; e0 < b->n; e0 += EDGE_CHUNK) {
 		int n = b->n - e0 < EDGE_CHUNK ? (int)(b->n - e0) : EDGE_CHUNK;
 		edge_pass_chunk(ea, b->tokens + (size_t)e0 * T, e0, n);
@@ -167,10 +190,10 @@ struct eval_result edge_baseline(struct edge_ablator *ea)
 	double **sum = new_sums(ea->g);
 	if (!sum)
 		return (struct eval_result){ NAN, NAN, 0 };
-	enum capture what = ea->method == ABL_RESAMPLE ? CAPTURE_SOURCE
-						       : CAPTURE_MEAN;
-	struct eval_result r = pass(ea, &ea->data, what, sum, NULL);
+	ea->have_clean = 0;
+	struct eval_result r = pass(ea, &ea->data, CAPTURE_CLEAN, sum, NULL);
 	finish_means(ea, sum);
+	ea->have_clean = 1;
 	return r;
 }
 
@@ -178,7 +201,11 @@ struct eval_result edge_capture_source(struct edge_ablator *ea,
 				       const struct batch *source)
 {
 	memset(ea->cut, 0, (size_t)ea->g->nedges);
-	return pass(ea, source, CAPTURE_SOURCE, NULL, NULL);
+	int had = ea->have_clean;
+	ea->have_clean = 0; /* another batch: compute every sender */
+	struct eval_result r = pass(ea, source, CAPTURE_SOURCE, NULL, NULL);
+	ea->have_clean = had;
+	return r;
 }
 
 struct eval_result edge_eval(struct edge_ablator *ea, const int *active,

@@ -77,7 +77,7 @@ const float *edge_replacement(const struct edge_ablator *ea, int s,
 	switch (ea->method) {
 	case ABL_MEAN: return ea->mean[s] + (size_t)t * D;
 	case ABL_RESAMPLE:
-		return ea->src[s] + ((size_t)ea->perm[e] * P + t) * D;
+		return ea->clean[s] + ((size_t)ea->perm[e] * P + t) * D;
 	case ABL_PATCH: return ea->src[s] + ((size_t)e * P + t) * D;
 	default: return NULL;
 	}
@@ -188,6 +188,17 @@ static void add_bias(size_t rows, int d, const float *bias, float *x)
 			x[r * d + j] += bias[j];
 }
 
+/* A sender this pass leaves alone: its clean output, copied. */
+static int copy_clean(struct edge_ablator *ea, int s, int64_t e0, int n)
+{
+	if (ea->dirty[s])
+		return 0;
+	size_t row = (size_t)edge_sender_positions(ea->g, s) * ea->g->cfg.d_model;
+	memcpy(ea->sc->out[s], ea->clean[s] + (size_t)e0 * row,
+	       (size_t)n * row * sizeof(float));
+	return 1;
+}
+
 /* mid = the block's residual at its P positions + b_O + its heads. */
 static void attention_block(struct edge_ablator *ea, int l, int64_t e0,
 			    int n)
@@ -198,13 +209,17 @@ static void attention_block(struct edge_ablator *ea, int l, int64_t e0,
 	const float *w = ea->m->params;
 	int T = c->n_ctx, D = c->d_model;
 	int P = edge_sender_positions(ea->g, edge_head_sender(ea->g, l, 0));
-	if (c->layernorm)
+	int any = 0;
+	for (int h = 0; h < c->n_heads; h++)
+		any |= ea->dirty[edge_head_sender(ea->g, l, h)];
+	if (any && c->layernorm)
 		layernorm_forward(n * T, D, sc->resid, w + t->lp[l].ln1_w,
 				  w + t->lp[l].ln1_b, sc->shared, sc->stats);
-	else
+	else if (any)
 		memcpy(sc->shared, sc->resid, (size_t)n * T * D * sizeof(float));
 	for (int h = 0; h < c->n_heads; h++)
-		head_forward(ea, l, h, e0, n);
+		if (!copy_clean(ea, edge_head_sender(ea->g, l, h), e0, n))
+			head_forward(ea, l, h, e0, n);
 	edge_last_rows(n, T, P, D, sc->resid, sc->mid);
 	add_bias((size_t)n * P, D, w + t->lp[l].b_O, sc->mid);
 	for (int h = 0; h < c->n_heads; h++) {
@@ -214,8 +229,8 @@ static void attention_block(struct edge_ablator *ea, int l, int64_t e0,
 	}
 }
 
-/* The MLP's output from mid, and resid = mid + b_out + that output. */
-static void mlp_block(struct edge_ablator *ea, int l, int64_t e0, int n)
+/* The MLP's output from mid (corrected for its ablated edges). */
+static void mlp_output(struct edge_ablator *ea, int l, int64_t e0, int n)
 {
 	struct edge_scratch *sc = ea->sc;
 	const struct transformer *t = ea->m->impl;
@@ -223,11 +238,11 @@ static void mlp_block(struct edge_ablator *ea, int l, int64_t e0, int n)
 	const struct tf_layer *lp = &t->lp[l];
 	const float *w = ea->m->params;
 	int D = c->d_model, M = c->d_mlp, s = edge_mlp_sender(ea->g, l);
-	int P = edge_sender_positions(ea->g, s), rows = n * P;
+	int rows = n * edge_sender_positions(ea->g, s);
 	const float *x = sc->mid;
 	if (has_cut(ea, edge_mlp_receiver(ea->g, l))) {
-		receiver_input(ea, edge_mlp_receiver(ea->g, l), sc->mid, P, e0,
-			       n, sc->x);
+		receiver_input(ea, edge_mlp_receiver(ea->g, l), sc->mid,
+			       edge_sender_positions(ea->g, s), e0, n, sc->x);
 		x = sc->x;
 	}
 	if (c->layernorm) {
@@ -242,9 +257,20 @@ static void mlp_block(struct edge_ablator *ea, int l, int64_t e0, int n)
 	linalg_matmul(rows, D, M, sc->post, w + lp->W_out, 0.0f, sc->out[s]);
 	if (ea->attrib)
 		edge_attrib_mlp(ea, l, e0, n);
-	for (size_t i = 0; i < (size_t)rows * D; i++)
+}
+
+/* resid = mid + b_out + the MLP's output. */
+static void mlp_block(struct edge_ablator *ea, int l, int64_t e0, int n)
+{
+	struct edge_scratch *sc = ea->sc;
+	const struct transformer *t = ea->m->impl;
+	int D = t->cfg.d_model, s = edge_mlp_sender(ea->g, l);
+	size_t count = (size_t)n * edge_sender_positions(ea->g, s) * D;
+	if (!copy_clean(ea, s, e0, n))
+		mlp_output(ea, l, e0, n);
+	for (size_t i = 0; i < count; i++)
 		sc->resid[i] = sc->mid[i] + sc->out[s][i];
-	add_bias((size_t)rows, D, w + lp->b_out, sc->resid);
+	add_bias(count / D, D, ea->m->params + t->lp[l].b_out, sc->resid);
 }
 
 static void embed_chunk(struct edge_ablator *ea, const int32_t *tok, int n)

@@ -97,8 +97,13 @@ struct edge_ablator {
 	enum ablate_method method;
 	int32_t *perm;        /* resample: example e takes perm[e]'s outputs */
 	float **mean;         /* per sender: (P_s, D) mean output */
-	float **src;          /* per sender: (N, P_s, D), resample and patch */
+	float **clean;        /* per sender: (N, P_s, D) clean outputs on data
+				 (the resample source too) */
+	float **src;          /* per sender: (N, P_s, D), patch source */
 	unsigned char *cut;   /* per edge: ablated in this pass */
+	unsigned char *dirty; /* per sender: its output differs from the
+				 clean one in this pass (others are copied) */
+	int have_clean;       /* clean filled by edge_baseline */
 	struct edge_scratch *sc;
 	struct edge_attrib *attrib; /* set during edge_attribute only */
 	float cut_scale;      /* an ablated edge carries o + cut_scale (r - o):
