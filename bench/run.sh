@@ -176,13 +176,19 @@ abl_rate=$(div "$abl_passes" "$abl_s")
 printf 'ablate_passes_per_s\ttraj\t%.1f\t(%s passes over %s examples)\n' \
 	"$abl_rate" "$abl_passes" "$abl_n"
 if [ "$quick" = 1 ]; then neurons=8; else neurons=28; fi
-{ (cd bench && $py torch_ablate.py --examples "$abl_n" --neurons "$neurons" \
-	--modes full,last-only --blas-threads "$threads" "$tmp/abl.safetensors")
-  (cd bench && $py torch_ablate.py --examples "$abl_n" --modes cached \
-	--blas-threads "$threads" "$tmp/abl.safetensors"); } 2>/dev/null |
-while IFS="$(printf '\t')" read -r _ mode rate; do
-	printf 'ablate_passes_per_s\ttorch-%s\t%s\ttraj/torch %.1f\n' "$mode" \
-		"$rate" "$(div "$abl_rate" "$rate")"
+for coretype in "" "$core"; do # as installed, then with traj's OpenBLAS core
+	label=as-installed
+	[ -z "$coretype" ] || label=coretype-$coretype
+	{ (cd bench && env ${coretype:+OPENBLAS_CORETYPE=$coretype} $py torch_ablate.py \
+		--examples "$abl_n" --neurons "$neurons" --modes full,last-only \
+		--blas-threads "$threads" "$tmp/abl.safetensors")
+	  (cd bench && env ${coretype:+OPENBLAS_CORETYPE=$coretype} $py torch_ablate.py \
+		--examples "$abl_n" --modes cached --blas-threads "$threads" \
+		"$tmp/abl.safetensors"); } 2>/dev/null |
+	while IFS="$(printf '\t')" read -r _ mode rate; do
+		printf 'ablate_passes_per_s\ttorch-%s-%s\t%s\ttraj/torch %.1f\n' \
+			"$mode" "$label" "$rate" "$(div "$abl_rate" "$rate")"
+	done
 done
 
 # Edge ablation (traj-ablate --by edge): forward passes per second when

@@ -32,6 +32,8 @@ struct ablate_fast {
 	enum activation act;
 	const float *W_O, *W_in, *b_in, *W_out, *b_out, *W_U, *b_U;
 	float *z, *mid, *pre, *post, *res, *logits; /* (FAST_CHUNK * K, .) */
+	float *clean;         /* (N, K, U) clean logits, for neuron passes */
+	float *u;             /* (M, U): W_out W_U, a neuron's logit direction */
 };
 
 static const float *weight(const struct model *m, const char *name)
@@ -135,6 +137,8 @@ void ablator_reuse_free(struct ablator *a)
 	free(f->pre);
 	free(f->post);
 	free(f->logits);
+	free(f->clean);
+	free(f->u);
 	free(f);
 	a->fast = NULL;
 }
@@ -201,10 +205,147 @@ static void load_chunk(const struct ablator *a, int64_t e0, int ne,
 		}
 }
 
+/* The logits of examples [e0, e0 + ne) with active[0..n) replaced, into
+ * f->logits. */
+static void chunk_logits(struct ablator *a, int64_t e0, int ne,
+			 const int *active, int n, int heads)
+{
+	const struct ablate_fast *f = a->fast;
+	int rows = ne * f->K;
+	load_chunk(a, e0, ne, active, n, heads);
+	if (heads) {
+		linalg_matmul(rows, f->D, f->HE, f->z, f->W_O, 1.0f, f->mid);
+		linalg_matmul(rows, f->M, f->D, f->mid, f->W_in, 0.0f, f->pre);
+		for (int r = 0; r < rows; r++)
+			activation_forward_row(f->act, f->M,
+					       f->pre + (size_t)r * f->M,
+					       f->b_in,
+					       f->post + (size_t)r * f->M);
+	}
+	for (int r = 0; r < rows; r++) {
+		int64_t ex = e0 + r / f->K;
+		int t = f->T - f->K + r % f->K;
+		replace_at(a, f->hpost, active, n, ex, t,
+			   f->post + (size_t)r * f->M);
+		float *res = f->res + (size_t)r * f->D;
+		const float *mid = f->mid + (size_t)r * f->D;
+		for (int j = 0; j < f->D; j++)
+			res[j] = mid[j] + f->b_out[j];
+		memcpy(f->logits + (size_t)r * f->U, f->b_U,
+		       (size_t)f->U * sizeof(float));
+	}
+	linalg_matmul(rows, f->D, f->M, f->post, f->W_out, 1.0f, f->res);
+	linalg_matmul(rows, f->U, f->D, f->res, f->W_U, 1.0f, f->logits);
+}
+
+/* Mean loss and accuracy of `rows` logits rows against labels y. */
+static void add_xent(const float *logits, int rows, int U, const int32_t *y,
+		     double *loss, int64_t *right)
+{
+	for (int r = 0; r < rows; r++) {
+		const float *z = logits + (size_t)r * U;
+		*loss += xent_row(z, U, y[r]);
+		*right += xent_argmax(z, U) == y[r];
+	}
+}
+
+static struct eval_result finish(struct ablator *a, double loss,
+				 int64_t right)
+{
+	int64_t N = a->data.n, K = a->fast->K;
+	struct eval_result res = { NAN, NAN, N };
+	if (N > 0) {
+		res.loss = loss / ((double)N * K);
+		res.acc = (double)right / ((double)N * K);
+	}
+	a->forward_passes++;
+	return res;
+}
+
+/* Whether every component is a neuron of the last block's MLP: then the
+ * logits move by (r - x) u_j per neuron j, from the clean logits, since
+ * nothing between hook_post and the logits is non-linear (no LN). */
+static int neurons_only(const struct ablator *a, const int *active, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const struct component *c = &a->comps[active[i]];
+		if (c->kind != COMP_NEURON || c->hook != a->fast->hpost)
+			return 0;
+	}
+	return 1;
+}
+
+/* The clean logits and the neurons' logit directions, once; -1 when out
+ * of memory (the caller takes the general path). */
+static int neuron_setup(struct ablator *a)
+{
+	struct ablate_fast *f = a->fast;
+	if (f->clean)
+		return 0;
+	int64_t N = a->data.n;
+	f->clean = malloc(((size_t)N * f->K * f->U + 1) * sizeof(float));
+	f->u = malloc((size_t)f->M * f->U * sizeof(float));
+	if (!f->clean || !f->u) {
+		free(f->clean);
+		free(f->u);
+		f->clean = f->u = NULL;
+		return -1;
+	}
+	linalg_matmul(f->M, f->U, f->D, f->W_out, f->W_U, 0.0f, f->u);
+	for (int64_t e0 = 0; e0 < N; e0 += FAST_CHUNK) {
+		int ne = N - e0 < FAST_CHUNK ? (int)(N - e0) : FAST_CHUNK;
+		chunk_logits(a, e0, ne, NULL, 0, 0);
+		memcpy(f->clean + (size_t)e0 * f->K * f->U, f->logits,
+		       (size_t)ne * f->K * f->U * sizeof(float));
+	}
+	return 0;
+}
+
+/* One labelled row of example e: the clean logits moved by each ablated
+ * neuron's (r - x) u_j, into z. */
+static void neuron_row(const struct ablator *a, const int *active, int n,
+		       int64_t e, int k, float *z)
+{
+	const struct ablate_fast *f = a->fast;
+	size_t numel = a->m->hooks[f->hpost].numel;
+	int t = f->T - f->K + k;
+	const float *x = a->cap[f->hpost] + (size_t)e * numel + (size_t)t * f->M;
+	const float *src = ablator_source(a, f->hpost, e);
+	memcpy(z, f->clean + ((size_t)e * f->K + k) * f->U,
+	       (size_t)f->U * sizeof *z);
+	for (int i = 0; i < n; i++) {
+		const struct component *c = &a->comps[active[i]];
+		for (int j = c->lo; j < c->lo + c->len; j++) {
+			float d = (src ? src[(size_t)t * f->M + j] : 0.0f) - x[j];
+			const float *u = f->u + (size_t)j * f->U;
+			for (int v = 0; d != 0.0f && v < f->U; v++)
+				z[v] += d * u[v];
+		}
+	}
+}
+
+static struct eval_result neuron_eval(struct ablator *a, const int *active,
+				      int n)
+{
+	struct ablate_fast *f = a->fast;
+	double loss = 0.0;
+	int64_t right = 0;
+	for (int64_t e = 0; e < a->data.n; e++)
+		for (int k = 0; k < f->K; k++) {
+			neuron_row(a, active, n, e, k, f->logits);
+			add_xent(f->logits, 1, f->U,
+				 a->data.labels + (size_t)e * f->K + k, &loss,
+				 &right);
+		}
+	return finish(a, loss, right);
+}
+
 struct eval_result ablator_reuse_eval(struct ablator *a, const int *active,
 				      int n)
 {
 	const struct ablate_fast *f = a->fast;
+	if (neurons_only(a, active, n) && neuron_setup(a) == 0)
+		return neuron_eval(a, active, n);
 	int heads = 0;
 	for (int i = 0; i < n; i++)
 		heads |= a->comps[active[i]].hook == f->hz;
@@ -212,43 +353,9 @@ struct eval_result ablator_reuse_eval(struct ablator *a, const int *active,
 	int64_t right = 0, N = a->data.n;
 	for (int64_t e0 = 0; e0 < N; e0 += FAST_CHUNK) {
 		int ne = N - e0 < FAST_CHUNK ? (int)(N - e0) : FAST_CHUNK;
-		int rows = ne * f->K;
-		load_chunk(a, e0, ne, active, n, heads);
-		if (heads) {
-			linalg_matmul(rows, f->D, f->HE, f->z, f->W_O, 1.0f, f->mid);
-			linalg_matmul(rows, f->M, f->D, f->mid, f->W_in, 0.0f, f->pre);
-			for (int r = 0; r < rows; r++)
-				activation_forward_row(f->act, f->M,
-						       f->pre + (size_t)r * f->M,
-						       f->b_in,
-						       f->post + (size_t)r * f->M);
-		}
-		for (int r = 0; r < rows; r++) {
-			int64_t ex = e0 + r / f->K;
-			int t = f->T - f->K + r % f->K;
-			replace_at(a, f->hpost, active, n, ex, t,
-				   f->post + (size_t)r * f->M);
-			float *res = f->res + (size_t)r * f->D;
-			const float *mid = f->mid + (size_t)r * f->D;
-			for (int j = 0; j < f->D; j++)
-				res[j] = mid[j] + f->b_out[j];
-			memcpy(f->logits + (size_t)r * f->U, f->b_U,
-			       (size_t)f->U * sizeof(float));
-		}
-		linalg_matmul(rows, f->D, f->M, f->post, f->W_out, 1.0f, f->res);
-		linalg_matmul(rows, f->U, f->D, f->res, f->W_U, 1.0f, f->logits);
-		const int32_t *y = a->data.labels + (size_t)e0 * f->K;
-		for (int r = 0; r < rows; r++) {
-			const float *z = f->logits + (size_t)r * f->U;
-			loss += xent_row(z, f->U, y[r]);
-			right += xent_argmax(z, f->U) == y[r];
-		}
+		chunk_logits(a, e0, ne, active, n, heads);
+		add_xent(f->logits, ne * f->K, f->U,
+			 a->data.labels + (size_t)e0 * f->K, &loss, &right);
 	}
-	struct eval_result res = { NAN, NAN, N };
-	if (N > 0) {
-		res.loss = loss / ((double)N * f->K);
-		res.acc = (double)right / ((double)N * f->K);
-	}
-	a->forward_passes++;
-	return res;
+	return finish(a, loss, right);
 }
