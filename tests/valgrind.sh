@@ -1,6 +1,8 @@
 #!/bin/sh
-# A whole train | score pipeline, and a resume, under valgrind memcheck:
-# any error or leak fails (status 1). Small sizes: valgrind is ~50x slower.
+# A whole train | score pipeline, a resume, and the analysis tools on a
+# small transformer (diff, probe, ablate: components, edges, frequencies,
+# circuits, across training time) under valgrind memcheck: any error or
+# leak fails (status 1). Small sizes: valgrind is ~50x slower.
 set -eu
 cd "$(dirname "$0")/.."
 bin=${TRAJ_BUILD:-build}/bin
@@ -18,4 +20,15 @@ head -c 3000 "$tmp/r.traj" >"$tmp/torn.traj"
 st=0
 $vg "$bin/traj-score" "$tmp/torn.traj" >/dev/null 2>&1 || st=$?
 [ "$st" -eq 75 ] || { echo "valgrind: torn stream: status $st"; exit 1; }
-echo "valgrind: train | score, resume, torn tail: no errors, no leaks"
+tf="$tmp/tf.traj"
+"$bin/traj-train" -q --model transformer --p 11 --frac 0.5 --layers 2 \
+	--d-model 16 --heads 2 --d-head 8 --d-mlp 12 --steps 20 --every 10 >"$tf"
+$vg "$bin/traj-diff" "$tf" >/dev/null
+$vg "$bin/traj-probe" -k 'blocks.*.hook_resid_post' "$tf" >/dev/null
+for args in "--budget 6" "-m resample --circuit --dot $tmp/c.dot" \
+	"--patch a" "--from-step 10" "--by edge --circuit --dot $tmp/e.dot" \
+	"--by edge --budget 8" "--by edge --patch b" "--by freq --from-step 10"; do
+	# shellcheck disable=SC2086
+	$vg "$bin/traj-ablate" -q $args "$tf" >/dev/null
+done
+echo "valgrind: train | score, resume, torn tail, diff, probe, ablate: no errors, no leaks"
