@@ -12,6 +12,7 @@
 
 #include "ablate.h"
 #include "ablate_direction.h"
+#include "ablate_groups.h"
 #include "ablate_lines.h"
 #include "ablate_rank.h"
 #include "ablate_select.h"
@@ -22,6 +23,7 @@
 #include "edges.h"
 #include "logit_freq.h"
 #include "model.h"
+#include "neuron_freq.h"
 #include "patch.h"
 #include "run_subject.h"
 #include "stream.h"
@@ -57,7 +59,9 @@ static const char usage[] =
 "                       are transformed; zero or mean method)\n"
 "      --by edge        components are edges SENDER->RECEIVER: senders embed,\n"
 "                       heads, MLPs; receivers a head's q, k or v input, an\n"
-"                       MLP, the logits (not with --from, --direction)\n"
+"                       MLP, the logits (not with --from, --direction)\n""      --by neuron-freq components are the last MLP's neurons grouped by the\n"
+"                       strongest frequency of their logit direction,\n"
+"                       blocks.L.mlp.freqK (modular tasks)\n"
 "      --joint          ablate the selected components together\n"
 "      --direction F    a direction (.npy, one vector) in a residual hook\n"
 "      --direction-hook H  its hook (default: the last hook_resid_post, or\n"
@@ -96,7 +100,7 @@ struct options {
 	enum ablate_method method;
 	char **globs;
 	int nglobs, list, joint, attrib, from_acts, quiet, threads, by_freq,
-	    by_edge;
+	    by_edge, by_neuron_freq;
 	enum mode mode;
 	enum corruption corrupt;
 	double threshold;
@@ -644,10 +648,12 @@ static void parse_option(struct options *o, int opt, char *arg)
 	case OPT_SEED: o->seed = (uint64_t)cli_int("--seed", arg, 0, INT64_MAX); break;
 	case OPT_THREADS: o->threads = (int)cli_int("--threads", arg, 1, 4096); break;
 	case OPT_BY:
-		if (strcmp(arg, "freq") && strcmp(arg, "edge"))
-			cli_usage_error("--by: '%s', expected freq or edge", arg);
 		o->by_freq = strcmp(arg, "freq") == 0;
-		o->by_edge = !o->by_freq;
+		o->by_edge = strcmp(arg, "edge") == 0;
+		o->by_neuron_freq = strcmp(arg, "neuron-freq") == 0;
+		if (!o->by_freq && !o->by_edge && !o->by_neuron_freq)
+			cli_usage_error("--by: '%s', expected freq, edge or "
+					"neuron-freq", arg);
 		break;
 	case 'q': o->quiet = 1; break;
 	case 'h': cli_print_help(usage);
@@ -681,6 +687,10 @@ static void check_options(const struct options *o, int nfiles)
 				"--attrib, --budget, --direction or --dot");
 	if (o->by_freq && o->method == ABL_RESAMPLE)
 		cli_usage_error("--by freq: --method zero or mean");
+	if (o->by_neuron_freq && (o->mode == MODE_PATCH || o->mode == MODE_TIME ||
+				  o->direction || o->dot))
+		cli_usage_error("--by neuron-freq: not with --patch, --from, "
+				"--direction or --dot");
 	if (o->by_edge && (o->mode == MODE_TIME || o->direction))
 		cli_usage_error("--by edge: not with --from or --direction");
 }
@@ -787,6 +797,93 @@ static void run_by_edge(const struct options *o, struct run_subject *s)
 	edge_graph_free(&g);
 }
 
+/* --by neuron-freq: the last block's neurons grouped by the frequency
+ * of their logit direction (neuron_freq.h), each group a component. */
+struct neuron_groups {
+	struct neuron_freq nf;
+	struct component *all, *groups;
+	int nall, ngroups;
+	int *start, *members;
+};
+
+static void neuron_groups_build(const struct options *o,
+				const struct run_subject *s,
+				struct neuron_groups *ng)
+{
+	struct traj_error err;
+	if (s->rc.task.family != TASK_MODULAR)
+		cli_usage_error("--by neuron-freq: task '%s' is not modular "
+				"arithmetic", s->rc.task.name);
+	if (neuron_freq_assign(s->model, &ng->nf, &err) < 0)
+		cli_die(err.status, "--by neuron-freq: %s", err.msg);
+	ng->nall = components_list(s->model, &ng->all, &err);
+	die_if(ng->nall, &err);
+	ng->ngroups = neuron_freq_groups(&ng->nf, ng->all, ng->nall, o->globs,
+					 o->nglobs, &ng->groups, &ng->start,
+					 &ng->members, &err);
+	die_if(ng->ngroups, &err);
+	if (ng->ngroups == 0)
+		cli_die(TRAJ_EUSAGE, "--component: no neuron group matches '%s' "
+			"(see --by neuron-freq --list)", o->globs[0]);
+}
+
+static void neuron_groups_free(struct neuron_groups *ng)
+{
+	neuron_freq_free(&ng->nf);
+	free(ng->all);
+	free(ng->groups);
+	free(ng->start);
+	free(ng->members);
+}
+
+/* Each group's size, then the study of the groups. */
+static void study_groups(const struct options *o, struct run_subject *s,
+			 struct neuron_groups *ng, struct ablator *a)
+{
+	struct group_run gr;
+	struct traj_error err;
+	die_if(group_run_init(&gr, a, ng->groups, ng->ngroups, ng->start,
+			      ng->members, &err), &err);
+	const char *prefix = o->mode == MODE_CIRCUIT ? "circuit" : "ablate";
+	struct fn_run fr = group_fn_run(&gr, ablator_baseline(a), 1, prefix);
+	for (int g = 0; g < ng->ngroups; g++)
+		print_metric(s, prefix, ng->groups[g].name, "neurons",
+			     ng->start[g + 1] - ng->start[g]);
+	unsigned char *keep;
+	double *imp;
+	study(o, s, &fr, 1, &keep, &imp);
+	int kept = 0;
+	for (int g = 0; keep && g < ng->ngroups; g++)
+		kept += keep[g] ? ng->start[g + 1] - ng->start[g] : 0;
+	if (keep)
+		print_metric(s, prefix, NULL, "neurons", kept);
+	report_ablator(o, s, prefix, a);
+	free(keep);
+	free(imp);
+	group_run_free(&gr);
+}
+
+static void run_by_neuron_freq(const struct options *o, struct run_subject *s)
+{
+	struct neuron_groups ng = {0};
+	struct traj_error err;
+	neuron_groups_build(o, s, &ng);
+	if (o->list) {
+		print_names(ng.groups, ng.ngroups);
+	} else {
+		check_budget(o, 1);
+		struct batch data = eval_batch(s, o);
+		struct ablator a;
+		die_if(ablator_init(&a, s->model, &data, ng.all, ng.nall,
+				    o->method, NULL, o->seed, &err), &err);
+		if (ablator_reuse(&a) < 0)
+			cli_die(TRAJ_ENOMEM, "out of memory");
+		study_groups(o, s, &ng, &a);
+		ablator_free(&a);
+	}
+	neuron_groups_free(&ng);
+}
+
 /* Neurons, heads, layers and directions, or frequencies. */
 static void run_components(const struct options *o, struct run_subject *s,
 			   struct run_subject *k)
@@ -818,6 +915,8 @@ int main(int argc, char **argv)
 	read_subjects(&o, path, &s, &k);
 	if (o.by_edge)
 		run_by_edge(&o, &s);
+	else if (o.by_neuron_freq)
+		run_by_neuron_freq(&o, &s);
 	else
 		run_components(&o, &s, &k);
 	free(o.globs);

@@ -28,9 +28,10 @@
  * (logits.freq.K, index K - 1; traj-ablate --by freq, logit_freq.h),
  * evaluated on the clean logits; COMP_EDGE: an edge between a
  * transformer's components (edges.h, index the edge's), evaluated by an
- * edge ablator. Neither is ever given to an ablator. */
+ * edge ablator; COMP_GROUP: a set of an ablator's components ablated
+ * together (ablate_groups.h). None is ever given to an ablator. */
 enum comp_kind { COMP_NEURON, COMP_HEAD, COMP_LAYER, COMP_DIRECTION,
-		 COMP_FREQ, COMP_EDGE };
+		 COMP_FREQ, COMP_EDGE, COMP_GROUP };
 
 #define COMP_NAME_MAX 96
 struct component {

@@ -280,7 +280,7 @@ value() {
 
 @test "--by freq: bad uses are usage errors" {
 	run -64 --separate-stderr traj-ablate --by neuron "$TF"
-	[[ $stderr == "traj-ablate: --by: 'neuron', expected freq or edge"* ]]
+	[[ $stderr == "traj-ablate: --by: 'neuron', expected freq, edge or neuron-freq"* ]]
 	run -64 --separate-stderr traj-ablate --by freq -m resample "$TF"
 	[[ $stderr == "traj-ablate: --by freq: --method zero or mean"* ]]
 	for bad in "--budget 5" "--attrib" "--patch a" "--circuit --dot x.dot" \
@@ -430,4 +430,56 @@ value() {
 	run -64 --separate-stderr traj-ablate --by edge -c 'blocks.0.attn.head0' "$TF"
 	assert_one_error_line traj-ablate
 	[[ $stderr == *"no edge matches 'blocks.0.attn.head0'"* ]]
+}
+
+# --by neuron-freq: the last block's neurons grouped by frequency.
+
+@test "--by neuron-freq: groups cover every neuron; all of them = the MLP" {
+	run -0 traj-ablate --by neuron-freq --list "$TF"
+	for name in "${lines[@]}"; do
+		[[ $name =~ ^blocks\.0\.mlp\.freq[1-5]$ ]]
+	done
+	run -0 traj-ablate -q --by neuron-freq "$TF"
+	total=$(printf '%s\n' "$output" | awk -F'\t' '$3 ~ /\/neurons$/ { s += $4 } END { print s }')
+	assert_equal "$total" 12
+	# one pass per group after the clean one
+	groups=$(traj-ablate --by neuron-freq --list "$TF" | wc -l)
+	assert_line --regexp $'\tablate/forward_passes\t'"$((groups + 1))"'$'
+	for m in zero mean resample; do
+		a=$(value ablate/joint/loss_delta --by neuron-freq -m $m --joint "$TF")
+		b=$(value ablate/joint/loss_delta -m $m --joint -c blocks.0.mlp "$TF")
+		awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; exit !(d < 1e-5 && d > -1e-5 && (b > 1e-4 || b < -1e-4)) }'
+	done
+}
+
+@test "--by neuron-freq: attribution, budget and circuit" {
+	run -0 traj-ablate -q --by neuron-freq --attrib "$TF"
+	assert_line --regexp $'\tablate/backward_passes\t1$'
+	run -0 traj-ablate -q --by neuron-freq --budget 3 "$TF"
+	assert_line --regexp $'\tablate/forward_passes\t3$'
+	assert_equal "$(printf '%s\n' "$output" | grep -c '/loss_delta')" 1
+	m="$BATS_TEST_TMPDIR/m.traj"
+	traj-train --quiet --model transformer --p 11 --frac 0.6 --layers 1 \
+		--d-model 16 --heads 2 --d-head 8 --d-mlp 24 --steps 300 \
+		--every 300 --lr 0.01 >"$m"
+	run -0 traj-ablate -q --by neuron-freq --split train --circuit --threshold 0.01 "$m"
+	# circuit/neurons counts the neurons of the kept groups
+	printf '%s\n' "$output" | awk -F'\t' '
+		$3 ~ /\/neurons$/ && $3 != "circuit/neurons" { g = $3; sub(/\/neurons$/, "", g); n[g] = $4 }
+		$3 ~ /\/importance$/ { g = $3; sub(/\/importance$/, "", g); kept[g] = 1 }
+		$3 == "circuit/neurons" { want = $4 }
+		END { for (g in kept) s += n[g]; exit !(s == want && want > 0) }'
+}
+
+@test "--by neuron-freq: bad uses are usage errors" {
+	run -64 --separate-stderr traj-ablate --by neuron-freq "$MLP"
+	[[ $stderr == "traj-ablate: --by neuron-freq: the model is not a transformer with MLPs"* ]]
+	for bad in "--patch a" "--from-step 10" "--circuit --dot x.dot"; do
+		# shellcheck disable=SC2086
+		run -64 --separate-stderr traj-ablate --by neuron-freq $bad "$TF"
+		[[ $stderr == "traj-ablate: --by neuron-freq: not with"* ]]
+	done
+	run -64 --separate-stderr traj-ablate --by neuron-freq -c 'blocks.0.attn*' "$TF"
+	assert_one_error_line traj-ablate
+	[[ $stderr == *"no neuron group matches"* ]]
 }
