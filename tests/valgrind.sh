@@ -27,7 +27,8 @@ $vg "$bin/traj-diff" "$tf" >/dev/null
 $vg "$bin/traj-probe" -k 'blocks.*.hook_resid_post' "$tf" >/dev/null
 for args in "--budget 6" "-m resample --circuit --dot $tmp/c.dot" \
 	"--patch a" "--from-step 10" "--by edge --circuit --dot $tmp/e.dot" \
-	"--by edge --budget 8" "--by edge --patch b" "--by freq --from-step 10"; do
+	"--by edge --budget 8" "--by edge --patch b" "--by freq --from-step 10" \
+	"--by neuron-freq --circuit"; do
 	# shellcheck disable=SC2086
 	$vg "$bin/traj-ablate" -q $args "$tf" >/dev/null
 done
