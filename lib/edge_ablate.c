@@ -33,6 +33,15 @@ static void free_senders(float **buf, int n)
 	free(buf);
 }
 
+/* Bytes of every sender's outputs for n examples. */
+static size_t outputs_bytes(const struct edge_graph *g, int n)
+{
+	size_t floats = 0;
+	for (int s = 0; s < g->nsend; s++)
+		floats += (size_t)edge_sender_positions(g, s) * g->cfg.d_model;
+	return floats * (size_t)n * sizeof(float);
+}
+
 int edge_ablator_init(struct edge_ablator *ea, struct model *m,
 		      const struct edge_graph *g, const struct batch *data,
 		      enum ablate_method method, uint64_t seed,
@@ -50,14 +59,25 @@ int edge_ablator_init(struct edge_ablator *ea, struct model *m,
 	ea->cut_scale = 1.0f;
 	ea->cut = calloc((size_t)g->nedges + 1, 1);
 	ea->perm = malloc(((size_t)data->n + 1) * sizeof *ea->perm);
+	/* Resample and patch need every example's outputs; for zero and
+	 * mean they only save time, so they are dropped when too large. */
+	int need_all = method == ABL_RESAMPLE || method == ABL_PATCH;
+	size_t bytes = outputs_bytes(g, data->n);
+	if (need_all && bytes > EDGE_OUTPUTS_MAX)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "%s ablation of edges "
+				 "over %d examples keeps %zu MiB of sender "
+				 "outputs (at most %zu): use fewer examples",
+				 ablate_method_name(method), data->n,
+				 bytes >> 20, EDGE_OUTPUTS_MAX >> 20);
 	ea->mean = sender_buffers(g, 1);
-	ea->clean = sender_buffers(g, (size_t)data->n);
+	if (bytes <= EDGE_OUTPUTS_MAX)
+		ea->clean = sender_buffers(g, (size_t)data->n);
 	ea->dirty = malloc((size_t)g->nsend);
 	ea->sc = edge_scratch_new(g);
 	if (method == ABL_PATCH)
 		ea->src = sender_buffers(g, (size_t)data->n);
-	if (!ea->cut || !ea->perm || !ea->mean || !ea->clean || !ea->dirty ||
-	    !ea->sc || (method == ABL_PATCH && !ea->src)) {
+	if (!ea->cut || !ea->perm || !ea->mean || !ea->dirty || !ea->sc ||
+	    (need_all && !ea->clean) || (method == ABL_PATCH && !ea->src)) {
 		edge_ablator_free(ea);
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	}
@@ -95,7 +115,9 @@ static void capture_chunk(struct edge_ablator *ea, enum capture what,
 		size_t row = (size_t)edge_sender_positions(g, s) * D;
 		const float *o = ea->sc->out[s];
 		float **dst = what == CAPTURE_SOURCE ? ea->src : ea->clean;
-		memcpy(dst[s] + (size_t)e0 * row, o, (size_t)n * row * sizeof *o);
+		if (dst)
+			memcpy(dst[s] + (size_t)e0 * row, o,
+			       (size_t)n * row * sizeof *o);
 		for (int b = 0; what == CAPTURE_CLEAN && b < n; b++)
 			for (size_t i = 0; i < row; i++)
 				sum[s][i] += o[(size_t)b * row + i];
@@ -193,7 +215,7 @@ struct eval_result edge_baseline(struct edge_ablator *ea)
 	ea->have_clean = 0;
 	struct eval_result r = pass(ea, &ea->data, CAPTURE_CLEAN, sum, NULL);
 	finish_means(ea, sum);
-	ea->have_clean = 1;
+	ea->have_clean = ea->clean != NULL;
 	return r;
 }
 

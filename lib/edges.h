@@ -112,8 +112,14 @@ struct edge_ablator {
 	int64_t forward_passes, backward_passes;
 };
 
-/* Errors: TRAJ_EUSAGE (not a transformer), TRAJ_ENOMEM. m, g and data
- * are borrowed. */
+/* Every sender's clean outputs over the examples are kept (for resample
+ * and patch they are the replacements; for zero and mean they let a pass
+ * copy the senders an ablation leaves alone) up to this many bytes; past
+ * it zero and mean compute every sender, resample and patch refuse. */
+#define EDGE_OUTPUTS_MAX ((size_t)1 << 30)
+
+/* Errors: TRAJ_EUSAGE (not a transformer; resample or patch past
+ * EDGE_OUTPUTS_MAX), TRAJ_ENOMEM. m, g and data are borrowed. */
 int edge_ablator_init(struct edge_ablator *ea, struct model *m,
 		      const struct edge_graph *g, const struct batch *data,
 		      enum ablate_method method, uint64_t seed,

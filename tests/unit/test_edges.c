@@ -464,6 +464,36 @@ static void test_attribution(void)
 	check_attribution(shapes[3], ABL_RESAMPLE);
 }
 
+/* Zero and mean passes without the kept clean outputs (too large to
+ * keep) compute every sender and give the same results. */
+static void test_without_clean_outputs(void)
+{
+	struct model *m = tiny(shapes[2]);
+	struct batch b = data(1);
+	struct edge_graph g;
+	struct edge_ablator with, without;
+	struct traj_error err;
+	CHECK(edge_graph_build(m, &g, &err) == 0);
+	CHECK(edge_ablator_init(&with, m, &g, &b, ABL_MEAN, 1, &err) == 0);
+	CHECK(edge_ablator_init(&without, m, &g, &b, ABL_MEAN, 1, &err) == 0);
+	for (int s = 0; s < g.nsend; s++)
+		free(without.clean[s]);
+	free(without.clean);
+	without.clean = NULL;
+	CHECK(edge_baseline(&with).loss == edge_baseline(&without).loss);
+	CHECK(with.have_clean && !without.have_clean);
+	for (int e = 0; e < g.nedges; e += 3) {
+		struct eval_result a = edge_eval(&with, &e, 1, NULL);
+		struct eval_result c = edge_eval(&without, &e, 1, NULL);
+		CHECK_NEAR(a.loss, c.loss, 1e-6);
+		CHECK(a.acc == c.acc);
+	}
+	edge_ablator_free(&with);
+	edge_ablator_free(&without);
+	edge_graph_free(&g);
+	model_free(m);
+}
+
 int main(void)
 {
 	make_data();
@@ -473,5 +503,6 @@ int main(void)
 	RUN(test_all_out_edges_is_the_node);
 	RUN(test_against_naive_reference);
 	RUN(test_attribution);
+	RUN(test_without_clean_outputs);
 	return harness_done();
 }
