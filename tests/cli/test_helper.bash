@@ -21,3 +21,28 @@ assert_one_error_line() {
 		fail "expected one line on stderr, got: $stderr"
 	[[ $stderr == "$prog: "* ]] || fail "stderr does not start with '$prog: ': $stderr"
 }
+
+# Whether Debian's /usr/bin/python3 can import torch (the PyTorch
+# cross-checks): sets and exports HAVE_TORCH (1 or 0); status 0 if so.
+detect_torch() {
+	HAVE_TORCH=0
+	/usr/bin/python3 -c 'import torch' 2>/dev/null && HAVE_TORCH=1
+	export HAVE_TORCH
+	[ "$HAVE_TORCH" = 1 ]
+}
+
+skip_without_torch() {
+	[ "$HAVE_TORCH" = 1 ] ||
+		skip "/usr/bin/python3 cannot import torch (Debian: apt-get install python3-torch)"
+}
+
+# out_value METRIC: the value of metric line METRIC in $output (from run).
+out_value() {
+	printf '%s\n' "$output" | awk -F'\t' -v m="$1" '$3 == m { print $4 }'
+}
+
+# The components a --circuit run kept ($output), one a line.
+circuit_kept() {
+	printf '%s\n' "$output" | awk -F'\t' '$3 ~ /importance$/ {
+		sub(/^circuit\//, "", $3); sub(/\/importance$/, "", $3); print $3 }'
+}

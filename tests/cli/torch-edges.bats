@@ -10,10 +10,7 @@
 
 setup_file() {
 	load test_helper
-	HAVE_TORCH=0
-	/usr/bin/python3 -c 'import torch' 2>/dev/null && HAVE_TORCH=1
-	export HAVE_TORCH
-	[ "$HAVE_TORCH" = 1 ] || return 0
+	detect_torch || return 0
 	cd "$BATS_FILE_TMPDIR"
 	# Trained hard enough (lr 0.01) that edges matter: loss deltas to ~0.5.
 	traj-train --quiet --model transformer --p 13 --frac 0.5 --d-model 32 \
@@ -31,7 +28,7 @@ setup_file() {
 
 setup() {
 	load test_helper
-	[ "$HAVE_TORCH" = 1 ] || skip "/usr/bin/python3 cannot import torch (Debian: apt-get install python3-torch)"
+	skip_without_torch
 	cd "$BATS_FILE_TMPDIR"
 }
 

@@ -9,10 +9,7 @@
 
 setup_file() {
 	load test_helper
-	HAVE_TORCH=0
-	/usr/bin/python3 -c 'import torch' 2>/dev/null && HAVE_TORCH=1
-	export HAVE_TORCH
-	[ "$HAVE_TORCH" = 1 ] || return 0
+	detect_torch || return 0
 	TF="$BATS_FILE_TMPDIR/tf.traj"
 	traj-train --quiet --model transformer --p 13 --frac 0.3 --d-model 32 \
 		--heads 2 --d-mlp 64 --steps 30 --every 10 >"$TF"
@@ -21,7 +18,7 @@ setup_file() {
 
 setup() {
 	load test_helper
-	[ "$HAVE_TORCH" = 1 ] || skip "/usr/bin/python3 cannot import torch (Debian: apt-get install python3-torch)"
+	skip_without_torch
 	cd "$BATS_TEST_TMPDIR"
 }
 

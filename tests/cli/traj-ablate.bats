@@ -23,6 +23,26 @@ value() {
 	traj-ablate -q "$@" | awk -F'\t' -v m="$metric" '$3 == m { print $4 }'
 }
 
+# check_circuit CANDIDATES THRESHOLD STREAM ARGS...: on $output of a
+# --circuit run (ARGS its selection): candidates as given, 1 <= size <
+# candidates, loss delta within THRESHOLD, and keeping the circuit is
+# jointly ablating every other candidate. Sets $size.
+check_circuit() {
+	local ncand=$1 threshold=$2 stream=$3
+	shift 3
+	assert_line --regexp $'\tcircuit/candidates\t'"$ncand"'$'
+	size=$(out_value circuit/size)
+	[ "$size" -ge 1 ] && [ "$size" -lt "$ncand" ]
+	awk -v d="$(out_value circuit/loss_delta)" -v t="$threshold" \
+		'BEGIN { exit !(d <= t) }'
+	local kept acc rest
+	kept=$(circuit_kept)
+	assert_equal "$(printf '%s\n' "$kept" | wc -l)" "$size"
+	acc=$(out_value circuit/acc)
+	rest=$(traj-ablate "$@" --list "$stream" | grep -vxF "$kept" | paste -sd,)
+	assert_equal "$(value ablate/joint/acc "$@" --joint -c "$rest" "$stream")" "$acc"
+}
+
 @test "--help prints usage on stdout with status 0" {
 	run -0 traj-ablate --help
 	assert_line --index 0 "Usage: traj-ablate [OPTION]... [FILE]"
@@ -167,7 +187,7 @@ value() {
 	dot="$BATS_TEST_TMPDIR/c.dot"
 	run -0 traj-ablate -q --circuit --threshold 0.05 --dot "$dot" "$TF"
 	assert_line --regexp $'circuit/candidates\t14$'
-	d=$(printf '%s\n' "$output" | awk '$3 == "circuit/loss_delta" { print $4 }')
+	d=$(out_value circuit/loss_delta)
 	run awk -v d="$d" 'BEGIN { exit !(d <= 0.05) }'
 	assert_success
 	run -0 head -1 "$dot"
@@ -262,17 +282,8 @@ value() {
 	set -- -q --by freq --split train
 	run -0 traj-ablate "$@" --circuit --threshold 0.2 "$m"
 	assert_line --regexp $'\tcircuit/forward_passes\t1$'
-	assert_line --regexp $'\tcircuit/candidates\t5$'
-	size=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/size" { print $4 }')
-	[ "$size" -ge 1 ] && [ "$size" -lt 5 ]
-	d=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/loss_delta" { print $4 }')
-	awk -v d="$d" 'BEGIN { exit !(d <= 0.2 && d > 0) }'
-	# keeping the circuit = jointly ablating the other frequencies
-	kept=$(printf '%s\n' "$output" | awk -F'\t' '$3 ~ /importance$/ {
-		sub(/^circuit\//, "", $3); sub(/\/importance$/, "", $3); print $3 }')
-	acc=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/acc" { print $4 }')
-	rest=$(traj-ablate --by freq --list "$m" | grep -vxF "$kept" | paste -sd,)
-	assert_equal "$(value ablate/joint/acc "$@" --joint -c "$rest" "$m")" "$acc"
+	check_circuit 5 0.2 "$m" "$@"
+	awk -v d="$(out_value circuit/loss_delta)" 'BEGIN { exit !(d > 0) }'
 	# a tighter threshold keeps more
 	run -0 traj-ablate "$@" --circuit --threshold 0.01 "$m"
 	assert_line --regexp $'\tcircuit/size\t5$'
@@ -307,11 +318,11 @@ value() {
 	assert_line --regexp $'\ttimepatch/logit_evals\t10$'
 	# every frequency from step 10 = step 10's logits, and the reverse
 	run -0 traj-ablate -q --by freq --from-step 10 --joint "$TF"
-	acc=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "timepatch/acc" { print $4 }')
-	from=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "timepatch/from_acc" { print $4 }')
+	acc=$(out_value timepatch/acc)
+	from=$(out_value timepatch/from_acc)
 	[ "$acc" != "$from" ]
-	d=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "timepatch/joint/acc_delta" { print $4 }')
-	r=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "timepatch/joint/reverse_carried" { print $4 }')
+	d=$(out_value timepatch/joint/acc_delta)
+	r=$(out_value timepatch/joint/reverse_carried)
 	awk -v a="$acc" -v f="$from" -v d="$d" -v r="$r" 'BEGIN { e = a + d - f;
 		exit !(e < 1e-9 && e > -1e-9 && r > 0.999999 && r < 1.000001) }'
 	assert_line --regexp $'\ttimepatch/joint/size\t5$'
@@ -334,7 +345,7 @@ value() {
 	run -0 traj-ablate --by edge "$TF"
 	assert_equal "$(printf '%s\n' "$output" | grep -c '/rank')" 13
 	assert_line --regexp $'\tablate/forward_passes\t14$'
-	c=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "ablate/clean/loss" { print $4 }')
+	c=$(out_value ablate/clean/loss)
 	awk -v a="$c" -v b="$(value ablate/clean/loss "$TF")" \
 		'BEGIN { d = a - b; exit !(d < 1e-6 && d > -1e-6) }'
 	# the last block reads only the '=' position, the same token in every
@@ -361,18 +372,7 @@ value() {
 		--every 300 --lr 0.01 >"$m"
 	set -- -q --by edge --split train
 	run -0 traj-ablate "$@" --circuit --threshold 0.1 --dot "$BATS_TEST_TMPDIR/c.dot" "$m"
-	assert_line --regexp $'\tcircuit/candidates\t13$'
-	size=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/size" { print $4 }')
-	[ "$size" -ge 1 ] && [ "$size" -lt 13 ]
-	d=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/loss_delta" { print $4 }')
-	awk -v d="$d" 'BEGIN { exit !(d <= 0.1) }'
-	# keeping the circuit = jointly ablating the other edges
-	kept=$(printf '%s\n' "$output" | awk -F'\t' '$3 ~ /importance$/ {
-		sub(/^circuit\//, "", $3); sub(/\/importance$/, "", $3); print $3 }')
-	assert_equal "$(printf '%s\n' "$kept" | wc -l)" "$size"
-	acc=$(printf '%s\n' "$output" | awk -F'\t' '$3 == "circuit/acc" { print $4 }')
-	rest=$(traj-ablate --by edge --list "$m" | grep -vxF "$kept" | paste -sd,)
-	assert_equal "$(value ablate/joint/acc "$@" --joint -c "$rest" "$m")" "$acc"
+	check_circuit 13 0.1 "$m" "$@"
 	head -1 "$BATS_TEST_TMPDIR/c.dot" | grep -qx 'digraph circuit {'
 	assert_equal "$(grep -c -- ' -> ' "$BATS_TEST_TMPDIR/c.dot")" "$size"
 	# the MLP's edge to the logits carries this model
