@@ -19,7 +19,7 @@ DEFS     = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DTRAJ_VERSION='"$(VERSIO
 ALL_CFLAGS = $(WARN) $(DEFS) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Ilib -MMD -MP
 LDLIBS   = $(PKG_LIBS) -lm -lpthread
 
-LIB_SRC  = $(wildcard lib/*.c)
+LIB_SRC  = $(wildcard lib/*/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 BIN_SRC  = $(wildcard bin/*.c)
 BINS     = $(BIN_SRC:bin/%.c=$(BUILD)/bin/%)
@@ -76,7 +76,7 @@ FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 60
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_TARGETS  = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
-build/fuzz/libtraj.a: $(LIB_SRC) $(wildcard lib/*.h)
+build/fuzz/libtraj.a: $(LIB_SRC) $(wildcard lib/*/*.h)
 	$(MAKE) BUILD=build/fuzz-lib CC=$(FUZZ_CC) OPT=-O1 WARN="-std=c11 -Wall" \
 		SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" build/fuzz-lib/libtraj.a
 	@mkdir -p $(@D)

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "mlp.h"
-#include "optim.h"
-#include "linalg.h"
-#include "rng.h"
+#include "model/mlp.h"
+#include "model/optim.h"
+#include "common/linalg.h"
+#include "common/rng.h"
 
 #include "benchtime.h"
 

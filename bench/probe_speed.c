@@ -13,10 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "probe.h"
-#include "probe_capture.h"
-#include "probe_subject.h"
-#include "stream.h"
+#include "analysis/probe.h"
+#include "analysis/probe_capture.h"
+#include "analysis/probe_subject.h"
+#include "format/stream.h"
 
 #include "benchtime.h"
 
@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	int hook = model_find_hook(s.run.model, hook_name);
 	struct capture cap;
 	if (hook < 0 || reps < 1 ||
-	    capture_init(&cap, s.run.model, &hook, 1, -1, s.in.n, &err) < 0)
+	    probe_capture_init(&cap, s.run.model, &hook, 1, -1, s.in.n, &err) < 0)
 		return 2;
 	struct target_set ts;
 	struct probe_split split;
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	double *tc = malloc((size_t)reps * sizeof *tc), *tp = malloc((size_t)reps * sizeof *tp);
 	for (int i = 0; i < reps; i++) {
 		double t0 = now_s();
-		if (capture_run(&cap, s.run.model, &s.in, &err) < 0)
+		if (probe_capture_run(&cap, s.run.model, &s.in, &err) < 0)
 			die(&err);
 		double t1 = now_s();
 		if (probe_run(cap.act[0], cap.width[0], &ts, &split, &o, res, &err) < 0)
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 	free(tp);
 	probe_split_free(&split);
 	targets_free(&ts);
-	capture_free(&cap);
+	probe_capture_free(&cap);
 	probe_subject_reset(&s);
 	return 0;
 }

@@ -161,7 +161,7 @@ done
 #    doing the same ablations on the same number of examples, same BLAS
 #    threads, in three formulations: every position (HookedTransformer's
 #    run_with_hooks), the last position only, and restarting from cached
-#    activations as traj does (lib/ablate_fast.c). Every rate counts the
+#    activations as traj does (lib/interp/ablate_fast.c). Every rate counts the
 #    clean pass; torch's first two ablate the 4 heads and the first few
 #    neurons (the cost of a pass does not depend on which), traj and
 #    torch-cached all 516.

@@ -2,7 +2,7 @@
  * size in the stream and its raw float32 size: "step<TAB>bytes<TAB>raw". */
 #include <stdio.h>
 
-#include "stream.h"
+#include "format/stream.h"
 
 int main(void)
 {

@@ -106,7 +106,7 @@ def forward(P, cfg, tokens, labels, last_only, ablate=None, means=None):
 
 def cached(P, cfg, labels, rows, means, ablate):
     """The loss from the clean resid_mid, z and post (full positions) at
-    the labelled positions, as lib/ablate_fast.c computes it."""
+    the labelled positions, as lib/interp/ablate_fast.c computes it."""
     K = cfg["n_outputs"]
     pre = f"blocks.{cfg['n_layers'] - 1}."
     mid, z, post = (r[:, -K:] for r in rows)

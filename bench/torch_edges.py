@@ -8,7 +8,7 @@ Loads a transformer checkpoint exported by `traj convert --export
 safetensors` (torch_load_check.py's reader; the run header and the step
 come from the file's metadata) and ablates every edge S->R of its
 computational graph one at a time, each as one forward pass over the
-examples, written here from the definition (lib/edges.h, traj-ablate(1)
+examples, written here from the definition (lib/interp/edges.h, traj-ablate(1)
 "Components") rather than from traj's code:
 
   The residual stream is a sum of sender outputs: embed (W_E[token] +
@@ -21,9 +21,9 @@ examples, written here from the definition (lib/edges.h, traj-ablate(1)
   Every other receiver still reads S's own output.
 
 The examples are traj's own split, rebuilt here: the pairs (a, b) of the
-modular task in the order lib/task_modular.c shuffles them (Fisher-Yates
+modular task in the order lib/task/task_modular.c shuffles them (Fisher-Yates
 with xoshiro256** seeded through splitmix64 from the header's task.seed,
-lib/rng.c), the first round(frac * pairs) the train split, the rest the
+lib/common/rng.c), the first round(frac * pairs) the train split, the rest the
 test split; --limit N keeps the first N, as traj ablate --limit does. The
 clean loss printed (ablate/clean/loss) must equal traj ablate's, which
 checks the split.
@@ -88,7 +88,7 @@ M64 = (1 << 64) - 1
 
 
 class Xoshiro:
-    """lib/rng.c: xoshiro256** seeded by splitmix64."""
+    """lib/common/rng.c: xoshiro256** seeded by splitmix64."""
 
     def __init__(self, seed):
         self.s, x = [], seed & M64

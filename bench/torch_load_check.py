@@ -19,7 +19,7 @@ is loaded into torch_mlp.OneHotMLP.
 The examples are all pairs (a, b) of the task, train and test split
 together, so the split need not be rebuilt here: traj score's losses give
 the same mean as (n_train * train/loss + n_test * test/loss) / (n_train +
-n_test), n_train = round(frac * pairs) (lib/task_modular.c). Prints
+n_test), n_train = round(frac * pairs) (lib/task/task_modular.c). Prints
 `torch_loss<TAB>VALUE` (float32 arithmetic, %.9g) and
 `examples<TAB>N`; status 1 and one line on stderr when FILE cannot be
 loaded. tests/cli/torch-export.bats runs it.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch reference for traj's transformer (lib/transformer.c).
+"""PyTorch reference for traj's transformer (lib/model/transformer.c).
 
 The same model, written from TransformerLens's definitions with plain
 tensor operations: embed.W_E [V, D], pos_embed.W_pos [T, D], per block
@@ -148,7 +148,7 @@ def check(d):
 
 def param_shapes(cfg):
     """Name -> shape of every parameter of the model a run header's
-    "model" object describes, in lib/transformer.c's order."""
+    "model" object describes, in lib/model/transformer.c's order."""
     D, H, E, M = cfg["d_model"], cfg["n_heads"], cfg["d_head"], cfg["d_mlp"]
     ln = cfg.get("normalization_type") == "LN"
     s = {"embed.W_E": (cfg["d_vocab"], D), "pos_embed.W_pos": (cfg["n_ctx"], D)}

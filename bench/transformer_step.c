@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "linalg.h"
-#include "optim.h"
-#include "task.h"
-#include "transformer.h"
+#include "common/linalg.h"
+#include "model/optim.h"
+#include "task/task.h"
+#include "model/transformer.h"
 
 #include "benchtime.h"
 
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 	tc.eq_token = 1;
 	struct dataset ds;
 	struct traj_error err;
-	if (steps < 1 || heads < 1 || dataset_build(&tc, &ds, &err) < 0)
+	if (steps < 1 || heads < 1 || task_dataset_build(&tc, &ds, &err) < 0)
 		return 2;
 	struct transformer_config c = {
 		.n_layers = 1, .d_model = d_model, .n_heads = heads,
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	optim_config_default(&oc, OPTIM_ADAMW);
 	struct optim opt;
 	optim_init(&opt, &oc, m->nparams);
-	struct batch b = split_batch(&ds.train);
+	struct batch b = task_split_batch(&ds.train);
 	double *ms = malloc((size_t)steps * sizeof *ms);
 	float loss = 0;
 	for (int s = -3; s < steps; s++) {
@@ -124,6 +124,6 @@ int main(int argc, char **argv)
 	free(ms);
 	optim_free(&opt);
 	model_free(m);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 	return 0;
 }

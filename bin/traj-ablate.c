@@ -10,24 +10,24 @@
 
 #include <cblas.h>
 
-#include "ablate.h"
-#include "ablate_direction.h"
-#include "ablate_groups.h"
-#include "ablate_lines.h"
-#include "ablate_rank.h"
-#include "ablate_select.h"
-#include "ablate_time.h"
-#include "atomicfile.h"
-#include "circuit.h"
-#include "cli.h"
-#include "edges.h"
-#include "logit_freq.h"
-#include "model.h"
-#include "neuron_freq.h"
-#include "patch.h"
-#include "run_subject.h"
-#include "stream.h"
-#include "task.h"
+#include "interp/ablate.h"
+#include "interp/ablate_direction.h"
+#include "interp/ablate_groups.h"
+#include "interp/ablate_lines.h"
+#include "interp/ablate_rank.h"
+#include "interp/ablate_select.h"
+#include "interp/ablate_time.h"
+#include "common/atomicfile.h"
+#include "interp/circuit.h"
+#include "cli/cli.h"
+#include "interp/edges.h"
+#include "interp/logit_freq.h"
+#include "model/model.h"
+#include "interp/neuron_freq.h"
+#include "interp/patch.h"
+#include "run/run_subject.h"
+#include "format/stream.h"
+#include "task/task.h"
 
 static const char usage[] =
 "Usage: traj-ablate [OPTION]... [FILE]\n"
@@ -159,11 +159,11 @@ static float *load_direction(const struct options *o, const struct model *m,
 	float *u;
 	int d;
 	struct traj_error err;
-	if (direction_read(o->direction, &u, &d, &err) < 0)
+	if (ablate_direction_read(o->direction, &u, &d, &err) < 0)
 		cli_die_error(o->direction, &err);
 	const char *hook = o->direction_hook ? o->direction_hook :
-			   direction_default_hook(m);
-	if (component_direction(m, hook, d, out, &err) < 0)
+			   ablate_direction_default_hook(m);
+	if (ablate_component_direction(m, hook, d, out, &err) < 0)
 		cli_die(err.status, "--direction-hook: %s", err.msg);
 	return u;
 }
@@ -180,9 +180,9 @@ static struct component *choose_components(const struct options *o,
 	if (o->by_freq && s->rc.task.family != TASK_MODULAR)
 		cli_usage_error("--by freq: task '%s' is not modular arithmetic",
 				s->rc.task.name);
-	*n = o->by_freq ? select_freqs(s->rc.task.p, o->globs, o->nglobs, &c,
+	*n = o->by_freq ? ablate_select_freqs(s->rc.task.p, o->globs, o->nglobs, &c,
 				       valid, sizeof valid, &err)
-			: select_components(s->model, o->globs, o->nglobs, dir,
+			: ablate_select_components(s->model, o->globs, o->nglobs, dir,
 					    &c, valid, sizeof valid, &err);
 	die_if(*n, &err);
 	if (*n == 0)
@@ -249,7 +249,7 @@ static void print_joint(const struct run_subject *s, const struct fn_run *fr)
 {
 	struct eval_result r;
 	struct traj_error err;
-	die_if(rank_joint(fr, &r, &err), &err);
+	die_if(ablate_rank_joint(fr, &r, &err), &err);
 	ablate_lines_joint(OUT(s), fr->prefix, r, fr->base, fr->n);
 	cli_check_output(stdout);
 }
@@ -264,10 +264,10 @@ static void print_rank(const struct options *o, const struct run_subject *s,
 		return;
 	}
 	struct traj_error err;
-	struct rank_result *res = rank_results_new(fr->n);
+	struct rank_result *res = ablate_rank_results_new(fr->n);
 	if (!res)
 		cli_die(TRAJ_ENOMEM, "out of memory");
-	die_if(rank_components(fr, o->attrib, o->budget, fixed, res, &err), &err);
+	die_if(ablate_rank_components(fr, o->attrib, o->budget, fixed, res, &err), &err);
 	ablate_lines_ranked(OUT(s), fr->prefix, fr->comps, res, fr->n);
 	cli_check_output(stdout);
 	free(res);
@@ -301,7 +301,7 @@ static void study(const struct options *o, const struct run_subject *s,
 		print_rank(o, s, fr, fixed);
 		return;
 	}
-	die_if(rank_circuit(fr, o->threshold, keep, imp, &cr, &err), &err);
+	die_if(ablate_rank_circuit(fr, o->threshold, keep, imp, &cr, &err), &err);
 	print_circuit(o, s, fr->comps, fr->n, *keep, *imp, &cr, fr->n, fr->base);
 }
 
@@ -373,11 +373,11 @@ static void run_time(const struct options *o, struct run_subject *s,
 {
 	struct time_patch t;
 	struct traj_error err;
-	die_if(time_patch_run(a, s->model, k->model, o->from_acts, o->seed, &t,
+	die_if(patch_time_run(a, s->model, k->model, o->from_acts, o->seed, &t,
 			      &err), &err);
 	print_time(s, k, a->comps, a->ncomps, &t);
 	report_ablator(o, s, "timepatch", a);
-	time_patch_free(&t);
+	patch_time_free(&t);
 }
 
 static void run_circuit(const struct options *o, struct run_subject *s,
@@ -422,7 +422,7 @@ static struct eval_result freq_run_eval(void *ctx, const int *active, int k)
 	for (int i = 0; i < k; i++)
 		fr->idx[i] = fr->comps[active[i]].index;
 	fr->evals++;
-	struct eval_result r = freq_eval(&fr->f, fr->idx, k);
+	struct eval_result r = logit_freq_eval(&fr->f, fr->idx, k);
 	if (isnan(r.loss))
 		cli_die(TRAJ_ENOMEM, "out of memory");
 	return r;
@@ -437,14 +437,14 @@ static struct fn_run freq_run_init(struct freq_run *fq,
 	struct traj_error err;
 	*fq = (struct freq_run){ .comps = comps };
 	fq->idx = xcalloc((size_t)n, sizeof *fq->idx);
-	die_if(freq_logits_init(&fq->f, m, data, zero, &err), &err);
+	die_if(logit_freq_init(&fq->f, m, data, zero, &err), &err);
 	return (struct fn_run){ .eval = freq_run_eval, .ctx = fq,
 				.comps = comps, .n = n, .sign = 1 };
 }
 
 static void freq_run_free(struct freq_run *fr)
 {
-	freq_logits_free(&fr->f);
+	logit_freq_free(&fr->f);
 	free(fr->idx);
 }
 
@@ -468,7 +468,7 @@ static void run_freq(const struct options *o, struct run_subject *s,
 	struct batch data = eval_batch(s, o);
 	struct fn_run fr = freq_run_init(&fq, comps, n, s->model, &data,
 					 o->method == ABL_ZERO);
-	fr.base = freq_eval(&fq.f, NULL, 0);
+	fr.base = logit_freq_eval(&fq.f, NULL, 0);
 	fr.prefix = o->mode == MODE_CIRCUIT ? "circuit" : "ablate";
 	unsigned char *keep;
 	double *imp;
@@ -494,15 +494,15 @@ static void run_freq_time(const struct options *o, struct run_subject *s,
 	struct fn_run rk = freq_run_init(&fk, comps, n, k->model, &data, 0);
 	fs.f.source = &fk.f;
 	fk.f.source = &fs.f;
-	rs.base = freq_eval(&fs.f, NULL, 0);
-	rk.base = freq_eval(&fk.f, NULL, 0);
-	die_if(time_patch_fns(&rs, &rk, o->joint, &t, &err), &err);
+	rs.base = logit_freq_eval(&fs.f, NULL, 0);
+	rk.base = logit_freq_eval(&fk.f, NULL, 0);
+	die_if(patch_time_fns(&rs, &rk, o->joint, &t, &err), &err);
 	struct component joint = { .name = "joint", .kind = COMP_FREQ };
 	print_time(s, k, o->joint ? &joint : comps, o->joint ? 1 : n, &t);
 	if (o->joint)
 		print_metric(s, "timepatch", "joint", "size", n);
 	freq_report(o, s, "timepatch", 2, fs.evals + fk.evals, fs.f.n);
-	time_patch_free(&t);
+	patch_time_free(&t);
 	freq_run_free(&fs);
 	freq_run_free(&fk);
 }
@@ -628,7 +628,7 @@ static void parse_option(struct options *o, int opt, char *arg)
 	case OPT_DIRECTION: o->direction = arg; break;
 	case OPT_DIRECTION_HOOK: o->direction_hook = arg; break;
 	case OPT_PATCH:
-		if (corruption_from_name(arg, &o->corrupt) < 0)
+		if (patch_corruption_from_name(arg, &o->corrupt) < 0)
 			cli_usage_error("--patch: '%s', expected a or b", arg);
 		o->mode = MODE_PATCH;
 		break;
@@ -739,7 +739,7 @@ static struct batch pass_inputs(const struct options *o,
 	*clean = data;
 	*corrupted = NULL;
 	if (o->mode == MODE_PATCH) {
-		die_if(corrupt_tokens(&s->rc.task, strcmp(o->split, "train") == 0 ?
+		die_if(patch_corrupt_tokens(&s->rc.task, strcmp(o->split, "train") == 0 ?
 				      &s->data.train : &s->data.test,
 				      s->model->n_inputs, o->corrupt, o->seed,
 				      corrupted, &err), &err);
@@ -780,7 +780,7 @@ static void run_by_edge(const struct options *o, struct run_subject *s)
 	if (edge_graph_build(s->model, &g, &err) < 0)
 		cli_die(err.status, "--by edge: %s", err.msg);
 	struct component *comps;
-	int n = select_edges(&g, o->globs, o->nglobs, &comps, valid,
+	int n = ablate_select_edges(&g, o->globs, o->nglobs, &comps, valid,
 			     sizeof valid, &err);
 	die_if(n, &err);
 	if (n == 0)
@@ -818,7 +818,7 @@ static void neuron_groups_build(const struct options *o,
 				"arithmetic", s->rc.task.name);
 	if (neuron_freq_assign(s->model, &ng->nf, &err) < 0)
 		cli_die(err.status, "--by neuron-freq: %s", err.msg);
-	ng->nall = components_list(s->model, &ng->all, &err);
+	ng->nall = ablate_components_list(s->model, &ng->all, &err);
 	die_if(ng->nall, &err);
 	ng->ngroups = neuron_freq_groups(&ng->nf, ng->all, ng->nall, o->globs,
 					 o->nglobs, &ng->groups, &ng->start,
@@ -844,10 +844,10 @@ static void study_groups(const struct options *o, struct run_subject *s,
 {
 	struct group_run gr;
 	struct traj_error err;
-	die_if(group_run_init(&gr, a, ng->groups, ng->ngroups, ng->start,
+	die_if(ablate_group_run_init(&gr, a, ng->groups, ng->ngroups, ng->start,
 			      ng->members, &err), &err);
 	const char *prefix = o->mode == MODE_CIRCUIT ? "circuit" : "ablate";
-	struct fn_run fr = group_fn_run(&gr, ablator_baseline(a), 1, prefix);
+	struct fn_run fr = ablate_group_fn_run(&gr, ablator_baseline(a), 1, prefix);
 	for (int g = 0; g < ng->ngroups; g++)
 		print_metric(s, prefix, ng->groups[g].name, "neurons",
 			     ng->start[g + 1] - ng->start[g]);
@@ -862,7 +862,7 @@ static void study_groups(const struct options *o, struct run_subject *s,
 	report_ablator(o, s, prefix, a);
 	free(keep);
 	free(imp);
-	group_run_free(&gr);
+	ablate_group_run_free(&gr);
 }
 
 static void run_by_neuron_freq(const struct options *o, struct run_subject *s)

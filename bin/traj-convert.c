@@ -8,16 +8,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "atomicfile.h"
-#include "cli.h"
-#include "jsontext.h"
-#include "filebuf.h"
-#include "nameglob.h"
-#include "npy.h"
-#include "safetensors.h"
-#include "select.h"
-#include "stream.h"
-#include "zipstore.h"
+#include "common/atomicfile.h"
+#include "cli/cli.h"
+#include "common/jsontext.h"
+#include "common/filebuf.h"
+#include "common/nameglob.h"
+#include "format/npy.h"
+#include "format/safetensors.h"
+#include "format/select.h"
+#include "format/stream.h"
+#include "format/zipstore.h"
 
 static const char usage[] =
 "Usage: traj-convert --export FORMAT DEST [OPTION]... [FILE]\n"
@@ -149,7 +149,7 @@ static int tensor_wanted(const struct options *o, const char *name)
 {
 	if (!o->nglobs)
 		return strncmp(name, "optim/", 6) != 0;
-	return name_matches(o->globs, o->nglobs, name);
+	return nameglob_match(o->globs, o->nglobs, name);
 }
 
 /* The chosen checkpoint: a copy of its wanted tensors. */

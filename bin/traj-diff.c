@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "fourier.h"
-#include "metrics.h"
-#include "nameglob.h"
-#include "stream.h"
-#include "svd.h"
-#include "weightset.h"
-#include "weightstats.h"
+#include "cli/cli.h"
+#include "analysis/fourier.h"
+#include "format/metrics.h"
+#include "common/nameglob.h"
+#include "format/stream.h"
+#include "analysis/svd.h"
+#include "format/weightset.h"
+#include "analysis/weightstats.h"
 
 static const char usage[] =
 "Usage: traj-diff [OPTION]... [FILE]\n"
@@ -107,7 +107,7 @@ static int tensor_wanted(const char *name, void *ctx)
 {
 	const struct options *o = ctx;
 	return strncmp(name, "optim/", 6) != 0 &&
-	       name_matches(o->globs, o->nglobs, name);
+	       nameglob_match(o->globs, o->nglobs, name);
 }
 
 static void put(const struct differ *d, int64_t step, const char *kind,
@@ -137,7 +137,7 @@ static void spectrum(struct differ *d, int64_t step, const struct wtensor *t)
 	}
 	if (svd_values(&d->svd, t->v, (int)m, (int)n, d->s, &err) < 0)
 		cli_die(err.status, "%s: step %lld: %s", t->name, (long long)step, err.msg);
-	put(d, step, "weights", t->name, "eff_rank", effective_rank(d->s, k));
+	put(d, step, "weights", t->name, "eff_rank", svd_effective_rank(d->s, k));
 	for (int i = 0; i < k && i < d->o->sv; i++) {
 		char sv[16];
 		snprintf(sv, sizeof sv, "sv%d", i + 1);
@@ -150,9 +150,9 @@ static void compare(struct differ *d, int64_t step, const struct wtensor *t,
 {
 	const struct wtensor *r = ref->have ? wset_find(ref, t->name) : NULL;
 	struct pair_stats ps;
-	if (!r || !wtensor_same_shape(t, r))
+	if (!r || !wset_same_shape(t, r))
 		return; /* nothing to compare with */
-	pair_stats(t->v, r->v, (size_t)t->n, &ps);
+	weightstats_pair(t->v, r->v, (size_t)t->n, &ps);
 	put(d, step, "diff", t->name, "l2", ps.l2);
 	put(d, step, "diff", t->name, "rel_change", ps.rel_change);
 	put(d, step, "diff", t->name, "cos", ps.cos);
@@ -199,7 +199,7 @@ static void report(struct differ *d)
 	const struct weightset *ref = d->o->ref_step >= 0 || d->o->ref ? &d->ref : &d->prev;
 	for (int i = 0; i < w->n; i++) {
 		const struct wtensor *t = &w->t[i];
-		put(d, w->step, "weights", t->name, "norm", vec_norm(t->v, (size_t)t->n));
+		put(d, w->step, "weights", t->name, "norm", weightstats_norm(t->v, (size_t)t->n));
 		spectrum(d, w->step, t);
 		compare(d, w->step, t, ref);
 	}
@@ -249,7 +249,7 @@ static void on_run(struct differ *d, const cJSON *run)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "run");
 	d->run_id = cJSON_IsString(id) ? id->valuestring : "-";
-	d->have_spec = embed_spec_from_run(run, &d->spec);
+	d->have_spec = fourier_embed_spec_from_run(run, &d->spec);
 	d->prev.have = 0; /* a new run: nothing to compare with yet */
 }
 

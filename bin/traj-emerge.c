@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "emerge.h"
-#include "metrics.h"
+#include "cli/cli.h"
+#include "analysis/emerge.h"
+#include "format/metrics.h"
 
 static const char usage[] =
 "Usage: traj-emerge [OPTION]... [FILE]...\n"

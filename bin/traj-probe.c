@@ -7,13 +7,13 @@
 
 #include <cblas.h>
 
-#include "cka.h"
-#include "cli.h"
-#include "metrics.h"
-#include "probe.h"
-#include "probe_capture.h"
-#include "probe_subject.h"
-#include "stream.h"
+#include "analysis/cka.h"
+#include "cli/cli.h"
+#include "format/metrics.h"
+#include "analysis/probe.h"
+#include "analysis/probe_capture.h"
+#include "analysis/probe_subject.h"
+#include "format/stream.h"
 
 static const char usage[] =
 "Usage: traj-probe [OPTION]... [FILE]\n"
@@ -111,8 +111,8 @@ static void prober_reset(struct prober *p)
 	probe_subject_reset(&p->subj);
 	targets_free(&p->ts);
 	probe_split_free(&p->split);
-	capture_free(&p->cap);
-	capture_free(&p->ref);
+	probe_capture_free(&p->cap);
+	probe_capture_free(&p->ref);
 	free(p->res);
 	memset(p, 0, sizeof *p);
 	p->cka_slot = -1;
@@ -149,9 +149,9 @@ static int find_probe_hooks(const struct model *m, const struct options *o,
 	static char resid[] = "*hook_resid_post", post[] = "layers.*.hook_post";
 	char *def[1] = { strcmp(m->kind, "transformer") == 0 ? resid : post };
 	if (o->nhooks)
-		return capture_find_hooks(m, (char *const *)o->hooks, o->nhooks,
+		return probe_capture_find_hooks(m, (char *const *)o->hooks, o->nhooks,
 					  hooks, CAPTURE_MAX_HOOKS - 1, err);
-	return capture_find_hooks(m, def, 1, hooks, CAPTURE_MAX_HOOKS - 1, err);
+	return probe_capture_find_hooks(m, def, 1, hooks, CAPTURE_MAX_HOOKS - 1, err);
 }
 
 /* Over inputs, or with --group over the values of a task variable. */
@@ -226,9 +226,9 @@ static int capture_ref(struct prober *p, struct probe_subject *s,
 					 "--cka-ref: the reference model has no hook '%s'", name);
 	}
 	if (model_load(s->run.model, c->tensors, c->ntensors, err) < 0 ||
-	    capture_init(&p->ref, s->run.model, hooks, p->nprobe, o->pos, s->in.n, err) < 0)
+	    probe_capture_init(&p->ref, s->run.model, hooks, p->nprobe, o->pos, s->in.n, err) < 0)
 		return -1;
-	return capture_run(&p->ref, s->run.model, &s->in, err);
+	return probe_capture_run(&p->ref, s->run.model, &s->in, err);
 }
 
 /* Reads the reference stream up to its checkpoint at `step` (-1: the
@@ -313,7 +313,7 @@ static int prober_setup(struct prober *p, const cJSON *run,
 	if (o->cka_hook) {
 		char *glob[1] = { (char *)o->cka_hook };
 		int h;
-		if (capture_find_hooks(m, glob, 1, &h, 1, err) < 0)
+		if (probe_capture_find_hooks(m, glob, 1, &h, 1, err) < 0)
 			return -1;
 		p->cka_slot = n;
 		for (int i = 0; i < n; i++)
@@ -322,7 +322,7 @@ static int prober_setup(struct prober *p, const cJSON *run,
 		if (p->cka_slot == n)
 			hooks[n++] = h;
 	}
-	if (capture_init(&p->cap, m, hooks, n, o->pos, p->subj.in.n, err) < 0)
+	if (probe_capture_init(&p->cap, m, hooks, n, o->pos, p->subj.in.n, err) < 0)
 		return -1;
 	if ((!o->no_probe && setup_targets(p, o, err) < 0) ||
 	    setup_cka(p, o, input, err) < 0)
@@ -371,7 +371,7 @@ static int probe_ckpt(struct prober *p, const struct traj_ckpt *c,
 {
 	struct model *m = p->subj.run.model;
 	if (model_load(m, c->tensors, c->ntensors, err) < 0 ||
-	    capture_run(&p->cap, m, &p->subj.in, err) < 0)
+	    probe_capture_run(&p->cap, m, &p->subj.in, err) < 0)
 		return -1;
 	for (int s = 0; s < p->nprobe; s++) {
 		if (!o->no_probe) {

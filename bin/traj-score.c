@@ -6,12 +6,12 @@
 
 #include <cblas.h>
 
-#include "cli.h"
-#include "metrics.h"
-#include "model.h"
-#include "runmeta.h"
-#include "stream.h"
-#include "task.h"
+#include "cli/cli.h"
+#include "format/metrics.h"
+#include "model/model.h"
+#include "run/runmeta.h"
+#include "format/stream.h"
+#include "task/task.h"
 
 static const char usage[] =
 "Usage: traj-score [OPTION]... [FILE]\n"
@@ -48,7 +48,7 @@ static void scorer_reset(struct scorer *s)
 	if (!s->ready)
 		return;
 	model_free(s->model);
-	dataset_free(&s->data);
+	task_dataset_free(&s->data);
 	run_config_free(&s->rc);
 	s->ready = 0;
 }
@@ -59,13 +59,13 @@ static int scorer_setup(struct scorer *s, const cJSON *run,
 	scorer_reset(s);
 	if (run_from_json(run, &s->rc, err) < 0)
 		return -1;
-	if (dataset_build(&s->rc.task, &s->data, err) < 0) {
+	if (task_dataset_build(&s->rc.task, &s->data, err) < 0) {
 		run_config_free(&s->rc);
 		return -1;
 	}
 	s->model = model_from_json(s->rc.model, SCORE_BATCH, err);
 	if (!s->model) {
-		dataset_free(&s->data);
+		task_dataset_free(&s->data);
 		run_config_free(&s->rc);
 		return -1;
 	}
@@ -89,7 +89,7 @@ static void print_split(const struct scorer *s, int64_t step, const char *split,
 static void score_repeat(const struct scorer *s, int64_t step,
 			 const char *split, const struct split *sp)
 {
-	struct batch b = split_batch(sp);
+	struct batch b = task_split_batch(sp);
 	double loss[2], acc[2];
 	if (model_evaluate_groups(s->model, &b, sp->repeat, 2, loss, acc) < 0)
 		loss[0] = loss[1] = acc[0] = acc[1] = NAN;
@@ -137,8 +137,8 @@ static int score_ckpt(struct scorer *s, const struct traj_ckpt *c,
 {
 	if (model_load(s->model, c->tensors, c->ntensors, err) < 0)
 		return -1;
-	struct batch train = split_batch(&s->data.train);
-	struct batch test = split_batch(&s->data.test);
+	struct batch train = task_split_batch(&s->data.train);
+	struct batch test = task_split_batch(&s->data.test);
 	score_split(s, c->step, "train", &train);
 	if (s->data.train.repeat)
 		score_repeat(s, c->step, "train", &s->data.train);

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomicfile.h"
-#include "cli.h"
-#include "halfprec.h"
-#include "nameglob.h"
-#include "select.h"
-#include "stream.h"
+#include "common/atomicfile.h"
+#include "cli/cli.h"
+#include "common/halfprec.h"
+#include "common/nameglob.h"
+#include "format/select.h"
+#include "format/stream.h"
 
 static const char usage[] =
 "Usage: traj-snapshot [OPTION]... [FILE]...\n"
@@ -110,7 +110,7 @@ static void parse_value(int opt, const char *arg, struct options *o)
 		o->sel.lo = o->sel.hi = cli_int("--step", arg, 0, INT64_MAX);
 		break;
 	case OPT_STEPS:
-		if (select_parse_range(arg, &o->sel.lo, &o->sel.hi) < 0)
+		if (ckpt_select_parse_range(arg, &o->sel.lo, &o->sel.hi) < 0)
 			cli_usage_error("--steps: '%s' is not A:B with 0 <= A <= B", arg);
 		break;
 	case OPT_EVERY: o->sel.every = cli_int("--every", arg, 1, INT64_MAX); break;
@@ -118,7 +118,7 @@ static void parse_value(int opt, const char *arg, struct options *o)
 	case OPT_LEVEL: o->wopts.level = (int)cli_int("--level", arg, 1, 19); break;
 	case OPT_KEY_EVERY: o->wopts.key_every = (int)cli_int("--key-every", arg, 1, 1 << 20); break;
 	case OPT_ENCODING:
-		if (encoding_from_name(arg, &o->wopts.encoding) < 0)
+		if (stream_encoding_from_name(arg, &o->wopts.encoding) < 0)
 			cli_usage_error("--encoding: unknown encoding '%s'"
 					" (raw, shuffle, xor, pred2, delta)", arg);
 		break;
@@ -141,7 +141,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 {
 	int opt;
 	memset(o, 0, sizeof *o);
-	select_init(&o->sel);
+	ckpt_select_init(&o->sel);
 	stream_write_opts_default(&o->wopts);
 	o->dtype = TRAJ_F32;
 	while ((opt = getopt_long(argc, argv, "t:lvo:fhV", longopts, NULL)) != -1) {
@@ -170,7 +170,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 static int tensor_wanted(const struct options *o, const char *name)
 {
-	return name_matches(o->globs, o->nglobs, name);
+	return nameglob_match(o->globs, o->nglobs, name);
 }
 
 static int count_wanted(const struct options *o, const struct traj_tensor *t,
@@ -284,7 +284,7 @@ static struct traj_tensor converted(struct snap *s, const struct traj_tensor *t)
 		if (!(s->conv = malloc(need)))
 			cli_die(TRAJ_ENOMEM, "out of memory");
 	}
-	f32_convert(t->data, n, s->o->dtype, s->conv);
+	dtype_convert_f32(t->data, n, s->o->dtype, s->conv);
 	c.dtype = s->o->dtype;
 	c.data = s->conv;
 	c.borrowed = 1;
@@ -402,7 +402,7 @@ static void on_ckpt(struct snap *s, const struct traj_ckpt *c, int64_t stored)
 		return;
 	s->have_step = 1;
 	s->last_step = c->step;
-	if (!select_wants(&s->sel, c->step))
+	if (!ckpt_select_wants(&s->sel, c->step))
 		return;
 	if (s->o->sel.last)
 		save(s, c, stored);
@@ -423,7 +423,7 @@ static int read_input(struct snap *s, const char *path)
 		cli_die_error(name, &err);
 	int rec = TRAJ_REC_EOF;
 	int64_t before = 0;
-	while (!select_done(&s->sel) && (rec = stream_read_next(r, &err)) > 0) {
+	while (!ckpt_select_done(&s->sel) && (rec = stream_read_next(r, &err)) > 0) {
 		int64_t after = stream_reader_offset(r);
 		if (rec == TRAJ_REC_RUN)
 			on_run(s, stream_reader_run(r), name);
@@ -431,14 +431,14 @@ static int read_input(struct snap *s, const char *path)
 			on_ckpt(s, stream_reader_ckpt(r), after - before);
 		before = after;
 	}
-	if (!select_done(&s->sel) && rec < 0) {
+	if (!ckpt_select_done(&s->sel) && rec < 0) {
 		if (s->o->list || s->w)
 			fflush(s->o->list ? stdout : s->out);
 		cli_die_error(name, &err);
 	}
 	stream_reader_free(r);
 	cli_close_input(in);
-	return select_done(&s->sel);
+	return ckpt_select_done(&s->sel);
 }
 
 static void open_output(struct snap *s)

@@ -7,16 +7,16 @@
 
 #include <cblas.h>
 
-#include "cli.h"
-#include "mlp.h"
-#include "runmeta.h"
-#include "autockpt.h"
-#include "schedule.h"
-#include "stream.h"
-#include "resume.h"
-#include "trainer.h"
-#include "trainstate.h"
-#include "transformer.h"
+#include "cli/cli.h"
+#include "model/mlp.h"
+#include "run/runmeta.h"
+#include "run/autockpt.h"
+#include "run/schedule.h"
+#include "format/stream.h"
+#include "run/resume.h"
+#include "run/trainer.h"
+#include "run/trainstate.h"
+#include "model/transformer.h"
 
 static const char usage[] =
 "Usage: traj-train [OPTION]... [--out FILE]\n"
@@ -214,7 +214,7 @@ static void parse_choice(int opt, const char *arg, struct options *o)
 					arg);
 		break;
 	case OPT_ENCODING:
-		if (encoding_from_name(arg, &o->wopts.encoding) < 0)
+		if (stream_encoding_from_name(arg, &o->wopts.encoding) < 0)
 			cli_usage_error("--encoding: unknown encoding '%s'"
 					" (raw, shuffle, xor, pred2, delta)", arg);
 		break;
@@ -300,7 +300,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case OPT_NO_STATE: o->rc.train.state = STATE_NONE;
 			o->config_given = 1; break;
 		case OPT_STATE:
-			if (state_policy_from_name(optarg, &o->rc.train.state) < 0)
+			if (run_state_policy_from_name(optarg, &o->rc.train.state) < 0)
 				cli_usage_error("--state: '%s' is not key, all or none",
 						optarg);
 			o->config_given = 1;

@@ -3,8 +3,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "npy.h"
-#include "zipstore.h"
+#include "format/npy.h"
+#include "format/zipstore.h"
 
 static int entry(const char *name, const unsigned char *data, size_t len,
 		 void *ctx, struct traj_error *err)

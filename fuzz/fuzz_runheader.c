@@ -7,9 +7,9 @@
 
 #include <cJSON.h>
 
-#include "jsontext.h"
-#include "model.h"
-#include "runmeta.h"
+#include "common/jsontext.h"
+#include "model/model.h"
+#include "run/runmeta.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

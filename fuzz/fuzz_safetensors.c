@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "safetensors.h"
+#include "format/safetensors.h"
 
 static int copy(const struct traj_tensor *t, void *ctx, struct traj_error *err)
 {

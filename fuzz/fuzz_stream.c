@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stream.h"
+#include "format/stream.h"
 
 static void read_all(const uint8_t *data, size_t size, int skip)
 {

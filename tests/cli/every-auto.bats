@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # traj train --every auto[:N]: checkpoints where the metrics move
-# (lib/autockpt.h), without changing the training itself.
+# (lib/run/autockpt.h), without changing the training itself.
 
 setup() { load test_helper; }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # traj-ablate --by edge against an independent PyTorch reference
 # (bench/torch_edges.py, written from the definition in traj-ablate(1)
-# "Components" and lib/edges.h): for every edge of a checkpoint exported
+# "Components" and lib/interp/edges.h): for every edge of a checkpoint exported
 # by traj-convert, the loss delta of mean and zero ablation agrees to
 # 1e-5 absolute, on the same examples (the script rebuilds traj's split
 # from the run header; the clean losses must agree too, which checks it).

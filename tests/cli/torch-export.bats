@@ -23,7 +23,7 @@ setup() {
 }
 
 # traj score's mean loss over every pair at the last checkpoint of run $1
-# (task fraction $2, $3 pairs): n_train rounded as lib/task_modular.c does.
+# (task fraction $2, $3 pairs): n_train rounded as lib/task/task_modular.c does.
 traj_loss() {
 	traj-snapshot --last "$1" | traj-score | awk -v f="$2" -v N="$3" '
 		$3 == "train/loss" { tr = $4 } $3 == "test/loss" { te = $4 }

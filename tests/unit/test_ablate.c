@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ablate.h"
-#include "circuit.h"
+#include "interp/ablate.h"
+#include "interp/circuit.h"
 #include "harness.h"
-#include "mlp.h"
-#include "patch.h"
-#include "transformer.h"
+#include "model/mlp.h"
+#include "interp/patch.h"
+#include "model/transformer.h"
 
 enum { P = 7, N = 20, D = 8, H = 2, E = 4, M = 6 };
 
@@ -48,27 +48,27 @@ static void test_components(void)
 	struct model *m = tiny_transformer();
 	struct component *c;
 	struct traj_error err;
-	int n = components_list(m, &c, &err);
+	int n = ablate_components_list(m, &c, &err);
 	CHECK(n == 1 + H + 1 + M);
 	CHECK(strcmp(c[0].name, "blocks.0.attn") == 0 && c[0].kind == COMP_LAYER);
 	CHECK(strcmp(c[2].name, "blocks.0.attn.head1") == 0);
 	CHECK(c[2].lo == E && c[2].len == E && c[2].rows == 3 && c[2].width == H * E);
-	int j = component_find(c, n, "blocks.0.mlp.n5");
+	int j = ablate_component_find(c, n, "blocks.0.mlp.n5");
 	CHECK(j >= 0 && c[j].lo == 5 && c[j].len == 1 && c[j].width == M);
 	char buf[256];
-	components_describe(c, n, buf, sizeof buf);
+	ablate_components_describe(c, n, buf, sizeof buf);
 	CHECK(strcmp(buf, "blocks.0.attn, blocks.0.attn.head0..1, blocks.0.mlp, "
 		      "blocks.0.mlp.n0..5") == 0);
 	struct component dir;
-	CHECK(component_direction(m, "blocks.0.hook_resid_post", D, &dir, &err) == 0);
+	CHECK(ablate_component_direction(m, "blocks.0.hook_resid_post", D, &dir, &err) == 0);
 	CHECK(dir.rows == 3 && dir.width == D);
-	CHECK(component_direction(m, "blocks.0.nope", D, &dir, &err) < 0 &&
+	CHECK(ablate_component_direction(m, "blocks.0.nope", D, &dir, &err) < 0 &&
 	      err.status == TRAJ_EUSAGE && strstr(err.msg, "hook_resid_post"));
 	free(c);
 	model_free(m);
 	struct mlp_config mc = { 2, P, 5, 2, P, ACT_RELU, 1 };
 	m = mlp_new(&mc, 8, &err);
-	n = components_list(m, &c, &err);
+	n = ablate_components_list(m, &c, &err);
 	CHECK(n == 2 * 6 && strcmp(c[6].name, "layers.1") == 0 &&
 	      strcmp(c[11].name, "layers.1.n4") == 0);
 	free(c);
@@ -96,15 +96,15 @@ static void test_zero_equals_weights(void)
 	struct model *m = tiny_transformer();
 	struct component *c;
 	struct traj_error err;
-	int n = components_list(m, &c, &err);
+	int n = ablate_components_list(m, &c, &err);
 	struct batch b = { N, tokens, NULL, labels };
 	struct ablator a;
 	CHECK(ablator_init(&a, m, &b, c, n, ABL_ZERO, NULL, 1, &err) == 0);
 	struct eval_result base = ablator_baseline(&a);
 	CHECK_NEAR(base.loss, model_evaluate(m, &b).loss, 1e-6);
-	int h1 = component_find(c, n, "blocks.0.attn.head1");
-	int n4 = component_find(c, n, "blocks.0.mlp.n4");
-	int attn = component_find(c, n, "blocks.0.attn"), mlp = component_find(c, n, "blocks.0.mlp");
+	int h1 = ablate_component_find(c, n, "blocks.0.attn.head1");
+	int n4 = ablate_component_find(c, n, "blocks.0.mlp.n4");
+	int attn = ablate_component_find(c, n, "blocks.0.attn"), mlp = ablate_component_find(c, n, "blocks.0.mlp");
 	CHECK_NEAR(ablator_eval(&a, &h1, 1).loss,
 		   loss_zeroed(m, "blocks.0.attn.W_O", E * D, 1, 0, E * D), 1e-5);
 	CHECK_NEAR(ablator_eval(&a, &n4, 1).loss,
@@ -158,7 +158,7 @@ static void test_attribution(void)
 	struct model *m = tiny_transformer();
 	struct component *c;
 	struct traj_error err;
-	int n = components_list(m, &c, &err);
+	int n = ablate_components_list(m, &c, &err);
 	struct batch b = { N, tokens, NULL, labels };
 	for (int method = ABL_ZERO; method <= ABL_RESAMPLE; method++) {
 		struct ablator a;
@@ -188,7 +188,7 @@ static void test_corrupt(void)
 	struct split s = { N, tokens, NULL, labels, NULL };
 	int32_t *out;
 	struct traj_error err;
-	CHECK(corrupt_tokens(&t, &s, 3, CORRUPT_B, 5, &out, &err) == 0);
+	CHECK(patch_corrupt_tokens(&t, &s, 3, CORRUPT_B, 5, &out, &err) == 0);
 	for (int e = 0; e < N; e++) {
 		CHECK(out[3 * e] == tokens[3 * e] && out[3 * e + 2] == P);
 		CHECK(out[3 * e + 1] != tokens[3 * e + 1]);
@@ -197,7 +197,7 @@ static void test_corrupt(void)
 	free(out);
 	t.family = TASK_PARITY;
 	snprintf(t.name, sizeof t.name, "parity");
-	CHECK(corrupt_tokens(&t, &s, 3, CORRUPT_A, 5, &out, &err) < 0 &&
+	CHECK(patch_corrupt_tokens(&t, &s, 3, CORRUPT_A, 5, &out, &err) < 0 &&
 	      err.status == TRAJ_EUSAGE);
 }
 
@@ -207,22 +207,22 @@ static void test_component_weights(void)
 	struct model *m = tiny_transformer();
 	struct component *c;
 	struct traj_error err;
-	int n = components_list(m, &c, &err);
+	int n = ablate_components_list(m, &c, &err);
 	float *zero = malloc(m->nparams * sizeof *zero); /* 42s, in fact */
 	for (size_t i = 0; i < m->nparams; i++)
 		zero[i] = 42.0f;
 	float *p = malloc(m->nparams * sizeof *p);
 	memcpy(p, m->params, m->nparams * sizeof *p);
 	struct weight_slice sl[COMP_MAX_SLICES];
-	int k = component_weights(m, &c[component_find(c, n, "blocks.0.mlp.n2")], sl);
+	int k = patch_component_weights(m, &c[ablate_component_find(c, n, "blocks.0.mlp.n2")], sl);
 	CHECK(k == 3);
-	weights_copy(p, zero, sl, k);
+	patch_weights_copy(p, zero, sl, k);
 	size_t changed = 0;
 	for (size_t i = 0; i < m->nparams; i++)
 		changed += p[i] == 42.0f;
 	CHECK(changed == D + 1 + D);
-	CHECK(component_weights(m, &c[component_find(c, n, "blocks.0.attn.head0")], sl) == 7);
-	CHECK(component_weights(m, &c[component_find(c, n, "blocks.0.attn")], sl) == 8);
+	CHECK(patch_component_weights(m, &c[ablate_component_find(c, n, "blocks.0.attn.head0")], sl) == 7);
+	CHECK(patch_component_weights(m, &c[ablate_component_find(c, n, "blocks.0.attn")], sl) == 8);
 	free(zero);
 	free(p);
 	free(c);
@@ -234,7 +234,7 @@ static void test_circuit(void)
 	struct model *m = tiny_transformer();
 	struct component *c;
 	struct traj_error err;
-	int n = components_list(m, &c, &err);
+	int n = ablate_components_list(m, &c, &err);
 	struct batch b = { N, tokens, NULL, labels };
 	struct ablator a;
 	CHECK(ablator_init(&a, m, &b, c, n, ABL_MEAN, NULL, 1, &err) == 0);
@@ -243,7 +243,7 @@ static void test_circuit(void)
 	double imp[H + M];
 	int nc = 0;
 	for (int i = 0; i < n; i++)
-		if (component_atomic(&c[i])) {
+		if (ablate_component_atomic(&c[i])) {
 			imp[nc] = nc;
 			cand[nc++] = i;
 		}

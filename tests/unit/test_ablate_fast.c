@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ablate.h"
+#include "interp/ablate.h"
 #include "harness.h"
-#include "transformer.h"
+#include "model/transformer.h"
 
 enum { P = 7, N = 20, D = 8, H = 2, E = 4, M = 6 };
 
@@ -48,7 +48,7 @@ static int compare(struct model *m, enum ablate_method method)
 {
 	struct component *c;
 	struct traj_error err;
-	int n = components_list(m, &c, &err);
+	int n = ablate_components_list(m, &c, &err);
 	CHECK(n > 0);
 	struct batch b = { .n = N, .tokens = tokens, .labels = labels };
 	struct ablator full, fast;
@@ -62,12 +62,12 @@ static int compare(struct model *m, enum ablate_method method)
 	char name[64];
 	snprintf(name, sizeof name, "blocks.%d.attn.head1",
 		 model_find_hook(m, "blocks.1.attn.hook_z") >= 0 ? 1 : 0);
-	last = component_find(c, n, name);
+	last = ablate_component_find(c, n, name);
 	int sets[][4] = {
-		{ component_find(c, n, "blocks.0.mlp.n2"), -1 },
-		{ component_find(c, n, "blocks.0.attn.head0"), -1 },
-		{ last, component_find(c, n, "blocks.0.mlp.n4"), component_find(c, n, "blocks.0.mlp.n1"), -1 },
-		{ component_find(c, n, "blocks.0.mlp"), component_find(c, n, "blocks.0.attn"), -1 },
+		{ ablate_component_find(c, n, "blocks.0.mlp.n2"), -1 },
+		{ ablate_component_find(c, n, "blocks.0.attn.head0"), -1 },
+		{ last, ablate_component_find(c, n, "blocks.0.mlp.n4"), ablate_component_find(c, n, "blocks.0.mlp.n1"), -1 },
+		{ ablate_component_find(c, n, "blocks.0.mlp"), ablate_component_find(c, n, "blocks.0.attn"), -1 },
 		{ last, -1 },
 	};
 	for (size_t s = 0; s < sizeof sets / sizeof *sets; s++) {

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "harness.h"
-#include "mlp.h"
-#include "model.h"
-#include "transformer.h"
+#include "model/mlp.h"
+#include "model/model.h"
+#include "model/transformer.h"
 
 enum { T = 4, V = 7, U = 5, N = 5, CHUNK = 2 };
 

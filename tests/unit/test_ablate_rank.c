@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ablate_rank.h"
+#include "interp/ablate_rank.h"
 #include "harness.h"
 
 /* Component i alone raises the loss by cost[i]; its attribution score
@@ -53,9 +53,9 @@ static struct rank_result *ranked(int attrib_only, int64_t budget, int *evals)
 	struct fake f;
 	struct fn_run fr = fake_run(&f);
 	struct traj_error err;
-	struct rank_result *res = rank_results_new(4);
-	CHECK(rank_components(&fr, attrib_only, budget, 1, res, &err) == 0);
-	rank_sort(res, 4);
+	struct rank_result *res = ablate_rank_results_new(4);
+	CHECK(ablate_rank_components(&fr, attrib_only, budget, 1, res, &err) == 0);
+	ablate_rank_sort(res, 4);
 	*evals = f.evals;
 	return res;
 }
@@ -102,7 +102,7 @@ static void test_attrib_only_and_joint(void)
 	struct fn_run fr = fake_run(&f);
 	struct traj_error err;
 	struct eval_result r;
-	CHECK(rank_joint(&fr, &r, &err) == 0);
+	CHECK(ablate_rank_joint(&fr, &r, &err) == 0);
 	CHECK_NEAR(r.loss, 1.9, 1e-12);
 }
 
@@ -116,7 +116,7 @@ static void test_circuit(void)
 	struct circuit_result cr;
 	unsigned char *keep;
 	double *imp;
-	CHECK(rank_circuit(&fr, 0.35, &keep, &imp, &cr, &err) == 0);
+	CHECK(ablate_rank_circuit(&fr, 0.35, &keep, &imp, &cr, &err) == 0);
 	CHECK(keep[1] && keep[3] && !keep[2]);
 	CHECK(cr.eval.loss - 1.0 <= 0.35);
 	CHECK_NEAR(imp[1], 0.5, 1e-12);

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "harness.h"
-#include "stream.h"
-#include "trainer.h"
+#include "format/stream.h"
+#include "run/trainer.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1

@@ -6,24 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fourier.h"
+#include "analysis/fourier.h"
 #include "harness.h"
-#include "rng.h"
-#include "svd.h"
-#include "weightstats.h"
+#include "common/rng.h"
+#include "analysis/svd.h"
+#include "analysis/weightstats.h"
 
 static void test_pair_stats_hand_case(void)
 {
 	double a[2] = {3, 4}, b[2] = {0, 4}, z[2] = {0, 0};
 	struct pair_stats ps;
-	pair_stats(a, b, 2, &ps);
+	weightstats_pair(a, b, 2, &ps);
 	CHECK_NEAR(ps.l2, 3, 1e-15);
 	CHECK_NEAR(ps.rel_change, 0.75, 1e-15);      /* 3 / ||b|| = 3 / 4 */
 	CHECK_NEAR(ps.cos, 16.0 / 20.0, 1e-15);      /* <a,b> / (5 * 4) */
 	CHECK_NEAR(ps.norm_a, 5, 1e-15);
-	pair_stats(a, z, 2, &ps);
+	weightstats_pair(a, z, 2, &ps);
 	CHECK(isinf(ps.rel_change) && isnan(ps.cos));
-	pair_stats(z, z, 2, &ps);
+	weightstats_pair(z, z, 2, &ps);
 	CHECK(ps.rel_change == 0 && ps.l2 == 0);
 }
 
@@ -38,10 +38,10 @@ static void test_pair_stats_every_position(void)
 		for (int i = 0; i < n; i++) {
 			memset(a, 0, sizeof a);
 			a[i] = -2;
-			CHECK(vec_norm(a, (size_t)n) == 2);
-			pair_stats(a, z, (size_t)n, &ps);
+			CHECK(weightstats_norm(a, (size_t)n) == 2);
+			weightstats_pair(a, z, (size_t)n, &ps);
 			CHECK(ps.norm_a == 2 && ps.l2 == 2 && ps.norm_b == 0);
-			pair_stats(a, a, (size_t)n, &ps);
+			weightstats_pair(a, a, (size_t)n, &ps);
 			CHECK(ps.cos == 1 && ps.l2 == 0);
 		}
 }
@@ -76,11 +76,11 @@ static void test_effective_rank(void)
 {
 	double eq[4] = {2, 2, 2, 2}, one[3] = {5, 0, 0}, zero[2] = {0, 0};
 	double two[2] = {3, 1};
-	CHECK_NEAR(effective_rank(eq, 4), 4, 1e-12);
-	CHECK_NEAR(effective_rank(one, 3), 1, 1e-12);
-	CHECK(effective_rank(zero, 2) == 0);
+	CHECK_NEAR(svd_effective_rank(eq, 4), 4, 1e-12);
+	CHECK_NEAR(svd_effective_rank(one, 3), 1, 1e-12);
+	CHECK(svd_effective_rank(zero, 2) == 0);
 	/* p = (3/4, 1/4): exp(-(3/4 ln 3/4 + 1/4 ln 1/4)) */
-	CHECK_NEAR(effective_rank(two, 2),
+	CHECK_NEAR(svd_effective_rank(two, 2),
 		   exp(-(0.75 * log(0.75) + 0.25 * log(0.25))), 1e-12);
 }
 

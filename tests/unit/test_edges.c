@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "edges.h"
+#include "interp/edges.h"
 #include "harness.h"
-#include "mlp.h"
-#include "xent.h"
+#include "model/mlp.h"
+#include "model/xent.h"
 
 enum { P = 7, N = 24, D = 8, H = 2, E = 4, M = 6, T = 3, KMAX = 2 };
 
@@ -147,8 +147,8 @@ static void compare_node(struct model *m, int K, const char *node,
 	struct ablator a;
 	struct component *comps;
 	struct traj_error err;
-	int nc = components_list(m, &comps, &err);
-	int c = component_find(comps, nc, node);
+	int nc = ablate_components_list(m, &comps, &err);
+	int c = ablate_component_find(comps, nc, node);
 	CHECK(c >= 0);
 	CHECK(edge_graph_build(m, &g, &err) == 0);
 	CHECK(edge_ablator_init(&ea, m, &g, &b, method, 7, &err) == 0);
@@ -433,7 +433,7 @@ static void check_attribution(struct shape sh, enum ablate_method method)
 	ea.cut_scale = 1.0f;
 	/* per sender: the node's attribution score */
 	struct component *comps;
-	int nc = components_list(m, &comps, &err);
+	int nc = ablate_components_list(m, &comps, &err);
 	struct ablator a;
 	CHECK(ablator_init(&a, m, &b, comps, nc, method, NULL, 5, &err) == 0);
 	ablator_baseline(&a);
@@ -444,7 +444,7 @@ static void check_attribution(struct shape sh, enum ablate_method method)
 		for (int e = 0; e < g.nedges; e++)
 			if (g.edges[e].sender == s)
 				sum += score[e];
-		int c = component_find(comps, nc, g.send[s].name);
+		int c = ablate_component_find(comps, nc, g.send[s].name);
 		CHECK(c >= 0);
 		CHECK_NEAR(sum, node[c], 1e-4 * (1 + fabs(node[c])));
 	}

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "changepoint.h"
-#include "emerge.h"
+#include "analysis/changepoint.h"
+#include "analysis/emerge.h"
 #include "harness.h"
-#include "rng.h"
-#include "steepest.h"
+#include "common/rng.h"
+#include "analysis/steepest.h"
 
 /* Standard normal deviates by Box-Muller from the project's RNG. */
 static double gauss(struct rng *r)
@@ -24,10 +24,10 @@ static void test_cusum_finds_a_step_quickly(void)
 	struct cusum c;
 	struct cusum_change ch;
 	int alarms = 0;
-	cusum_reset(&c);
+	changepoint_cusum_reset(&c);
 	for (int i = 0; i < 100; i++) {
 		double x = i < 50 ? 0.1 : 0.9;
-		if (cusum_add(&c, &o, 10 * i, x, &ch)) {
+		if (changepoint_cusum_add(&c, &o, 10 * i, x, &ch)) {
 			alarms++;
 			CHECK(ch.rise == 1);
 			CHECK(ch.step == 500 && ch.from == 490);
@@ -47,9 +47,9 @@ static void test_cusum_ignores_changes_below_a_quarter_of_min_delta(void)
 	struct cusum c;
 	struct cusum_change ch;
 	int alarms = 0;
-	cusum_reset(&c);
+	changepoint_cusum_reset(&c);
 	for (int i = 0; i < 1000; i++)
-		alarms += cusum_add(&c, &o, i, i < 100 ? 0 : 0.099, &ch);
+		alarms += changepoint_cusum_add(&c, &o, i, i < 100 ? 0 : 0.099, &ch);
 	CHECK(alarms == 0);
 }
 
@@ -60,10 +60,10 @@ static void test_cusum_falls_and_skips_nan(void)
 	struct cusum_change ch;
 	int alarms = 0, rise = -1;
 	int64_t at = -1;
-	cusum_reset(&c);
+	changepoint_cusum_reset(&c);
 	for (int i = 0; i < 40; i++) {
 		double x = i == 3 || i == 25 ? NAN : i < 20 ? 2.0 : 1.0;
-		if (cusum_add(&c, &o, i, x, &ch)) {
+		if (changepoint_cusum_add(&c, &o, i, x, &ch)) {
 			alarms++;
 			rise = ch.rise;
 			at = ch.step;
@@ -83,9 +83,9 @@ static double false_alarm_fraction(int nseries, int n, double sd,
 	int hit = 0;
 	for (int k = 0; k < nseries; k++) {
 		int alarms = 0;
-		cusum_reset(&c);
+		changepoint_cusum_reset(&c);
 		for (int i = 0; i < n; i++)
-			alarms += cusum_add(&c, &o, i, sd * gauss(r), &ch);
+			alarms += changepoint_cusum_add(&c, &o, i, sd * gauss(r), &ch);
 		hit += alarms > 0;
 	}
 	return (double)hit / nseries;
@@ -108,9 +108,9 @@ static void test_cusum_false_alarm_rate_on_noise(void)
 	struct cusum c;
 	struct cusum_change ch;
 	long n = 200000, alarms = 0;
-	cusum_reset(&c);
+	changepoint_cusum_reset(&c);
 	for (long i = 0; i < n; i++)
-		alarms += cusum_add(&c, &o, i, gauss(&r), &ch);
+		alarms += changepoint_cusum_add(&c, &o, i, gauss(&r), &ch);
 	double arl = (double)n / (double)(alarms ? alarms : 1);
 	printf("# false events, N(0,1), min_delta 0: %.1f%% of 120-point series,"
 	       " one per %.0f points in a long series\n", 100 * f0, arl);

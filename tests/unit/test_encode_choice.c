@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "encode.h"
+#include "format/encode.h"
 #include "harness.h"
-#include "stream.h"
+#include "format/stream.h"
 
 enum { N = 4096 };
 
@@ -67,8 +67,8 @@ static void test_choice_per_tensor(void)
 			continue;
 		const struct traj_ckpt *c = stream_reader_ckpt(r);
 		fill(a.data, b.data, t++);
-		CHECK(memcmp(ckpt_find(c, "smooth")->data, a.data, 4 * N) == 0);
-		CHECK(memcmp(ckpt_find(c, "zigzag")->data, b.data, 4 * N) == 0);
+		CHECK(memcmp(stream_ckpt_find(c, "smooth")->data, a.data, 4 * N) == 0);
+		CHECK(memcmp(stream_ckpt_find(c, "zigzag")->data, b.data, 4 * N) == 0);
 	}
 	CHECK(rec == TRAJ_REC_EOF && t == 4);
 	stream_reader_free(r);
@@ -87,10 +87,10 @@ static void test_estimate(void)
 		r1[i] = r0[i] + 1e-4f;
 		cur[i] = r1[i] + 1e-4f; /* constant speed */
 	}
-	CHECK(pred2_beats_delta(TRAJ_F32, N, cur, r1, r0));
+	CHECK(stream_pred2_beats_delta(TRAJ_F32, N, cur, r1, r0));
 	for (int i = 0; i < N; i++)
 		cur[i] = r0[i]; /* came back */
-	CHECK(!pred2_beats_delta(TRAJ_F32, N, cur, r1, r0));
+	CHECK(!stream_pred2_beats_delta(TRAJ_F32, N, cur, r1, r0));
 }
 
 int main(void)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "mlp.h"
+#include "model/mlp.h"
 
 enum { T = 2, V = 5, H = 6, C = 4, N = 7 };
 

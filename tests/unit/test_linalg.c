@@ -2,7 +2,7 @@
  * counting for benchmarks: nothing counted when off, 2 m n k per product
  * and one call each when on, zeroed when restarted. */
 #include "harness.h"
-#include "linalg.h"
+#include "common/linalg.h"
 
 static void test_products(void)
 {

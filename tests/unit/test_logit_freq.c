@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "logit_freq.h"
+#include "interp/logit_freq.h"
 
 #define P 7
 
@@ -20,7 +20,7 @@ static void test_basis_orthonormal(void)
 {
 	double b[3][2][P];
 	for (int k = 1; k <= 3; k++)
-		freq_basis(P, k, b[k - 1][0], b[k - 1][1]);
+		logit_freq_basis(P, k, b[k - 1][0], b[k - 1][1]);
 	for (int i = 0; i < 6; i++)
 		for (int j = 0; j < 6; j++) {
 			const double *u = b[i / 2][i % 2], *v = b[j / 2][j % 2];
@@ -32,8 +32,8 @@ static void test_basis_orthonormal(void)
 			CHECK_NEAR(dot, i == j ? 1.0 : 0.0, 1e-12);
 			CHECK_NEAR(sum, 0.0, 1e-12); /* orthogonal to k = 0 */
 		}
-	CHECK(freq_count(7) == 3);
-	CHECK(freq_count(113) == 56);
+	CHECK(logit_freq_count(7) == 3);
+	CHECK(logit_freq_count(113) == 56);
 }
 
 static void test_pure_cos(void)
@@ -42,13 +42,13 @@ static void test_pure_cos(void)
 	pure_cos(orig, 2, 3.0, 2.0);
 	for (int k = 1; k <= 3; k++) {
 		double co[P], si[P], a, s;
-		freq_basis(P, k, co, si);
+		logit_freq_basis(P, k, co, si);
 		memcpy(z, orig, sizeof z);
-		freq_coef(co, si, P, z, &a, &s);
+		logit_freq_coef(co, si, P, z, &a, &s);
 		/* 2 cos = 2 sqrt(p/2) cos_k: coefficient sqrt(2 p) */
 		CHECK_NEAR(a, k == 2 ? sqrt(2.0 * P) : 0.0, 1e-5);
 		CHECK_NEAR(s, 0.0, 1e-5);
-		freq_replace(co, si, P, z, a, s, 0.0, 0.0);
+		logit_freq_replace(co, si, P, z, a, s, 0.0, 0.0);
 		for (int c = 0; c < P; c++) /* k = 2 leaves the constant 3 */
 			CHECK_NEAR(z[c], k == 2 ? 3.0 : orig[c], 1e-5);
 	}
@@ -64,8 +64,8 @@ static void test_eval(void)
 	pure_cos(logits + P, 1, -2.0, 1.0);
 	struct freq_logits f;
 	struct traj_error err;
-	CHECK(freq_logits_set(&f, logits, 2, P, labels, 1, &err) == 0);
-	struct eval_result r = freq_eval(&f, NULL, 0);
+	CHECK(logit_freq_set(&f, logits, 2, P, labels, 1, &err) == 0);
+	struct eval_result r = logit_freq_eval(&f, NULL, 0);
 	double lse = 0;
 	for (int c = 0; c < P; c++)
 		lse += exp(cos(2 * M_PI * c / P));
@@ -73,18 +73,18 @@ static void test_eval(void)
 	CHECK_NEAR(r.loss, ((lse - 1.0) + (lse - cos(2 * M_PI / P))) / 2, 1e-5);
 	CHECK_NEAR(r.acc, 0.5, 1e-12);
 	int k1 = 0, k3 = 2;
-	r = freq_eval(&f, &k1, 1); /* zero: only the constant is left */
+	r = logit_freq_eval(&f, &k1, 1); /* zero: only the constant is left */
 	CHECK_NEAR(r.loss, log((double)P), 1e-5);
-	struct eval_result other = freq_eval(&f, &k3, 1);
-	CHECK_NEAR(other.loss, freq_eval(&f, NULL, 0).loss, 1e-6);
-	freq_logits_free(&f);
+	struct eval_result other = logit_freq_eval(&f, &k3, 1);
+	CHECK_NEAR(other.loss, logit_freq_eval(&f, NULL, 0).loss, 1e-6);
+	logit_freq_free(&f);
 	/* Mean ablation: both examples have the same coefficients, so
 	 * replacing them by the mean changes nothing. */
-	CHECK(freq_logits_set(&f, logits, 2, P, labels, 0, &err) == 0);
-	r = freq_eval(&f, &k1, 1);
-	CHECK_NEAR(r.loss, freq_eval(&f, NULL, 0).loss, 1e-6);
-	freq_logits_free(&f);
-	CHECK(freq_logits_set(&f, logits, 2, 8, labels, 0, &err) < 0);
+	CHECK(logit_freq_set(&f, logits, 2, P, labels, 0, &err) == 0);
+	r = logit_freq_eval(&f, &k1, 1);
+	CHECK_NEAR(r.loss, logit_freq_eval(&f, NULL, 0).loss, 1e-6);
+	logit_freq_free(&f);
+	CHECK(logit_freq_set(&f, logits, 2, 8, labels, 0, &err) < 0);
 	CHECK(err.status == TRAJ_EUSAGE);
 }
 
@@ -103,26 +103,26 @@ static void test_patch_source(void)
 	}
 	struct freq_logits fa, fb;
 	struct traj_error err;
-	CHECK(freq_logits_set(&fa, a, N, P, labels, 0, &err) == 0);
-	CHECK(freq_logits_set(&fb, b, N, P, labels, 0, &err) == 0);
+	CHECK(logit_freq_set(&fa, a, N, P, labels, 0, &err) == 0);
+	CHECK(logit_freq_set(&fb, b, N, P, labels, 0, &err) == 0);
 	fa.source = &fb;
 	int all[3] = { 0, 1, 2 };
-	struct eval_result patched = freq_eval(&fa, all, 3);
-	struct eval_result want = freq_eval(&fb, NULL, 0);
+	struct eval_result patched = logit_freq_eval(&fa, all, 3);
+	struct eval_result want = logit_freq_eval(&fb, NULL, 0);
 	CHECK_NEAR(patched.loss, want.loss, 1e-6);
 	CHECK(patched.acc == want.acc && want.acc == 1.0);
-	CHECK(freq_eval(&fa, NULL, 0).acc < 1.0);
+	CHECK(logit_freq_eval(&fa, NULL, 0).acc < 1.0);
 	/* one frequency: A's logits with frequency 2 taken from B */
 	int two = 1;
-	struct eval_result one = freq_eval(&fa, &two, 1);
+	struct eval_result one = logit_freq_eval(&fa, &two, 1);
 	double loss = 0.0;
 	for (int e = 0; e < N; e++) {
 		double ca, sa, cb, sb, cos2[P], sin2[P];
 		float z[P];
 		memcpy(z, a + e * P, sizeof z);
-		freq_basis(P, 2, cos2, sin2);
-		freq_coef(cos2, sin2, P, a + e * P, &ca, &sa);
-		freq_coef(cos2, sin2, P, b + e * P, &cb, &sb);
+		logit_freq_basis(P, 2, cos2, sin2);
+		logit_freq_coef(cos2, sin2, P, a + e * P, &ca, &sa);
+		logit_freq_coef(cos2, sin2, P, b + e * P, &cb, &sb);
 		for (int c = 0; c < P; c++)
 			z[c] += (float)((cb - ca) * cos2[c] + (sb - sa) * sin2[c]);
 		double sum = 0.0;
@@ -131,8 +131,8 @@ static void test_patch_source(void)
 		loss += log(sum) - z[labels[e]];
 	}
 	CHECK_NEAR(one.loss, loss / N, 1e-6);
-	freq_logits_free(&fa);
-	freq_logits_free(&fb);
+	logit_freq_free(&fa);
+	logit_freq_free(&fb);
 }
 
 int main(void)

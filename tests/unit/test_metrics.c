@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "harness.h"
-#include "jsonutil.h"
-#include "metrics.h"
-#include "runmeta.h"
-#include "schedule.h"
+#include "common/jsonutil.h"
+#include "format/metrics.h"
+#include "run/runmeta.h"
+#include "run/schedule.h"
 
 static void test_print_round_trips_a_float(void)
 {

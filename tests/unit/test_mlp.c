@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "harness.h"
-#include "mlp.h"
-#include "model.h"
+#include "model/mlp.h"
+#include "model/model.h"
 
 enum { T = 2, V = 5, F = 3, H = 6, C = 4, N = 9 };
 

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "harness.h"
-#include "logit_freq.h"
-#include "neuron_freq.h"
-#include "transformer.h"
+#include "interp/logit_freq.h"
+#include "interp/neuron_freq.h"
+#include "model/transformer.h"
 
 enum { P = 11, D = 10, M = 6 };
 
@@ -46,7 +46,7 @@ static void set_weights(struct model *m)
 	memset(W_out, 0, (size_t)M * D * sizeof *W_out);
 	for (int k = 1; k <= 5; k++) {
 		double co[P], si[P];
-		freq_basis(P, k, co, si);
+		logit_freq_basis(P, k, co, si);
 		for (int c = 0; c < P; c++) {
 			W_U[(2 * (k - 1)) * P + c] = (float)co[c];
 			W_U[(2 * (k - 1) + 1) * P + c] = (float)si[c];
@@ -73,7 +73,7 @@ static void test_assign(void)
 	/* groups: frequencies 1, 2, 3, 5 have main neurons, 4 has none */
 	struct component *comps, *groups;
 	int *start, *members;
-	int nc = components_list(m, &comps, &err);
+	int nc = ablate_components_list(m, &comps, &err);
 	int ng = neuron_freq_groups(&nf, comps, nc, NULL, 0, &groups, &start,
 				    &members, &err);
 	CHECK(ng == 4);

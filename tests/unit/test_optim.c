@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "optim.h"
+#include "model/optim.h"
 
 static struct optim make(enum optim_kind kind, double lr, double wd,
 			 size_t n)

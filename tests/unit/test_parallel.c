@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "harness.h"
-#include "mlp.h"
-#include "model.h"
-#include "parallel.h"
+#include "model/mlp.h"
+#include "model/model.h"
+#include "common/parallel.h"
 
 struct cover {
 	int *hits;  /* (n) times each item was visited */

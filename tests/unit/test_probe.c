@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "probe.h"
-#include "ridge.h"
-#include "rng.h"
-#include "targets.h"
+#include "analysis/probe.h"
+#include "analysis/ridge.h"
+#include "common/rng.h"
+#include "analysis/targets.h"
 
 struct rows { const double *y; int t; };
 

@@ -2,9 +2,9 @@
  * orthogonal transform and an isotropic scaling, a hand case, and numpy. */
 #include <stdlib.h>
 
-#include "cka.h"
+#include "analysis/cka.h"
 #include "harness.h"
-#include "rng.h"
+#include "common/rng.h"
 
 enum { N = 50, D = 4 };
 

@@ -11,9 +11,9 @@
 #include <zstd.h>
 
 #include "harness.h"
-#include "jsontext.h"
-#include "rng.h"
-#include "stream.h"
+#include "common/jsontext.h"
+#include "common/rng.h"
+#include "format/stream.h"
 
 /* ---- helpers ---- */
 
@@ -365,10 +365,10 @@ static void test_key_every_one_and_defaults(void)
 static void test_encoding_names(void)
 {
 	enum traj_encoding e;
-	CHECK(strcmp(encoding_name(TRAJ_ENC_PRED2), "pred2") == 0);
-	CHECK(encoding_from_name("xor", &e) == 0 && e == TRAJ_ENC_XOR);
-	CHECK(encoding_from_name("XOR", &e) == -1);
-	CHECK(encoding_name(TRAJ_NENCODINGS) == NULL);
+	CHECK(strcmp(stream_encoding_name(TRAJ_ENC_PRED2), "pred2") == 0);
+	CHECK(stream_encoding_from_name("xor", &e) == 0 && e == TRAJ_ENC_XOR);
+	CHECK(stream_encoding_from_name("XOR", &e) == -1);
+	CHECK(stream_encoding_name(TRAJ_NENCODINGS) == NULL);
 }
 
 static void test_crc32_matches_zlib(void)
@@ -1069,9 +1069,9 @@ static void test_live_pipe(void)
 		if (k == 0)
 			CHECK(stream_read_next(r, &err) == TRAJ_REC_RUN);
 		CHECK(stream_read_next(r, &err) == TRAJ_REC_CKPT);
-		const struct traj_tensor *got = ckpt_find(stream_reader_ckpt(r), "w");
+		const struct traj_tensor *got = stream_ckpt_find(stream_reader_ckpt(r), "w");
 		CHECK(got && same_tensor(got, &t));
-		CHECK(ckpt_find(stream_reader_ckpt(r), "v") == NULL);
+		CHECK(stream_ckpt_find(stream_reader_ckpt(r), "v") == NULL);
 		tensor_free(&t);
 	}
 	CHECK(stream_writer_close(w, &err) == 0);
@@ -1198,7 +1198,7 @@ static void test_writer_resume_is_bit_identical(void)
 					   memcmp(full.buf + head, tail.buf, tail.len) == 0;
 				if (!same && bad++ < 5)
 					printf("#   %s key_every %d resumed after %d: differs\n",
-					       encoding_name((enum traj_encoding)e), keys[ki], j);
+					       stream_encoding_name((enum traj_encoding)e), keys[ki], j);
 				free(tail.buf);
 			}
 			free(full.buf);
@@ -1263,7 +1263,7 @@ static void test_skip_prefix_still_verifies(void)
 				struct traj_tensor w;
 				int64_t shape[] = {2, 3};
 				make_tensor(&w, "w", TRAJ_F32, 2, shape, k++);
-				const struct traj_tensor *got = ckpt_find(c, "w");
+				const struct traj_tensor *got = stream_ckpt_find(c, "w");
 				wrong += !got || !same_tensor(got, &w) ||
 					 c->ntensors != 2 - skip;
 				tensor_free(&w);

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "harness.h"
-#include "rng.h"
-#include "svd.h"
+#include "common/rng.h"
+#include "analysis/svd.h"
 
 #define TOL 1e-9 /* relative, per singular value and for effective_rank */
 
@@ -73,7 +73,7 @@ static double rel(double x, double ref)
 /* Largest relative difference between two routes' values and ranks. */
 static double worst_gap(const double *s, const double *ref, int k)
 {
-	double worst = rel(effective_rank(s, k), effective_rank(ref, k));
+	double worst = rel(svd_effective_rank(s, k), svd_effective_rank(ref, k));
 	for (int i = 0; i < k; i++)
 		if (rel(s[i], ref[i]) > worst)
 			worst = rel(s[i], ref[i]);
@@ -221,7 +221,7 @@ static void test_low_rank_and_zero(void)
 	CHECK(svd_values(&w, a, M, N, s, &err) == 0);
 	for (int i = 0; i < N; i++)
 		CHECK(s[i] == 0);
-	CHECK(effective_rank(s, N) == 0);
+	CHECK(svd_effective_rank(s, N) == 0);
 	svd_work_free(&w);
 	free(l);
 	free(r);

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "task.h"
+#include "task/task.h"
 
 static struct task_config config(const char *name, int p, double frac,
 				 uint64_t seed)
@@ -31,43 +31,43 @@ static void test_labels_by_hand(void)
 {
 	struct dataset ds;
 	struct task_config cfg = config("modadd", 7, 0.5, 1);
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(label_of(&ds, 5, 4) == 2);  /* 9 mod 7 */
 	CHECK(label_of(&ds, 0, 0) == 0);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 
 	cfg = config("modsub", 7, 0.5, 1);
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(label_of(&ds, 2, 5) == 4);  /* -3 mod 7 */
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 
 	cfg = config("modmul", 7, 0.5, 1);
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(label_of(&ds, 3, 5) == 1);  /* 15 mod 7 */
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 
 	cfg = config("moddiv", 7, 0.5, 1);
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(label_of(&ds, 3, 5) == 2);  /* 5^-1 = 3 (15 = 1 mod 7), 3*3 = 9 */
 	CHECK(label_of(&ds, 3, 0) == -1); /* no division by zero */
 	CHECK(ds.train.n + ds.test.n == 7 * 6);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 
 	cfg = config("modquad", 7, 0.5, 1);
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(label_of(&ds, 2, 3) == 5);  /* 4 + 6 + 9 = 19 = 5 mod 7 */
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 }
 
 static void test_division_inverts_multiplication(void)
 {
 	struct dataset ds;
 	struct task_config cfg = config("moddiv", 13, 0.3, 4);
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	const struct split *s = &ds.train;
 	for (int64_t i = 0; i < s->n; i++)
 		CHECK((s->labels[i] * s->tokens[2 * i + 1]) % 13 == s->tokens[2 * i]);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 }
 
 static void test_split_covers_every_pair_once(void)
@@ -75,7 +75,7 @@ static void test_split_covers_every_pair_once(void)
 	struct dataset ds;
 	struct task_config cfg = config("modadd", 11, 0.4, 9);
 	int seen[11][11] = {{0}};
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(ds.train.n == 48); /* round(0.4 * 121) */
 	CHECK(ds.test.n == 121 - 48);
 	for (int64_t i = 0; i < ds.train.n; i++)
@@ -85,23 +85,23 @@ static void test_split_covers_every_pair_once(void)
 	for (int a = 0; a < 11; a++)
 		for (int b = 0; b < 11; b++)
 			CHECK(seen[a][b] == 1);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 }
 
 static void test_split_is_a_function_of_the_seed(void)
 {
 	struct dataset a, b, c;
 	struct task_config cfg = config("modadd", 17, 0.5, 3);
-	CHECK(dataset_build(&cfg, &a, NULL) == 0);
-	CHECK(dataset_build(&cfg, &b, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &a, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &b, NULL) == 0);
 	cfg.seed = 4;
-	CHECK(dataset_build(&cfg, &c, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &c, NULL) == 0);
 	size_t bytes = (size_t)a.train.n * 2 * sizeof(int32_t);
 	CHECK(memcmp(a.train.tokens, b.train.tokens, bytes) == 0);
 	CHECK(memcmp(a.train.tokens, c.train.tokens, bytes) != 0);
-	dataset_free(&a);
-	dataset_free(&b);
-	dataset_free(&c);
+	task_dataset_free(&a);
+	task_dataset_free(&b);
+	task_dataset_free(&c);
 }
 
 static void test_validation(void)
@@ -119,7 +119,7 @@ static void test_validation(void)
 	/* a fraction so small that the train split would be empty */
 	cfg = config("modadd", 3, 0.01, 1);
 	struct dataset ds;
-	CHECK(dataset_build(&cfg, &ds, &err) < 0);
+	CHECK(task_dataset_build(&cfg, &ds, &err) < 0);
 }
 
 static void test_json_round_trip(void)

@@ -9,7 +9,7 @@
 #include <zlib.h>
 
 #include "harness.h"
-#include "task.h"
+#include "task/task.h"
 
 static struct task_config config(const char *name)
 {
@@ -50,7 +50,7 @@ static void test_addition(void)
 	cfg.n_train = 300;
 	cfg.n_test = 100;
 	struct dataset ds;
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(ds.n_inputs == 8 && ds.vocab == 12 && ds.n_classes == 10 &&
 	      ds.n_outputs == 3 && ds.train.n == 300 && ds.test.n == 100);
 	check_addition(&ds.train, 2);
@@ -62,11 +62,11 @@ static void test_addition(void)
 			shared += memcmp(ds.test.tokens + i * 8,
 					 ds.train.tokens + j * 8, 5 * 4) == 0;
 	CHECK(shared == 0);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 	cfg.digits = 5; /* sampled independently from 10^10 pairs */
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	check_addition(&ds.train, 5);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 }
 
 /* Exactly one k-subset of the bits explains every label. */
@@ -78,7 +78,7 @@ static void test_parity(void)
 	cfg.n_train = 150;
 	cfg.n_test = 50;
 	struct dataset ds;
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(ds.n_inputs == 8 && ds.vocab == 2 && ds.n_classes == 2);
 	int consistent = 0;
 	for (int mask = 0; mask < 256; mask++) {
@@ -94,11 +94,11 @@ static void test_parity(void)
 		consistent += ok;
 	}
 	CHECK(consistent == 1);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 	cfg.eq_token = 1;
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(ds.n_inputs == 9 && ds.vocab == 3 && ds.train.tokens[8] == 2);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 }
 
 static void test_repeat(void)
@@ -109,7 +109,7 @@ static void test_repeat(void)
 	cfg.n_train = 20;
 	cfg.n_test = 10;
 	struct dataset ds;
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(ds.n_inputs == 7 && ds.n_outputs == 7 && ds.vocab == 5);
 	for (int64_t e = 0; e < ds.train.n; e++) {
 		const int32_t *t = ds.train.tokens + e * 7, *y = ds.train.labels + e * 7;
@@ -121,11 +121,11 @@ static void test_repeat(void)
 		for (int i = 0; i < 7; i++) /* labels of tokens 5..7 copy */
 			CHECK(ds.train.repeat[e * 7 + i] == (i >= 4));
 	}
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 	cfg.seq_len = 40; /* 5^40 sequences: drawn token by token */
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(ds.train.tokens[79 - 1] == ds.train.tokens[39 - 1]);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 }
 
 /* Checks one example of seq_len L among T positions against the layout of
@@ -163,7 +163,7 @@ static void test_repeat_filler(void)
 	cfg.n_train = 300;
 	cfg.n_test = 10;
 	struct dataset ds, again;
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	int T = 12, prefixes[6] = {0}, gaps[6] = {0};
 	CHECK(ds.n_inputs == T && ds.n_outputs == T);
 	for (int64_t e = 0; e < ds.train.n; e++) {
@@ -176,16 +176,16 @@ static void test_repeat_filler(void)
 	}
 	for (int k = 0; k <= 5; k++) /* prefixes 1/6 each; gaps fewer as k grows */
 		CHECK(prefixes[k] > 20 && gaps[k] > 2);
-	CHECK(dataset_build(&cfg, &again, NULL) == 0); /* a function of the seed */
+	CHECK(task_dataset_build(&cfg, &again, NULL) == 0); /* a function of the seed */
 	size_t n = (size_t)ds.train.n * (size_t)T;
 	CHECK(memcmp(ds.train.tokens, again.train.tokens, n * 4) == 0);
 	CHECK(memcmp(ds.train.repeat, again.train.repeat, n) == 0);
-	dataset_free(&again);
+	task_dataset_free(&again);
 	cfg.seed = 6;
-	CHECK(dataset_build(&cfg, &again, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &again, NULL) == 0);
 	CHECK(memcmp(ds.train.tokens, again.train.tokens, n * 4) != 0);
-	dataset_free(&again);
-	dataset_free(&ds);
+	task_dataset_free(&again);
+	task_dataset_free(&ds);
 	cJSON *j = task_to_json(&cfg);
 	struct task_config back;
 	CHECK(task_from_json(j, &back, NULL) == 0 && back.filler == 5);
@@ -207,13 +207,13 @@ static void test_sequence_modular(void)
 	cfg.frac = 0.5;
 	cfg.eq_token = 1;
 	struct dataset ds;
-	CHECK(dataset_build(&cfg, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, NULL) == 0);
 	CHECK(ds.n_inputs == 3 && ds.vocab == 8 && ds.n_classes == 7);
 	for (int64_t e = 0; e < ds.train.n; e++) {
 		const int32_t *t = ds.train.tokens + e * 3;
 		CHECK(t[2] == 7 && ds.train.labels[e] == t[0] * t[1] % 7);
 	}
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 }
 
 /* JSON round trips; a modular header carries only its old fields. */
@@ -303,7 +303,7 @@ static void test_fashion_files(void)
 	struct task_config cfg = config("fashion");
 	struct dataset ds;
 	struct traj_error err;
-	CHECK(dataset_build(&cfg, &ds, &err) < 0 && err.status == TRAJ_ENOINPUT);
+	CHECK(task_dataset_build(&cfg, &ds, &err) < 0 && err.status == TRAJ_ENOINPUT);
 	CHECK(strstr(err.msg, "install Debian's dataset-fashion-mnist package"));
 	write_idx(dir, "train-images-idx3-ubyte.gz", 1, 12, 0);
 	write_idx(dir, "train-labels-idx1-ubyte.gz", 0, 12, 0);
@@ -311,17 +311,17 @@ static void test_fashion_files(void)
 	write_idx(dir, "t10k-labels-idx1-ubyte.gz", 0, 5, 0);
 	cfg.n_train = 12;
 	cfg.n_test = 5;
-	CHECK(dataset_build(&cfg, &ds, &err) == 0);
+	CHECK(task_dataset_build(&cfg, &ds, &err) == 0);
 	CHECK(ds.n_inputs == 784 && ds.vocab == 0 && ds.n_classes == 10);
 	CHECK(ds.train.features && !ds.train.tokens);
 	CHECK(ds.train.features[784 * 3 + 2] == (float)23 / 255.0f);
 	CHECK(ds.train.labels[11] == 1 && ds.test.labels[4] == 4);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 	cfg.n_train = 13; /* more than the file holds */
-	CHECK(dataset_build(&cfg, &ds, &err) < 0 && err.status == TRAJ_EDATA);
+	CHECK(task_dataset_build(&cfg, &ds, &err) < 0 && err.status == TRAJ_EDATA);
 	write_idx(dir, "t10k-labels-idx1-ubyte.gz", 0, 5, 1);
 	cfg.n_train = 12;
-	CHECK(dataset_build(&cfg, &ds, &err) < 0 && err.status == TRAJ_EDATA);
+	CHECK(task_dataset_build(&cfg, &ds, &err) < 0 && err.status == TRAJ_EDATA);
 	CHECK(strstr(err.msg, "IDX magic 0x00000809, expected 0x00000801"));
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "model.h"
-#include "rng.h"
-#include "task.h"
-#include "transformer.h"
+#include "model/model.h"
+#include "common/rng.h"
+#include "task/task.h"
+#include "model/transformer.h"
 
 static int have_torch(void)
 {
@@ -120,14 +120,14 @@ static void test_modadd_sequence(void)
 	tc.seed = 1;
 	tc.eq_token = 1;
 	struct dataset ds;
-	CHECK(dataset_build(&tc, &ds, NULL) == 0);
+	CHECK(task_dataset_build(&tc, &ds, NULL) == 0);
 	struct transformer_config c = {
 		.n_layers = 1, .d_model = 32, .n_heads = 4, .d_head = 8,
 		.d_mlp = 64, .d_vocab = ds.vocab, .d_vocab_out = ds.n_classes,
 		.n_ctx = ds.n_inputs, .n_outputs = 1, .act = ACT_RELU,
 	};
 	check_config(&c, (int)ds.train.n, ds.train.tokens, ds.train.labels);
-	dataset_free(&ds);
+	task_dataset_free(&ds);
 }
 
 /* Deeper variants on random sequences: LayerNorm and GELU, and two

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "harness.h"
-#include "model.h"
-#include "transformer.h"
+#include "model/model.h"
+#include "model/transformer.h"
 
 enum { T = 4, D = 6, H = 2, E = 3, M = 8, V = 7, U = 5, N = 5 };
 

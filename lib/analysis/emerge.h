@@ -1,0 +1,69 @@
+/* Finding transitions in metric lines (the engine of traj-emerge): series
+ * are keyed by (run, metric) and fed one line at a time; events come out
+ * through a callback as soon as they are known (threshold crossings and
+ * change points at once, the steepest change at the end). Memory grows
+ * with the number of series, not with their length. */
+#ifndef TRAJ_EMERGE_H
+#define TRAJ_EMERGE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "analysis/changepoint.h"
+#include "common/error.h"
+#include "format/metrics.h"
+
+#define EMERGE_PATTERN_MAX 256
+
+enum when_op { WHEN_GE, WHEN_GT, WHEN_LE, WHEN_LT };
+
+/* "METRIC>=X": METRIC is a shell glob (fnmatch) over metric names. */
+struct emerge_when {
+	char pattern[EMERGE_PATTERN_MAX];
+	enum when_op op;
+	double x;
+	char text[EMERGE_PATTERN_MAX + 64]; /* the expression, for event lines */
+};
+
+/* Returns 0, or -1 with *why set. */
+int emerge_when_parse(const char *expr, struct emerge_when *w, const char **why);
+
+struct emerge_opts {
+	const struct emerge_when *when;
+	int nwhen;
+	int steepest, changepoint;     /* methods on */
+	char *const *metrics;          /* globs the two methods look at; */
+	int nmetrics;                  /* 0: every metric */
+	double window;                 /* decades, for steepest */
+	struct cusum_opts cusum;       /* also gives min_delta to steepest */
+};
+
+struct emerge_event {
+	const char *run, *metric;
+	int64_t step;        /* where the transition is */
+	const char *kind;    /* "rise", "fall" or "cross" */
+	double before, after;
+	int64_t from, to;    /* the interval that shows it */
+	const char *method;  /* "changepoint", "steepest" or the --when text */
+};
+
+/* Returns 0 to go on, non-zero to stop (the value is passed back). */
+typedef int (*emerge_emit)(const struct emerge_event *ev, void *ctx);
+
+struct emerge;
+
+/* Borrows opts (and what it points to) for its lifetime; NULL when out of
+ * memory. */
+struct emerge *emerge_new(const struct emerge_opts *opts);
+/* Returns 0, the emitter's non-zero value, or -1 with err set (ENOMEM). */
+int emerge_add(struct emerge *e, const struct metric_line *m, emerge_emit emit,
+	       void *ctx, struct traj_error *err);
+/* Reports what is known only at the end (the steepest changes), series in
+ * order of first appearance. */
+int emerge_finish(struct emerge *e, emerge_emit emit, void *ctx);
+void emerge_free(struct emerge *e);
+
+/* RUN STEP METRIC KIND BEFORE AFTER FROM TO METHOD, tab-separated. */
+void emerge_event_print(FILE *out, const struct emerge_event *ev);
+
+#endif

@@ -1,0 +1,42 @@
+/* A training run: model, optimiser, data and batch order built from a run
+ * configuration, stepped one update at a time. The engine behind
+ * traj-train; it never prints. */
+#ifndef TRAJ_TRAINER_H
+#define TRAJ_TRAINER_H
+
+#include <stdint.h>
+
+#include "model/model.h"
+#include "model/optim.h"
+#include "common/rng.h"
+#include "run/runmeta.h"
+#include "format/stream.h"
+#include "task/task.h"
+
+struct trainer {
+	const struct run_config *rc;
+	struct model *model;
+	struct optim opt;
+	struct dataset data;
+	struct rng order;        /* minibatch order, from the run seed */
+	int32_t *perm;           /* (n_train) current epoch's order */
+	int64_t perm_pos;
+	int32_t *batch_tokens;   /* (batch, T), token tasks */
+	float *batch_features;   /* (batch, F), dense tasks */
+	int32_t *batch_labels;   /* (batch, K) */
+	int64_t batch;           /* examples per step */
+	int64_t step;            /* updates done so far */
+	float last_loss;         /* loss of the batch of the latest update */
+};
+
+int trainer_init(struct trainer *t, const struct run_config *rc,
+		 struct traj_error *err);
+/* One update; returns the loss of its batch before the update. */
+float trainer_step(struct trainer *t);
+/* Writes the current parameters, and the resume state ("optim/" tensors,
+ * see trainstate.h) where rc->train.state asks for it, as a checkpoint at t->step. */
+int trainer_checkpoint(struct trainer *t, struct traj_writer *w,
+		       struct traj_error *err);
+void trainer_free(struct trainer *t);
+
+#endif

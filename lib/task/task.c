@@ -1,0 +1,332 @@
+/* The task family's common parts: names, configuration (JSON, checks),
+ * shapes, allocation and sampling helpers; the families themselves are
+ * in task_modular.c, task_add.c, task_parity.c, task_repeat.c and
+ * task_fashion.c. */
+#include "task/task.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonutil.h"
+#include "task/task_impl.h"
+
+static const struct {
+	const char *name;
+	enum task_family family;
+	enum modop op;
+} tasks[] = {
+	{ "modadd", TASK_MODULAR, MOD_ADD }, { "modsub", TASK_MODULAR, MOD_SUB },
+	{ "modmul", TASK_MODULAR, MOD_MUL }, { "moddiv", TASK_MODULAR, MOD_DIV },
+	{ "modquad", TASK_MODULAR, MOD_QUAD }, { "add", TASK_ADD, MOD_ADD },
+	{ "parity", TASK_PARITY, MOD_ADD }, { "repeat", TASK_REPEAT, MOD_ADD },
+	{ "fashion", TASK_FASHION, MOD_ADD },
+};
+#define NTASKS (sizeof tasks / sizeof tasks[0])
+
+const char *task_names(void)
+{
+	return "modadd, modsub, modmul, moddiv, modquad, add, parity, repeat, "
+	       "fashion";
+}
+
+int task_from_name(const char *name, struct task_config *cfg)
+{
+	for (size_t i = 0; i < NTASKS; i++) {
+		if (strcmp(name, tasks[i].name) == 0) {
+			memset(cfg->name, 0, sizeof cfg->name);
+			strcpy(cfg->name, tasks[i].name);
+			cfg->family = tasks[i].family;
+			cfg->op = tasks[i].op;
+			cfg->eq_token = 0; /* set by the model's needs, later */
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void task_fill_defaults(struct task_config *cfg)
+{
+	struct { int *field; int def; } ints[] = {
+		{ &cfg->digits, 3 }, { &cfg->bits, 20 }, { &cfg->k, 3 },
+		{ &cfg->seq_len, 10 }, { &cfg->vocab, 20 },
+	};
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		if (*ints[i].field == 0)
+			*ints[i].field = ints[i].def;
+	if (cfg->family == TASK_FASHION)
+		return; /* 0: the whole files */
+	if (cfg->n_train == 0)
+		cfg->n_train = cfg->family == TASK_ADD ? 5000 : 2000;
+	if (cfg->n_test == 0)
+		cfg->n_test = 1000;
+}
+
+int task_needs_transformer(const struct task_config *cfg)
+{
+	return cfg->family == TASK_ADD || cfg->family == TASK_REPEAT;
+}
+
+int task_needs_mlp(const struct task_config *cfg)
+{
+	return cfg->family == TASK_FASHION;
+}
+
+int task_validate(const struct task_config *cfg, const char *prefix,
+		  struct traj_error *err)
+{
+	switch (cfg->family) {
+	case TASK_MODULAR: return task_modular_validate(cfg, prefix, err);
+	case TASK_ADD: return task_add_validate(cfg, prefix, err);
+	case TASK_PARITY: return task_parity_validate(cfg, prefix, err);
+	case TASK_REPEAT: return task_repeat_validate(cfg, prefix, err);
+	case TASK_FASHION: return task_fashion_validate(cfg, prefix, err);
+	}
+	return traj_fail(err, TRAJ_EINTERNAL, -1, "task: unknown family");
+}
+
+void task_dims(const struct task_config *cfg, struct task_dims *dims)
+{
+	switch (cfg->family) {
+	case TASK_MODULAR: task_modular_dims(cfg, dims); break;
+	case TASK_ADD: task_add_dims(cfg, dims); break;
+	case TASK_PARITY: task_parity_dims(cfg, dims); break;
+	case TASK_REPEAT: task_repeat_dims(cfg, dims); break;
+	case TASK_FASHION: task_fashion_dims(cfg, dims); break;
+	}
+}
+
+/* Only the family's own fields, so that the header of a modular run
+ * reads exactly as before the other tasks existed. */
+cJSON *task_to_json(const struct task_config *cfg)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", cfg->name);
+	switch (cfg->family) {
+	case TASK_MODULAR:
+		cJSON_AddNumberToObject(o, "p", cfg->p);
+		cJSON_AddNumberToObject(o, "frac", cfg->frac);
+		break;
+	case TASK_ADD:
+		cJSON_AddNumberToObject(o, "digits", cfg->digits);
+		break;
+	case TASK_PARITY:
+		cJSON_AddNumberToObject(o, "bits", cfg->bits);
+		cJSON_AddNumberToObject(o, "k", cfg->k);
+		break;
+	case TASK_REPEAT:
+		cJSON_AddNumberToObject(o, "seq_len", cfg->seq_len);
+		cJSON_AddNumberToObject(o, "vocab", cfg->vocab);
+		if (cfg->filler) /* only then: older headers keep meaning */
+			cJSON_AddNumberToObject(o, "filler", cfg->filler);
+		break;
+	case TASK_FASHION:
+		break;
+	}
+	if (cfg->family != TASK_MODULAR) {
+		cJSON_AddNumberToObject(o, "n_train", (double)cfg->n_train);
+		cJSON_AddNumberToObject(o, "n_test", (double)cfg->n_test);
+	}
+	cJSON_AddNumberToObject(o, "seed", (double)cfg->seed);
+	if (cfg->eq_token) /* only then: older readers see older headers */
+		cJSON_AddBoolToObject(o, "eq_token", 1);
+	return o;
+}
+
+static int get_int(const cJSON *json, const char *key, int64_t lo,
+		   int64_t hi, int *out, struct traj_error *err)
+{
+	int64_t v;
+	if (json_get_int(json, "task", key, lo, hi, &v, err) < 0)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int family_from_json(const cJSON *json, struct task_config *cfg,
+			    struct traj_error *err)
+{
+	switch (cfg->family) {
+	case TASK_MODULAR:
+		return get_int(json, "p", 2, 4096, &cfg->p, err) < 0 ||
+		       json_get_number(json, "task", "frac", 0, 1, &cfg->frac,
+				       err) < 0 ? -1 : 0;
+	case TASK_ADD:
+		return get_int(json, "digits", 1, 64, &cfg->digits, err);
+	case TASK_PARITY:
+		return get_int(json, "bits", 1, 4096, &cfg->bits, err) < 0 ||
+		       get_int(json, "k", 1, 4096, &cfg->k, err) < 0 ? -1 : 0;
+	case TASK_REPEAT:
+		return get_int(json, "seq_len", 1, 4096, &cfg->seq_len, err) < 0 ||
+		       get_int(json, "vocab", 1, 1 << 20, &cfg->vocab, err) < 0 ||
+		       (cJSON_GetObjectItemCaseSensitive(json, "filler") &&
+			get_int(json, "filler", 0, 4096, &cfg->filler,
+				err) < 0) ? -1 : 0;
+	case TASK_FASHION:
+		return 0;
+	}
+	return -1;
+}
+
+int task_from_json(const cJSON *json, struct task_config *cfg,
+		   struct traj_error *err)
+{
+	const char *name;
+	int64_t seed;
+	memset(cfg, 0, sizeof *cfg);
+	if (!cJSON_IsObject(json))
+		return traj_fail(err, TRAJ_EDATA, -1, "run.task: expected an object");
+	if (json_get_string(json, "task", "name", &name, err) < 0)
+		return -1;
+	if (task_from_name(name, cfg) < 0)
+		return traj_fail(err, TRAJ_EDATA, -1,
+				 "task.name: unknown task '%.64s'", name);
+	if (family_from_json(json, cfg, err) < 0 ||
+	    json_get_int(json, "task", "seed", 0, INT64_MAX, &seed, err) < 0)
+		return -1;
+	cfg->seed = (uint64_t)seed;
+	if (cfg->family != TASK_MODULAR &&
+	    (json_get_int(json, "task", "n_train", 0, TASK_MAX_EXAMPLES,
+			  &cfg->n_train, err) < 0 ||
+	     json_get_int(json, "task", "n_test", 0, TASK_MAX_EXAMPLES,
+			  &cfg->n_test, err) < 0))
+		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(json, "eq_token") &&
+	    json_get_bool(json, "task", "eq_token", &cfg->eq_token, err) < 0)
+		return -1;
+	if (task_validate(cfg, "task.", err) < 0) {
+		err->status = TRAJ_EDATA;
+		return -1;
+	}
+	return 0;
+}
+
+int task_split_alloc(struct split *s, int64_t n, int T, int F, int K)
+{
+	size_t rows = (size_t)(n ? n : 1);
+	s->n = n;
+	if (T)
+		s->tokens = malloc(rows * (size_t)T * sizeof *s->tokens);
+	if (F)
+		s->features = malloc(rows * (size_t)F * sizeof *s->features);
+	s->labels = malloc(rows * (size_t)K * sizeof *s->labels);
+	return (!T || s->tokens) && (!F || s->features) && s->labels ? 0 : -1;
+}
+
+int task_dataset_alloc(const struct task_config *cfg, struct dataset *ds,
+		  int64_t ntrain, int64_t ntest, struct traj_error *err)
+{
+	struct task_dims d;
+	task_dims(cfg, &d);
+	ds->n_inputs = d.n_inputs;
+	ds->vocab = d.vocab;
+	ds->n_classes = d.n_classes;
+	ds->n_outputs = d.n_outputs;
+	int T = d.vocab ? d.n_inputs : 0, F = d.vocab ? 0 : d.n_inputs;
+	if (task_split_alloc(&ds->train, ntrain, T, F, d.n_outputs) < 0 ||
+	    task_split_alloc(&ds->test, ntest, T, F, d.n_outputs) < 0) {
+		task_dataset_free(ds);
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for the data set");
+	}
+	return 0;
+}
+
+int task_draw_ids(struct rng *r, uint64_t total, int64_t n, uint64_t *ids)
+{
+	if (total > TASK_ENUM_MAX) {
+		for (int64_t i = 0; i < n; i++)
+			ids[i] = rng_below(r, total);
+		return 0;
+	}
+	uint32_t *perm = malloc((size_t)total * sizeof *perm);
+	if (!perm)
+		return -1;
+	for (uint64_t i = 0; i < total; i++)
+		perm[i] = (uint32_t)i;
+	for (int64_t i = 0; i < n; i++) { /* the first n of a Fisher-Yates */
+		uint64_t j = (uint64_t)i + rng_below(r, total - (uint64_t)i);
+		uint32_t tmp = perm[i];
+		perm[i] = perm[j];
+		perm[j] = tmp;
+		ids[i] = perm[i];
+	}
+	free(perm);
+	return 0;
+}
+
+int task_build_sampled(const struct task_config *cfg, struct dataset *ds,
+		       uint64_t total, task_fill_fn *fill,
+		       struct traj_error *err)
+{
+	int64_t ntr = cfg->n_train, nte = cfg->n_test;
+	uint64_t *ids = malloc((size_t)(ntr + nte) * sizeof *ids);
+	struct rng r;
+	rng_seed(&r, cfg->seed);
+	if (!ids || task_draw_ids(&r, total, ntr + nte, ids) < 0) {
+		free(ids);
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for the data set");
+	}
+	if (task_dataset_alloc(cfg, ds, ntr, nte, err) < 0) {
+		free(ids);
+		return -1;
+	}
+	fill(&ds->train, ids, cfg);
+	fill(&ds->test, ids + ntr, cfg);
+	free(ids);
+	return 0;
+}
+
+int task_check_counts(const struct task_config *cfg, uint64_t total,
+		      const char *prefix, struct traj_error *err)
+{
+	if (cfg->n_train < 1 || cfg->n_train > TASK_MAX_EXAMPLES)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "%sn_train: %lld outside 1..%lld",
+				 prefix, (long long)cfg->n_train,
+				 (long long)TASK_MAX_EXAMPLES);
+	if (cfg->n_test < 1 || cfg->n_test > TASK_MAX_EXAMPLES)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "%sn_test: %lld outside 1..%lld",
+				 prefix, (long long)cfg->n_test,
+				 (long long)TASK_MAX_EXAMPLES);
+	if (total <= TASK_ENUM_MAX &&
+	    (uint64_t)(cfg->n_train + cfg->n_test) > total)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "%sn_train: %lld + %lld examples, but the task has "
+				 "only %llu distinct ones", prefix,
+				 (long long)cfg->n_train, (long long)cfg->n_test,
+				 (unsigned long long)total);
+	return 0;
+}
+
+int task_dataset_build(const struct task_config *cfg, struct dataset *ds,
+		  struct traj_error *err)
+{
+	memset(ds, 0, sizeof *ds);
+	if (task_validate(cfg, "task.", err) < 0)
+		return -1;
+	switch (cfg->family) {
+	case TASK_MODULAR: return task_modular_build(cfg, ds, err);
+	case TASK_ADD: return task_add_build(cfg, ds, err);
+	case TASK_PARITY: return task_parity_build(cfg, ds, err);
+	case TASK_REPEAT: return task_repeat_build(cfg, ds, err);
+	case TASK_FASHION: return task_fashion_build(cfg, ds, err);
+	}
+	return traj_fail(err, TRAJ_EINTERNAL, -1, "task: unknown family");
+}
+
+void task_dataset_free(struct dataset *ds)
+{
+	struct split *splits[2] = { &ds->train, &ds->test };
+	for (int i = 0; i < 2; i++) {
+		free(splits[i]->tokens);
+		free(splits[i]->features);
+		free(splits[i]->labels);
+		free(splits[i]->repeat);
+	}
+	memset(ds, 0, sizeof *ds);
+}
+
+struct batch task_split_batch(const struct split *s)
+{
+	struct batch b = {.n = (int)s->n, .tokens = s->tokens,
+			  .features = s->features, .labels = s->labels};
+	return b;
+}

@@ -1,0 +1,131 @@
+/* Data sets. A task turns its configuration (the "task" object of a run
+ * header) into a train and a test split; the split is a pure function of
+ * the configuration, so a scorer rebuilds exactly the data the trainer saw.
+ *
+ * The family (one file each, lib/task_*.c):
+ *
+ * modadd, modsub, modmul, moddiv, modquad: every pair (a, b) in [0, p)^2
+ *   (b != 0 for division) is one example with tokens (a, b) and label
+ *   op(a, b) mod p, a `frac` of them for training. With eq_token (the
+ *   Nanda et al. setup for transformers) the tokens are the sequence
+ *   "a b =", the '=' token being p, so the vocabulary is p + 1 and the
+ *   label is predicted at the last position.
+ * add: n-digit addition as a sequence for transformers, "a + b = c" with
+ *   digits most significant first, '+' = 10, '=' = 11, c of n + 1 digits
+ *   (a leading carry digit, maybe 0). The answer is predicted
+ *   autoregressively: the last n + 1 positions ('=' and the answer digits
+ *   but the last) are labelled with the next answer digit, so output
+ *   position I is answer digit I (0 = the carry digit).
+ * parity: sparse parity, `bits` random bits whose label is the parity of
+ *   `k` of them (a subset drawn from the seed); with eq_token a '=' token
+ *   (2) ends the sequence.
+ * repeat: `seq_len` random tokens from a `vocab`-token alphabet, then the
+ *   same tokens again; every position is labelled with the next token, so
+ *   the second half is predictable by copying (induction heads). With
+ *   `filler` M > 0 the sequence has 2 seq_len + M tokens: M random tokens
+ *   are split at random, per example, into a prefix of o (uniform in
+ *   [0, M]), a gap of g between the copies (uniform in [0, M - o]) and a
+ *   suffix, so neither the position of the repeat nor its distance to the
+ *   first copy is fixed: only content-based copying (a previous-token
+ *   head and an induction head) predicts it. The split's `repeat` mask
+ *   marks the copyable labels: the second copy's tokens but its first.
+ * fashion: Fashion-MNIST (784 pixels scaled to [0, 1], 10 classes) read
+ *   from the gzip IDX files of Debian's dataset-fashion-mnist package, for
+ *   MLPs.
+ *
+ * The sampled tasks (add, parity, repeat) draw n_train + n_test distinct
+ * examples (distinct whenever the space of examples can be enumerated,
+ * else independently from a space too large to repeat in practice). */
+#ifndef TRAJ_TASK_H
+#define TRAJ_TASK_H
+
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "common/error.h"
+#include "model/model.h"
+
+enum modop { MOD_ADD, MOD_SUB, MOD_MUL, MOD_DIV, MOD_QUAD, NMODOPS };
+
+enum task_family { TASK_MODULAR, TASK_ADD, TASK_PARITY, TASK_REPEAT,
+		   TASK_FASHION };
+
+/* Where dataset-fashion-mnist installs its files. */
+#define FASHION_DIR "/usr/share/datasets/fashion-mnist"
+
+struct task_config {
+	char name[32];       /* see task_names() */
+	enum task_family family;
+	enum modop op;       /* modular */
+	int p;               /* modular: modulus, a prime for division */
+	double frac;         /* modular: fraction in the train split, (0, 1) */
+	uint64_t seed;       /* split (and sampling) seed */
+	int eq_token;        /* modular, parity: end with a '=' token */
+	int digits;          /* add: digits per operand */
+	int bits, k;         /* parity: sequence length, relevant bits */
+	int seq_len, vocab;  /* repeat: length of the random half, alphabet */
+	int filler;          /* repeat: random tokens around the copies */
+	int64_t n_train, n_test; /* add, parity, repeat; fashion: 0 = all */
+};
+
+struct split {
+	int64_t n;
+	int32_t *tokens;  /* (n, T), or NULL for dense input */
+	float *features;  /* (n, F), or NULL for token input */
+	int32_t *labels;  /* (n, K) */
+	uint8_t *repeat;  /* (n, K) repeat: 1 at copyable labels; else NULL */
+};
+
+/* The shape of a task's examples, which the model must match. */
+struct task_dims {
+	int n_inputs;     /* T tokens or F features */
+	int vocab;        /* V; 0 for dense input */
+	int n_classes;    /* C */
+	int n_outputs;    /* K labels per example */
+};
+
+struct dataset {
+	int n_inputs;     /* T or F */
+	int vocab;        /* V, 0 for dense input */
+	int n_classes;    /* C */
+	int n_outputs;    /* K */
+	struct split train, test;
+};
+
+/* Looks a task name up and sets name, family and op, and eq_token to 0;
+ * other fields are left as they are. Returns -1 if unknown. */
+int task_from_name(const char *name, struct task_config *cfg);
+/* Gives the family-specific fields still 0 their defaults (digits 3;
+ * bits 20, k 3; seq_len 10, vocab 20; n_train 5000 for add, 2000 for
+ * parity and repeat; n_test 1000; fashion keeps 0, the whole files). */
+void task_fill_defaults(struct task_config *cfg);
+/* Comma-separated list of task names, for help texts and errors. */
+const char *task_names(void);
+/* Checks values (p range, primality for division, frac range, sizes);
+ * the message names the offending field as `prefix` + field ("--p",
+ * "task.p"). */
+int task_validate(const struct task_config *cfg, const char *prefix,
+		  struct traj_error *err);
+/* Which models can learn the task: sequence tasks with several labelled
+ * positions need a transformer, dense input an MLP. */
+int task_needs_transformer(const struct task_config *cfg);
+int task_needs_mlp(const struct task_config *cfg);
+
+/* The example shape of a valid configuration, without building data. */
+void task_dims(const struct task_config *cfg, struct task_dims *dims);
+
+cJSON *task_to_json(const struct task_config *cfg);
+int task_from_json(const cJSON *json, struct task_config *cfg,
+		   struct traj_error *err);
+
+/* Errors: TRAJ_EUSAGE for a bad configuration, TRAJ_ENOMEM, and for
+ * fashion TRAJ_ENOINPUT (files missing: the message names the package)
+ * or TRAJ_EDATA (a file that is not the expected IDX). */
+int task_dataset_build(const struct task_config *cfg, struct dataset *ds,
+		  struct traj_error *err);
+void task_dataset_free(struct dataset *ds);
+/* A borrowed batch over a whole split. */
+struct batch task_split_batch(const struct split *s);
+
+#endif

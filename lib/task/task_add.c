@@ -1,0 +1,65 @@
+/* n-digit addition as a sequence: "a + b = c", digits most significant
+ * first, the answer predicted digit by digit (see task.h). */
+#include "task/task_impl.h"
+
+#define ADD_PLUS 10
+#define ADD_EQUALS 11
+#define ADD_MAX_DIGITS 9 /* 10^(2n) pairs must fit in 64 bits */
+
+void task_add_dims(const struct task_config *cfg, struct task_dims *d)
+{
+	int n = cfg->digits;
+	d->n_inputs = 3 * n + 2; /* a, '+', b, '=', all answer digits but the last */
+	d->vocab = 12;
+	d->n_classes = 10;
+	d->n_outputs = n + 1;
+}
+
+static uint64_t pow10u(int e)
+{
+	uint64_t r = 1;
+	while (e-- > 0)
+		r *= 10;
+	return r;
+}
+
+int task_add_validate(const struct task_config *cfg, const char *prefix,
+		 struct traj_error *err)
+{
+	if (cfg->digits < 1 || cfg->digits > ADD_MAX_DIGITS)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "%sdigits: %d outside 1..%d",
+				 prefix, cfg->digits, ADD_MAX_DIGITS);
+	return task_check_counts(cfg, pow10u(2 * cfg->digits), prefix, err);
+}
+
+/* Writes the n digits of x, most significant first. */
+static void put_digits(int32_t *out, uint64_t x, int n)
+{
+	for (int i = n - 1; i >= 0; i--, x /= 10)
+		out[i] = (int32_t)(x % 10);
+}
+
+static void fill(struct split *s, const uint64_t *ids,
+		 const struct task_config *cfg)
+{
+	int n = cfg->digits;
+	uint64_t base = pow10u(n);
+	int T = 3 * n + 2, K = n + 1;
+	for (int64_t e = 0; e < s->n; e++) {
+		uint64_t a = ids[e] / base, b = ids[e] % base;
+		int32_t *tok = s->tokens + e * T, *lab = s->labels + e * K;
+		put_digits(tok, a, n);
+		tok[n] = ADD_PLUS;
+		put_digits(tok + n + 1, b, n);
+		tok[2 * n + 1] = ADD_EQUALS;
+		put_digits(lab, a + b, n + 1);
+		for (int i = 0; i < n; i++)
+			tok[2 * n + 2 + i] = lab[i];
+	}
+}
+
+int task_add_build(const struct task_config *cfg, struct dataset *ds,
+	      struct traj_error *err)
+{
+	return task_build_sampled(cfg, ds, pow10u(2 * cfg->digits), fill, err);
+}

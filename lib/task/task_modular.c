@@ -1,0 +1,111 @@
+/* Modular arithmetic: every pair (a, b), label op(a, b) mod p. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "task/task_impl.h"
+
+#define MODP_MAX 4096 /* p^2 examples must stay a modest data set */
+
+static int is_prime(int p)
+{
+	if (p < 2)
+		return 0;
+	for (int d = 2; d * d <= p; d++)
+		if (p % d == 0)
+			return 0;
+	return 1;
+}
+
+void task_modular_dims(const struct task_config *cfg, struct task_dims *d)
+{
+	d->n_inputs = cfg->eq_token ? 3 : 2;
+	d->vocab = cfg->p + (cfg->eq_token ? 1 : 0);
+	d->n_classes = cfg->p;
+	d->n_outputs = 1;
+}
+
+int task_modular_validate(const struct task_config *cfg, const char *prefix,
+		     struct traj_error *err)
+{
+	if (cfg->p < 2 || cfg->p > MODP_MAX)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "%sp: %d outside 2..%d", prefix, cfg->p, MODP_MAX);
+	if (cfg->op == MOD_DIV && !is_prime(cfg->p))
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "%sp: division needs a prime modulus, %d is not prime",
+				 prefix, cfg->p);
+	if (!(cfg->frac > 0 && cfg->frac < 1))
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "%sfrac: %g outside (0, 1)", prefix, cfg->frac);
+	return 0;
+}
+
+static int64_t mod_pow(int64_t base, int64_t e, int64_t p)
+{
+	int64_t r = 1;
+	base %= p;
+	for (; e > 0; e >>= 1) {
+		if (e & 1)
+			r = r * base % p;
+		base = base * base % p;
+	}
+	return r;
+}
+
+static int32_t mod_apply(enum modop op, int64_t a, int64_t b, int64_t p)
+{
+	switch (op) {
+	case MOD_ADD: return (int32_t)((a + b) % p);
+	case MOD_SUB: return (int32_t)(((a - b) % p + p) % p);
+	case MOD_MUL: return (int32_t)(a * b % p);
+	case MOD_DIV: return (int32_t)(a * mod_pow(b, p - 2, p) % p); /* Fermat */
+	case MOD_QUAD: return (int32_t)((a * a + a * b + b * b) % p);
+	default: return 0;
+	}
+}
+
+static void split_fill(struct split *s, const int32_t *order, int64_t first,
+		       const struct task_config *cfg)
+{
+	int b_first = cfg->op == MOD_DIV;
+	int64_t span = cfg->p - b_first;
+	int T = cfg->eq_token ? 3 : 2;
+	for (int64_t i = 0; i < s->n; i++) {
+		int64_t k = order[first + i];
+		int64_t a = k / span, b = k % span + b_first;
+		int32_t *tok = s->tokens + i * T;
+		tok[0] = (int32_t)a;
+		tok[1] = (int32_t)b;
+		if (cfg->eq_token)
+			tok[2] = (int32_t)cfg->p;
+		s->labels[i] = mod_apply(cfg->op, a, b, cfg->p);
+	}
+}
+
+int task_modular_build(const struct task_config *cfg, struct dataset *ds,
+		  struct traj_error *err)
+{
+	int64_t span = cfg->p - (cfg->op == MOD_DIV);
+	int64_t total = (int64_t)cfg->p * span;
+	int64_t ntrain = (int64_t)(cfg->frac * (double)total + 0.5);
+	if (ntrain < 1 || ntrain >= total)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "task.frac: %g leaves an empty split of %lld examples",
+				 cfg->frac, (long long)total);
+	int32_t *order = malloc((size_t)total * sizeof *order);
+	if (!order)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for the data set");
+	if (task_dataset_alloc(cfg, ds, ntrain, total - ntrain, err) < 0) {
+		free(order);
+		return -1;
+	}
+	for (int64_t i = 0; i < total; i++)
+		order[i] = (int32_t)i;
+	struct rng rng;
+	rng_seed(&rng, cfg->seed);
+	rng_shuffle(&rng, order, total);
+	split_fill(&ds->train, order, 0, cfg);
+	split_fill(&ds->test, order, ntrain, cfg);
+	free(order);
+	return 0;
+}
