@@ -69,7 +69,7 @@ for set in all atoms; do
 		"$(paste -sd' ' "$out/top5-budget10-$set.txt")"
 	overlap=$(grep -cxF -f "$out/top5-exhaustive-$set.txt" "$out/top5-budget10-$set.txt") || true
 	echo "overlap ($set): $overlap of 5"
-	eval "overlap_$set=\$overlap"
+	if [ $set = all ]; then overlap_all=$overlap; else overlap_atoms=$overlap; fi
 done
 
 # README.md (full size): circuit of 346 of 516, accuracy 0.9825; ablating

@@ -99,10 +99,11 @@ for t in $thresholds; do
 	range "threshold $t: keeping only the circuit / clean accuracy" "$(ratio "$keep" "$clean")" 0.9 1.05
 	range "threshold $t: ablating the circuit / clean accuracy" "$(ratio "$ablated" "$clean")" 0 0.1
 	# no component is left outside a circuit of them all
-	[ -z "$outside" ] && [ "$n" -eq "$(wc -l <"$out/all.txt")" ] ||
+	if [ -n "$outside" ] || [ "$n" -lt "$(wc -l <"$out/all.txt")" ]; then
 		range "threshold $t: ablating random ${by}s outside the circuit (worst) / clean accuracy" \
 			"$(ratio "$outside" "$clean")" 0.85 1.05
+	fi
 	sizes=$(size_range "$t")
-	[ -z "$sizes" ] || range "threshold $t: circuit size" "$n" $sizes
+	[ -z "$sizes" ] || range "threshold $t: circuit size" "$n" "${sizes% *}" "${sizes#* }"
 done
 range_done

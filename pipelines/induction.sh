@@ -61,7 +61,7 @@ fi
 # other labels 5.285, the repeat 0.556; the drop at step 1000. QUICK:
 # 4.18 at step 0 (log 64 = 4.16); at step 1500 4.454 and 0.763; the drop
 # at step 1000.
-read -r _ first0 repeat0 <"$out/halves.tsv"
+read -r _ _ repeat0 <"$out/halves.tsv"
 tail -1 "$out/halves.tsv" >"$out/last.tsv"
 read -r _ first_last repeat_last <"$out/last.tsv"
 if [ "$range_size" = quick ]; then

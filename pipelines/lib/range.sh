@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Range checks for the study scripts in pipelines/ (sourced, not run).
 # Each script compares the figures it prints with the ranges documented
 # for its size: with QUICK=1, the quick size that tests/cli/pipelines.bats
