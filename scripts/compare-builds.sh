@@ -54,7 +54,7 @@ die() {
 	exit "$status"
 }
 
-old_bin= new_bin= jobs=2 keep=0 old_ref= new_ref= nrefs=0
+old_bin='' new_bin='' jobs=2 keep=0 old_ref='' new_ref='' nrefs=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h | --help) usage; exit 0 ;;
@@ -247,9 +247,9 @@ run_all() {
 # checksums first, then every byte).
 same_files() {
 	cmp -s "$tmp/meta-old/$1.files" "$tmp/meta-new/$1.files" || return 1
-	for f in $(awk '{print $3}' "$tmp/meta-old/$1.files"); do
+	while read -r _ _ f; do
 		cmp -s "$tmp/run-old/$f" "$tmp/run-new/$f" || return 1
-	done
+	done <"$tmp/meta-old/$1.files"
 }
 
 # hint N: why command N differs, in one short phrase.
@@ -259,10 +259,10 @@ hint() {
 		echo "status $so vs $sn"
 		return
 	fi
-	fo=$(awk '{print $3}' "$tmp/meta-old/$1.files")
-	fn=$(awk '{print $3}' "$tmp/meta-new/$1.files")
+	fo=$(awk '{print $3}' "$tmp/meta-old/$1.files" | tr '\n' ' ')
+	fn=$(awk '{print $3}' "$tmp/meta-new/$1.files" | tr '\n' ' ')
 	if [ "$fo" != "$fn" ]; then
-		echo "written files differ: old $(echo $fo) vs new $(echo $fn)"
+		echo "written files differ: old ${fo% } vs new ${fn% }"
 		return
 	fi
 	for f in $fo; do
