@@ -1,125 +1,12 @@
-/* traj-diff's engine: distances between tensors, singular values and
- * effective rank (hand cases, and numpy.linalg.svd where python3 with
- * numpy is installed), the Fourier spectrum of an embedding. */
+/* The Fourier spectrum of an embedding (analysis/fourier.h): a single
+ * frequency lands at its k, the energies add up to the squared norm
+ * (Parseval), and the cached basis agrees with the definition. */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "analysis/fourier.h"
 #include "harness.h"
 #include "common/rng.h"
-#include "analysis/svd.h"
-#include "analysis/weightstats.h"
-
-static void test_pair_stats_hand_case(void)
-{
-	double a[2] = {3, 4}, b[2] = {0, 4}, z[2] = {0, 0};
-	struct pair_stats ps;
-	weightstats_pair(a, b, 2, &ps);
-	CHECK_NEAR(ps.l2, 3, 1e-15);
-	CHECK_NEAR(ps.rel_change, 0.75, 1e-15);      /* 3 / ||b|| = 3 / 4 */
-	CHECK_NEAR(ps.cos, 16.0 / 20.0, 1e-15);      /* <a,b> / (5 * 4) */
-	CHECK_NEAR(ps.norm_a, 5, 1e-15);
-	weightstats_pair(a, z, 2, &ps);
-	CHECK(isinf(ps.rel_change) && isnan(ps.cos));
-	weightstats_pair(z, z, 2, &ps);
-	CHECK(ps.rel_change == 0 && ps.l2 == 0);
-}
-
-/* Every element counts, whether in the unrolled body or the tail: a
- * single nonzero element at each position of n = 1 .. 9 (hand values:
- * norm 2, distance 2 from zero, cos 1 with itself). */
-static void test_pair_stats_every_position(void)
-{
-	double a[9], z[9] = {0};
-	struct pair_stats ps;
-	for (int n = 1; n <= 9; n++)
-		for (int i = 0; i < n; i++) {
-			memset(a, 0, sizeof a);
-			a[i] = -2;
-			CHECK(weightstats_norm(a, (size_t)n) == 2);
-			weightstats_pair(a, z, (size_t)n, &ps);
-			CHECK(ps.norm_a == 2 && ps.l2 == 2 && ps.norm_b == 0);
-			weightstats_pair(a, a, (size_t)n, &ps);
-			CHECK(ps.cos == 1 && ps.l2 == 0);
-		}
-}
-
-static void test_svd_hand_cases(void)
-{
-	struct svd_work w;
-	struct traj_error err;
-	double s[3];
-	svd_work_init(&w);
-	/* [[3, 2, 2], [2, 3, -2]]: A A^T = [[17, 8], [8, 17]], eigenvalues
-	 * 25 and 9, so singular values 5 and 3. */
-	double a[6] = {3, 2, 2, 2, 3, -2};
-	CHECK(svd_values(&w, a, 2, 3, s, &err) == 0);
-	CHECK_NEAR(s[0], 5, 1e-12);
-	CHECK_NEAR(s[1], 3, 1e-12);
-	/* its transpose, (3, 2): the same values */
-	double at[6] = {3, 2, 2, 3, 2, -2};
-	CHECK(svd_values(&w, at, 3, 2, s, &err) == 0);
-	CHECK_NEAR(s[0], 5, 1e-12);
-	CHECK_NEAR(s[1], 3, 1e-12);
-	/* rank one: [[1, 1], [1, 1]] has 2 and 0 */
-	double one[4] = {1, 1, 1, 1};
-	CHECK(svd_values(&w, one, 2, 2, s, &err) == 0);
-	CHECK_NEAR(s[0], 2, 1e-12);
-	CHECK_NEAR(s[1], 0, 1e-12);
-	CHECK(a[0] == 3 && a[5] == -2); /* the input is not destroyed */
-	svd_work_free(&w);
-}
-
-static void test_effective_rank(void)
-{
-	double eq[4] = {2, 2, 2, 2}, one[3] = {5, 0, 0}, zero[2] = {0, 0};
-	double two[2] = {3, 1};
-	CHECK_NEAR(svd_effective_rank(eq, 4), 4, 1e-12);
-	CHECK_NEAR(svd_effective_rank(one, 3), 1, 1e-12);
-	CHECK(svd_effective_rank(zero, 2) == 0);
-	/* p = (3/4, 1/4): exp(-(3/4 ln 3/4 + 1/4 ln 1/4)) */
-	CHECK_NEAR(svd_effective_rank(two, 2),
-		   exp(-(0.75 * log(0.75) + 0.25 * log(0.25))), 1e-12);
-}
-
-/* numpy.linalg.svd of a random (7, 5) matrix, through a text file. */
-static void test_svd_matches_numpy(void)
-{
-	if (system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0) {
-		printf("# skip: /usr/bin/python3 with numpy not found\n");
-		return;
-	}
-	enum { M = 7, N = 5 };
-	double a[M * N], s[N];
-	struct rng r;
-	struct svd_work w;
-	struct traj_error err;
-	char path[] = "/tmp/traj-test-svd-XXXXXX", cmd[256];
-	rng_seed(&r, 42);
-	int fd = mkstemp(path);
-	CHECK(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	for (int i = 0; i < M * N; i++)
-		fprintf(f, "%.17g%c", a[i] = rng_uniform(&r) - 0.5,
-			i % N == N - 1 ? '\n' : ' ');
-	fclose(f);
-	snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c 'import numpy; "
-		 "print(*numpy.linalg.svd(numpy.loadtxt(\"%s\"), "
-		 "compute_uv=False))'", path);
-	FILE *py = popen(cmd, "r");
-	svd_work_init(&w);
-	CHECK(svd_values(&w, a, M, N, s, &err) == 0);
-	for (int i = 0; i < N; i++) {
-		double ref = NAN;
-		CHECK(fscanf(py, "%lf", &ref) == 1);
-		CHECK_NEAR(s[i], ref, 1e-12);
-	}
-	CHECK(pclose(py) == 0);
-	remove(path);
-	svd_work_free(&w);
-}
 
 static void test_fourier_single_frequency(void)
 {
@@ -220,11 +107,6 @@ static void test_fourier_matches_direct(void)
 
 int main(void)
 {
-	RUN(test_pair_stats_hand_case);
-	RUN(test_pair_stats_every_position);
-	RUN(test_svd_hand_cases);
-	RUN(test_effective_rank);
-	RUN(test_svd_matches_numpy);
 	RUN(test_fourier_single_frequency);
 	RUN(test_fourier_parseval);
 	RUN(test_fourier_matches_direct);
