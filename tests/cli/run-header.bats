@@ -61,3 +61,42 @@ same_split() {
 	traj-probe --inputs --split train "$BATS_TEST_TMPDIR/b.traj" >"$BATS_TEST_TMPDIR/b.txt"
 	run ! cmp -s "$BATS_TEST_TMPDIR/a.txt" "$BATS_TEST_TMPDIR/b.txt"
 }
+
+@test "a stream written from the two specs alone is accepted and scored like traj train's" {
+	command -v zstd >/dev/null || skip "zstd is not installed (Debian: zstd)"
+	W=$TRAJ_ROOT/bench/write_stream_reference.py
+	cd "$BATS_TEST_TMPDIR"
+	traj-train -q --p 11 --width 16 --steps 20 --every 10 --run-id mref -o m.traj
+	traj-convert --export npz m.npz m.traj
+	/usr/bin/python3 "$W" s.traj m.npz mref 20 11 0.5 1
+	run -0 traj-score s.traj
+	[ "${#lines[@]}" -eq 4 ]
+	assert_equal "$output" "$(traj-score m.traj | grep -P '\t20\t')"
+	traj-train -q --model transformer --d-model 16 --p 11 --steps 20 --every 10 --run-id tref -o t.traj
+	traj-convert --export npz t.npz t.traj
+	/usr/bin/python3 "$W" s2.traj t.npz tref 20 11 0.5 1 transformer
+	run -0 traj-score s2.traj
+	assert_equal "$output" "$(traj-score t.traj | grep -P '\t20\t')"
+}
+
+@test "a header missing a field the spec requires is refused naming the field" {
+	command -v zstd >/dev/null || skip "zstd is not installed (Debian: zstd)"
+	cd "$BATS_TEST_TMPDIR"
+	traj-train -q --p 11 --width 16 --steps 10 --every 10 -o m.traj
+	traj-convert --export npz m.npz m.traj
+	/usr/bin/python3 "$TRAJ_ROOT/bench/write_stream_reference.py" s.traj m.npz mref 10 11 0.5 1
+	# the same stream with the task's modulus removed from the header
+	/usr/bin/python3 - <<'PY'
+import json, struct, zlib
+d = open("s.traj", "rb").read()
+n = struct.unpack("<I", d[4:8])[0]
+h = json.loads(d[12:8 + n - 4])
+del h["task"]["p"]
+body = b"TRJ1" + json.dumps(h).encode()
+rec = struct.pack("<II", 0x184D2A5A, len(body) + 4) + body + struct.pack("<I", zlib.crc32(body))
+open("bad.traj", "wb").write(rec + d[8 + n:])
+PY
+	run -65 --separate-stderr traj-score bad.traj
+	assert_one_error_line traj-score
+	[[ $stderr == *"task.p"* ]] || fail "the field is not named: $stderr"
+}
