@@ -5,7 +5,8 @@
 # snapshot, diff, emerge, probe, every mode of ablate, convert both ways,
 # a few errors), and compares byte for byte what each command printed on
 # standard output, the files it wrote, and its exit status. Standard
-# error is kept but not compared (progress and pass counts).
+# error is not compared (progress and pass counts); --keep keeps it, with
+# the outputs and build logs, for a closer look.
 #
 # Prints one line per command, "same  CMD" or "DIFFERENT  CMD  (hint)",
 # then "N same, N different". The defaults compare the last commit before
@@ -16,10 +17,10 @@
 #   scripts/compare-builds.sh --old-bin /tmp/old/build/bin   # reuse a build
 #
 # A commit is exported with git archive into a temporary directory and
-# built there with `make all`; the working tree is built in place. The two
-# command runs take a few seconds; the builds take the time (a few minutes
-# on 2 cores). tests/cli/compare-builds.bats checks the comparison itself
-# on ready-made tool directories.
+# built there with `make all`; the working tree is built in place. Each
+# run of the commands costs a few seconds of CPU; the builds take the time
+# (a few minutes on 2 cores). tests/cli/compare-builds.bats checks the
+# comparison itself on ready-made tool directories.
 #
 # Exit status: 0 every command the same, 1 some differ, 64 usage error,
 # 66 no such commit or tool directory, 70 a build failed.
@@ -226,6 +227,12 @@ back.score      cat back-npy.traj back-npz.traj back-st.traj | traj-score --thre
 EOF
 }
 
+# listing: the files under the current directory with size and mtime,
+# to tell which ones a command created or changed without reading them.
+listing() {
+	find . -type f -printf '%p %s %T@\n' | sort
+}
+
 # run_all BIN WHICH: runs every command with BIN first on PATH, in
 # $tmp/run-WHICH; per command N, meta-WHICH/N.status and N.files (the
 # files it created or changed: checksum, size, name), stderr in err-WHICH.
@@ -233,13 +240,15 @@ run_all() {
 	work=$tmp/run-$2 meta=$tmp/meta-$2 errs=$tmp/err-$2
 	mkdir -p "$work" "$meta" "$errs"
 	n=0
+	: >"$meta/before"
 	commands | while read -r out cmd; do
 		n=$((n + 1))
-		(cd "$work" && find . -type f -exec cksum {} + | sort) >"$meta/before"
 		(cd "$work" && PATH=$1:$PATH sh -c "$cmd" >"$out" 2>"$errs/$n")
 		echo $? >"$meta/$n.status"
-		(cd "$work" && find . -type f -exec cksum {} + | sort) >"$meta/after"
-		comm -13 "$meta/before" "$meta/after" >"$meta/$n.files"
+		(cd "$work" && listing) >"$meta/after"
+		comm -13 "$meta/before" "$meta/after" | cut -d' ' -f1 |
+			(cd "$work" && xargs -r cksum) | sort -k3 >"$meta/$n.files"
+		mv "$meta/after" "$meta/before"
 	done
 }
 
@@ -259,8 +268,8 @@ hint() {
 		echo "status $so vs $sn"
 		return
 	fi
-	fo=$(awk '{print $3}' "$tmp/meta-old/$1.files" | tr '\n' ' ')
-	fn=$(awk '{print $3}' "$tmp/meta-new/$1.files" | tr '\n' ' ')
+	fo=$(awk '{sub(/^\.\//, "", $3); print $3}' "$tmp/meta-old/$1.files" | tr '\n' ' ')
+	fn=$(awk '{sub(/^\.\//, "", $3); print $3}' "$tmp/meta-new/$1.files" | tr '\n' ' ')
 	if [ "$fo" != "$fn" ]; then
 		echo "written files differ: old ${fo% } vs new ${fn% }"
 		return
@@ -268,7 +277,6 @@ hint() {
 	for f in $fo; do
 		a=$tmp/run-old/$f b=$tmp/run-new/$f
 		cmp -s "$a" "$b" && continue
-		f=${f#./}
 		if grep -Iq . "$a" && grep -Iq . "$b"; then
 			line=$(cmp "$a" "$b" 2>/dev/null | sed -n 's/.* line \([0-9]*\).*/\1/p')
 			if [ -z "$line" ]; then

@@ -2,8 +2,9 @@
 # scripts/compare-builds.sh, on tool directories given with --old-bin and
 # --new-bin (building two trees would take minutes): a build compared
 # with itself is the same everywhere; a build whose traj-score prints
-# something else, or whose traj-convert --import exits otherwise, is not,
-# and the lines say which command and why.
+# something else, whose traj-convert --import exits otherwise, or whose
+# traj-convert --export npz leaves a stray file, is not, and the lines say
+# which command and why.
 
 setup() {
 	load test_helper
@@ -48,7 +49,7 @@ setup() {
 	[ -z "$(ls -A "$TMPDIR")" ]
 }
 
-@test "compare-builds: changed output and a changed status are DIFFERENT, with a hint" {
+@test "compare-builds: changed output, status or written files are DIFFERENT, with a hint" {
 	fake=$BATS_TEST_TMPDIR/fake
 	real=$TRAJ_BUILD_DIR/bin
 	mkdir "$fake"
@@ -64,6 +65,7 @@ setup() {
 	#!/bin/sh
 	"$real/traj-convert" "\$@"; st=\$?
 	[ "\$1" = --import ] && exit 9
+	[ "\$2" = npz ] && : >stray.txt
 	exit \$st
 	EOF
 	chmod +x "$fake/traj-score" "$fake/traj-convert"
@@ -71,7 +73,8 @@ setup() {
 	assert_line "DIFFERENT  traj-score --threads 1 -H mlp.traj  (mlp.score line 1: '# run step metric value' vs 'x# run step metric value')"
 	assert_line "DIFFERENT  traj-convert --import npy npy --step 300  (status 0 vs 9)"
 	assert_line "same  traj-diff mlp.traj"
-	assert_line "same  traj-convert --export npz tf.npz --step 100 tf.traj"
+	assert_line "DIFFERENT  traj-convert --export npz tf.npz --step 100 tf.traj  (written files differ: old npz.out tf.npz vs new npz.out stray.txt tf.npz)"
+	assert_line "same  traj-convert --export safetensors tf.safetensors -t '*' tf.traj"
 	assert_line --regexp '^[0-9]+ same, [1-9][0-9]* different$'
 	[ -z "$(ls -A "$TMPDIR")" ]
 }
