@@ -70,7 +70,7 @@ check-asan: deps
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
 	TRAJ_BUILD=build/asan TRAJ_SANITIZED=1 ./tests/run
 
-# Fuzzing (issue 4): libFuzzer targets in fuzz/, built with clang against a
+# Fuzzing: libFuzzer targets in fuzz/, built with clang against a
 # libtraj instrumented for coverage; `make fuzz FUZZ_SECONDS=N` runs each.
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 60

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a purpose needs, if any are missing.
-# Usage: scripts/deps.sh build|test|bench|data|plot|fuzz ...
+# Usage: scripts/deps.sh build|test|bench|data|plot|fuzz|sweep ...
 set -eu
 
 pkgs=""
@@ -12,6 +12,7 @@ for purpose in "$@"; do
 	plot)  pkgs="$pkgs gnuplot-nox" ;;
 	data)  pkgs="$pkgs dataset-fashion-mnist" ;; # --task fashion
 	fuzz)  pkgs="$pkgs clang-14 libclang-rt-14-dev valgrind" ;;
+	sweep) pkgs="$pkgs parallel slurm-wlm munge" ;; # traj sweep, a one-node Slurm in the tests
 	*) echo "deps.sh: unknown purpose '$purpose'" >&2; exit 2 ;;
 	esac
 done

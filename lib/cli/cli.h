@@ -17,7 +17,8 @@ const char *cli_prog(void);
 
 void cli_die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
-/* "prog: --opt: reason\nTry 'prog --help'." and exit status 2. */
+/* "prog: --opt: reason", then "Try 'prog --help' for more information.",
+ * and exit status 64 (TRAJ_EUSAGE). */
 void cli_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 /* Reports a library error about input `name`, with its byte offset. */

@@ -4,6 +4,8 @@
 #ifndef TRAJ_LINALG_H
 #define TRAJ_LINALG_H
 
+#include "common/error.h"
+
 /* Works around OpenBLAS builds (Debian's 0.3.21) whose DYNAMIC_ARCH
  * detection does not know recent Intel CPUs and falls back to the SSE3
  * "Prescott" kernels, about 8x slower than the AVX-512 ones the CPU can
@@ -13,6 +15,22 @@
  * first BLAS call from a single thread (mlp_new does). Returns the name of
  * the core in use. */
 const char *linalg_init(void);
+
+/* Pins OpenBLAS to the kernel set `name` (an OpenBLAS core type: Prescott,
+ * Nehalem, Sandybridge, Haswell, Zen, SkylakeX, Cooperlake; any case), so
+ * that a run gives the same bits on every machine that has the core's
+ * instructions: OpenBLAS otherwise picks its kernels per CPU, and the
+ * kernels round differently. Refuses a name it does not know or a core
+ * whose instructions this CPU lacks (TRAJ_EUSAGE), before any BLAS call
+ * would fault. Call before the first BLAS call, from one thread; it takes
+ * the place of linalg_init's choice. */
+int linalg_set_core(const char *name, struct traj_error *err);
+/* The OpenBLAS core in use and the library's build configuration
+ * ("OpenBLAS 0.3.21 DYNAMIC_ARCH ..."), for the run header. */
+const char *linalg_core(void);
+const char *linalg_library(void);
+/* The core names linalg_set_core accepts, comma-separated, for messages. */
+const char *linalg_core_names(void);
 
 /* Counting of the products below, for benchmarks that want the products'
  * own GFLOP/s: off by default, when each product costs one untaken branch.

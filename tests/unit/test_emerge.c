@@ -1,4 +1,5 @@
-/* traj-emerge's engine: the CUSUM change-point detector (detection delay,
+/* Finding transitions in metric series (analysis/changepoint.h,
+ * steepest.h, emerge.h): the CUSUM change-point detector (detection delay,
  * false-alarm rate on noise), the steepest change over log-step, --when
  * expressions and crossings. */
 #include <math.h>

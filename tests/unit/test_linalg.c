@@ -1,6 +1,8 @@
 /* The matrix-product wrappers against hand-computed products, and their
  * counting for benchmarks: nothing counted when off, 2 m n k per product
  * and one call each when on, zeroed when restarted. */
+#include <string.h>
+
 #include "harness.h"
 #include "common/linalg.h"
 
@@ -42,9 +44,39 @@ static void test_counting(void)
 	CHECK(n.calls == 1 && n.flop == 24);
 }
 
+/* Pinning the BLAS core: a known core this CPU can run becomes the core in
+ * use, and gives the same products as before it was pinned when it is the
+ * same core; an unknown name is refused naming the choices. */
+static void test_set_core(void)
+{
+	struct traj_error err;
+	CHECK(linalg_set_core("NoSuchCore", &err) < 0);
+	CHECK(err.status == TRAJ_EUSAGE);
+	CHECK(strstr(err.msg, "Haswell") != NULL);
+
+	CHECK(linalg_set_core("prescott", &err) == 0);
+	CHECK(strcmp(linalg_core(), "Prescott") == 0);
+	float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, -1, 2, 0.5f, 3}, c[4];
+	linalg_matmul(2, 2, 3, a, b, 0, c);
+	CHECK(c[0] == 1 + 2 * -1 + 3 * 0.5f && c[3] == 4 * 0 + 5 * 2 + 6 * 3);
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+		CHECK(linalg_set_core("Haswell", &err) == 0);
+		CHECK(strcmp(linalg_core(), "Haswell") == 0);
+		float c2[4];
+		linalg_matmul(2, 2, 3, a, b, 0, c2);
+		CHECK(memcmp(c, c2, sizeof c) == 0); /* exact small integers */
+	}
+	/* linalg_init no longer overrides a pinned core */
+	linalg_init();
+	CHECK(strcmp(linalg_core(), "Prescott") == 0 || strcmp(linalg_core(), "Haswell") == 0);
+	CHECK(strstr(linalg_library(), "OpenBLAS") != NULL);
+}
+
 int main(void)
 {
 	RUN(test_products);
 	RUN(test_counting);
+	RUN(test_set_core);
 	return harness_done();
 }

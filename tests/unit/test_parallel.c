@@ -1,4 +1,4 @@
-/* The element-wise thread pool (lib/parallel.c) and the MLP passes that
+/* The element-wise thread pool (common/parallel.h) and the MLP passes that
  * use it: ranges cover every item once, small passes stay serial, and the
  * MLP's loss, gradients and logits are bit for bit the same with the pool
  * at 1, 2, 3 and 4 threads (the serial path is checked against finite

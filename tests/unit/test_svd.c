@@ -1,7 +1,9 @@
-/* lib/svd.c: the Gram route (eigenvalues of A^T A or A A^T) against
- * LAPACK's dgesdd on hand cases, random, low-rank and ill-conditioned
- * matrices, and the fallback that keeps svd_values within 1e-9 relative
- * of dgesdd (the tolerance svd.h states). */
+/* Singular values (analysis/svd.h): the Gram route (eigenvalues of A^T A
+ * or A A^T) against LAPACK's dgesdd on hand cases, random, low-rank and
+ * ill-conditioned matrices, and the fallback that keeps svd_values within
+ * 1e-9 relative of dgesdd (the tolerance svd.h states); svd_values and
+ * svd_effective_rank on hand cases, and against numpy.linalg.svd where
+ * python3 with numpy is installed. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +229,81 @@ static void test_low_rank_and_zero(void)
 	free(r);
 }
 
+static void test_svd_hand_cases(void)
+{
+	struct svd_work w;
+	struct traj_error err;
+	double s[3];
+	svd_work_init(&w);
+	/* [[3, 2, 2], [2, 3, -2]]: A A^T = [[17, 8], [8, 17]], eigenvalues
+	 * 25 and 9, so singular values 5 and 3. */
+	double a[6] = {3, 2, 2, 2, 3, -2};
+	CHECK(svd_values(&w, a, 2, 3, s, &err) == 0);
+	CHECK_NEAR(s[0], 5, 1e-12);
+	CHECK_NEAR(s[1], 3, 1e-12);
+	/* its transpose, (3, 2): the same values */
+	double at[6] = {3, 2, 2, 3, 2, -2};
+	CHECK(svd_values(&w, at, 3, 2, s, &err) == 0);
+	CHECK_NEAR(s[0], 5, 1e-12);
+	CHECK_NEAR(s[1], 3, 1e-12);
+	/* rank one: [[1, 1], [1, 1]] has 2 and 0 */
+	double one[4] = {1, 1, 1, 1};
+	CHECK(svd_values(&w, one, 2, 2, s, &err) == 0);
+	CHECK_NEAR(s[0], 2, 1e-12);
+	CHECK_NEAR(s[1], 0, 1e-12);
+	CHECK(a[0] == 3 && a[5] == -2); /* the input is not destroyed */
+	svd_work_free(&w);
+}
+
+static void test_effective_rank(void)
+{
+	double eq[4] = {2, 2, 2, 2}, one[3] = {5, 0, 0}, zero[2] = {0, 0};
+	double two[2] = {3, 1};
+	CHECK_NEAR(svd_effective_rank(eq, 4), 4, 1e-12);
+	CHECK_NEAR(svd_effective_rank(one, 3), 1, 1e-12);
+	CHECK(svd_effective_rank(zero, 2) == 0);
+	/* p = (3/4, 1/4): exp(-(3/4 ln 3/4 + 1/4 ln 1/4)) */
+	CHECK_NEAR(svd_effective_rank(two, 2),
+		   exp(-(0.75 * log(0.75) + 0.25 * log(0.25))), 1e-12);
+}
+
+/* numpy.linalg.svd of a random (7, 5) matrix, through a text file. */
+static void test_svd_matches_numpy(void)
+{
+	if (system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0) {
+		printf("# skip: /usr/bin/python3 with numpy not found\n");
+		return;
+	}
+	enum { M = 7, N = 5 };
+	double a[M * N], s[N];
+	struct rng r;
+	struct svd_work w;
+	struct traj_error err;
+	char path[] = "/tmp/traj-test-svd-XXXXXX", cmd[256];
+	rng_seed(&r, 42);
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	for (int i = 0; i < M * N; i++)
+		fprintf(f, "%.17g%c", a[i] = rng_uniform(&r) - 0.5,
+			i % N == N - 1 ? '\n' : ' ');
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c 'import numpy; "
+		 "print(*numpy.linalg.svd(numpy.loadtxt(\"%s\"), "
+		 "compute_uv=False))'", path);
+	FILE *py = popen(cmd, "r");
+	svd_work_init(&w);
+	CHECK(svd_values(&w, a, M, N, s, &err) == 0);
+	for (int i = 0; i < N; i++) {
+		double ref = NAN;
+		CHECK(fscanf(py, "%lf", &ref) == 1);
+		CHECK_NEAR(s[i], ref, 1e-12);
+	}
+	CHECK(pclose(py) == 0);
+	remove(path);
+	svd_work_free(&w);
+}
+
 int main(void)
 {
 	RUN(test_gram_hand_cases);
@@ -234,5 +311,8 @@ int main(void)
 	RUN(test_ill_conditioned);
 	RUN(test_gram_alone_loses_small_values);
 	RUN(test_low_rank_and_zero);
+	RUN(test_svd_hand_cases);
+	RUN(test_effective_rank);
+	RUN(test_svd_matches_numpy);
 	return harness_done();
 }

@@ -1,0 +1,23 @@
+#include "cli/stream_input.h"
+
+#include "cli/cli.h"
+
+void cli_stream_open(struct cli_stream_input *in, const char *path,
+		     const struct traj_read_limits *limits, int skip_optim)
+{
+	struct traj_error err;
+	in->file = cli_open_input(path, &in->name);
+	in->reader = stream_reader_open(in->file, in->name, limits, &err);
+	if (!in->reader)
+		cli_die_error(in->name, &err);
+	if (skip_optim)
+		stream_reader_skip_prefix(in->reader, "optim/");
+}
+
+void cli_stream_close(struct cli_stream_input *in)
+{
+	stream_reader_free(in->reader);
+	cli_close_input(in->file);
+	in->reader = NULL;
+	in->file = NULL;
+}

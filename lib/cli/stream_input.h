@@ -1,0 +1,26 @@
+/* Opening a checkpoint stream named on the command line, the same way in
+ * every program: "-" or no name is standard input, a file that cannot be
+ * opened is status 66, a stream that does not start like one is the
+ * reader's error (status 65), each one line naming the input. */
+#ifndef TRAJ_CLI_STREAM_INPUT_H
+#define TRAJ_CLI_STREAM_INPUT_H
+
+#include <stdio.h>
+
+#include "format/stream.h"
+
+struct cli_stream_input {
+	FILE *file;
+	const char *name;           /* as messages name it: the path or "-" */
+	struct traj_reader *reader;
+};
+
+/* Opens `path` (NULL or "-": stdin) with the default limits or `limits`,
+ * or ends the program with one line. With skip_optim, the optimiser state
+ * ("optim/" tensors) is verified but never decompressed: for every tool
+ * that needs the parameters only. */
+void cli_stream_open(struct cli_stream_input *in, const char *path,
+		     const struct traj_read_limits *limits, int skip_optim);
+void cli_stream_close(struct cli_stream_input *in);
+
+#endif
