@@ -107,7 +107,7 @@ static enum gnuplot_term term_of(const char *out)
 
 static void parse_size(const char *size, int *w, int *h)
 {
-	char *x, *end = "";
+	char *x, *end = NULL;
 	long lw = strtol(size, &x, 10), lh = 0;
 	if (x != size && *x == 'x' && x[1] >= '0' && x[1] <= '9')
 		lh = strtol(x + 1, &end, 10);
