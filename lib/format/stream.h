@@ -157,14 +157,6 @@ void stream_reader_follow(struct traj_reader *r,
  * the reader. */
 void stream_reader_skip_prefix(struct traj_reader *r, const char *prefix);
 
-/* Run ids, the run record's field "run" (formats/run-header.md): 1 to
- * STREAM_RUN_ID_MAX-1 bytes of A-Z a-z 0-9 . _ + -, and neither "." nor
- * "..". Tools copy them into metric lines and file names, so the reader
- * refuses a run record whose "run" breaks the rule; use this check for
- * any other name that becomes part of a line or a file name. */
-#define STREAM_RUN_ID_MAX 64
-int stream_run_id_valid(const char *id);
-
 /* Low level, for tests and tools that craft streams. */
 
 /* CRC-32 of zlib/gzip/PNG, chained like zlib's crc32(): start with 0. */

@@ -9,6 +9,7 @@
 #include <zstd_errors.h>
 
 #include "format/encode.h"
+#include "format/names.h"
 
 static void reset_run(struct traj_reader *r)
 {

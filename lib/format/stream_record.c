@@ -47,16 +47,6 @@ int stream_grow(uint8_t **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-int stream_run_id_valid(const char *id)
-{
-	size_t len = strnlen(id, STREAM_RUN_ID_MAX);
-	if (len == 0 || len >= STREAM_RUN_ID_MAX || strcmp(id, ".") == 0 ||
-	    strcmp(id, "..") == 0)
-		return 0;
-	return strspn(id, "abcdefghijklmnopqrstuvwxyz"
-			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == len;
-}
-
 /* Fills `msg` with "<kind> record at byte N: <detail>". */
 int stream_record_fail(struct traj_error *err, enum traj_status status,
 		int64_t at, const char *kind, const char *fmt, ...)

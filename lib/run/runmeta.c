@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "common/jsonutil.h"
-#include "format/stream.h"
+#include "format/names.h"
 
 int run_id_valid(const char *id)
 {

@@ -7,6 +7,7 @@
 
 #include "stream_fixture.h"
 #include "common/jsontext.h"
+#include "format/names.h"
 
 static void test_crc32_matches_zlib(void)
 {
