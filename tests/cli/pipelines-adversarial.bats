@@ -1,0 +1,21 @@
+#!/usr/bin/env bats
+# pipelines/adversarial.sh at its quick size: fails when a figure leaves its
+# documented range (pipelines/lib/range.sh), e.g. PGD weaker than FGSM.
+
+setup() {
+	load test_helper
+	[ -z "${TRAJ_SANITIZED:-}" ] || skip "a study at full speed only"
+	[ -d "${TRAJ_FASHION_DIR:-/usr/share/datasets/fashion-mnist}" ] ||
+		skip "Debian's dataset-fashion-mnist is not installed (scripts/deps.sh data)"
+	export QUICK=1 TRAJ_BIN=$TRAJ_BUILD_DIR/bin
+}
+
+@test "adversarial.sh: fragility over training, PGD never weaker than FGSM" {
+	run -0 "$TRAJ_ROOT/pipelines/adversarial.sh" "$BATS_TEST_TMPDIR/adv"
+	assert_output --partial "range check: all"
+	assert_output --partial "where PGD is weaker than FGSM: 0"
+	[ -s "$BATS_TEST_TMPDIR/adv/attack.tsv" ]
+	if command -v gnuplot >/dev/null; then
+		[ -s "$BATS_TEST_TMPDIR/adv/adversarial.png" ]
+	fi
+}
