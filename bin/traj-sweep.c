@@ -177,6 +177,7 @@ static int cmd_run(struct options *o, const struct sweep_plan *p)
 	int n = 0;
 	argv[n++] = (char *)parallel;
 	argv[n++] = "--will-cite";
+	argv[n++] = "--ungroup"; /* one line per run, not lost if parallel dies */
 	argv[n++] = "--halt";
 	argv[n++] = "never";
 	argv[n++] = "-j";

@@ -7,8 +7,8 @@
 # its own, so a group kill misses them): stopped first so that none
 # forks or exits meanwhile, then killed at once.
 tree() {
-	echo "$1"
 	local c
+	echo "$1"
 	for c in $(pgrep -P "$1"); do tree "$c"; done
 }
 kill_tree() {
@@ -144,19 +144,22 @@ setup() {
 
 @test "kill -9 of the whole sweep at random moments, then a re-run: the streams of an uninterrupted sweep, bit for bit" {
 	cd "$BATS_TEST_TMPDIR"
-	axes=(p=11 width=32 steps=300 every=10 frac=0.3,0.5 seed=1..3)
-	start=$(date +%s%N)
+	axes=(p=23 width=64 steps=1000 every=20 frac=0.3,0.5 seed=1..3)
 	traj-sweep -q run -j 2 ref "${axes[@]}"
-	ms=$((($(date +%s%N) - start) / 1000000))
-	# kill at moments spread over the uninterrupted sweep's time, from
-	# the check of the values to the last run's scoring
-	for frac in 35 60 45 80 95 20 70; do
+	# kill at random moments until every run has been caught at least
+	# once in training or all are done
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		traj-sweep run -j 2 sw "${axes[@]}" 3>&- 2>>log &
 		pid=$!
-		sleep "$(awk -v ms="$ms" -v f="$frac" -v r="$RANDOM" \
-			'BEGIN { print ms * f / 100000 * (0.8 + 0.4 * r / 32767) }')"
+		# once the checks are done and parallel runs the jobs
+		for _ in $(seq 200); do
+			[ -z "$(pgrep -P "$pid")" ] || break
+			sleep 0.05
+		done
+		sleep "$(awk -v r="$RANDOM" 'BEGIN { print 0.2 + 1.5 * r / 32767 }')"
 		kill_tree "$pid"
 		wait "$pid" || true
+		[ "$(ls sw/runs/*.done 2>/dev/null | wc -l)" -lt 6 ] || break
 	done
 	run -0 traj-sweep run -j 2 sw "${axes[@]}" 2>>log
 	grep -q ': resumed and done' log || fail "no run was interrupted and resumed: $(cat log)"
