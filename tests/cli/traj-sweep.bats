@@ -144,7 +144,7 @@ setup() {
 
 @test "kill -9 of the whole sweep at random moments, then a re-run: the streams of an uninterrupted sweep, bit for bit" {
 	cd "$BATS_TEST_TMPDIR"
-	axes=(p=23 width=64 steps=1000 every=20 frac=0.3,0.5 seed=1..3)
+	axes=(p=23 width=64 steps=1000 every=20 key-every=4 frac=0.3,0.5 seed=1..3)
 	traj-sweep -q run -j 2 ref "${axes[@]}"
 	# kill at random moments until every run has been caught at least
 	# once in training or all are done
