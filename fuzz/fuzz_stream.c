@@ -16,6 +16,7 @@ static void read_all(const uint8_t *data, size_t size, int skip)
 	struct traj_read_limits lim;
 	stream_read_limits_default(&lim);
 	lim.max_tensor = 1 << 24; /* keep the fuzzer inside its memory limit */
+	lim.max_ckpt = 1 << 26;
 	struct traj_reader *r = stream_reader_open(f, "-", &lim, &err);
 	if (r && skip)
 		stream_reader_skip_prefix(r, "optim/");

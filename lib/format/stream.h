@@ -88,8 +88,20 @@ struct traj_read_limits {
 	uint32_t max_header;     /* bytes of one JSON header */
 	int64_t max_tensor;      /* bytes of one decoded tensor */
 	int max_tensors;         /* tensors in one checkpoint */
+	int64_t max_ckpt;        /* the budget: decoded bytes kept from one
+				    checkpoint (skipped tensors do not count:
+				    they are verified in small pieces) */
 };
+/* 1 MiB header, 1 GiB tensor, 65536 tensors, a 1 GiB budget. */
 void stream_read_limits_default(struct traj_read_limits *limits);
+/* The environment variable that sets the budget, in bytes with an
+ * optional K, M, G or T suffix (powers of 1024); also raises max_tensor
+ * to it when larger. */
+#define STREAM_BUDGET_ENV "TRAJ_CKPT_BUDGET"
+/* Applies STREAM_BUDGET_ENV to `limits`: 0, or -1 with TRAJ_EUSAGE when
+ * its value is not a size. */
+int stream_read_limits_env(struct traj_read_limits *limits,
+			   struct traj_error *err);
 
 enum traj_record {
 	TRAJ_REC_EOF = 0,   /* clean end of input */
@@ -109,8 +121,9 @@ struct traj_ckpt {
 struct traj_reader;
 
 /* `name` is used in messages only ("-" or a path); messages do not repeat
- * it, the caller prefixes it. `limits` may be NULL for the defaults
- * (1 MiB header, 1 GiB tensor, 65536 tensors). Reads with fread only, so
+ * it, the caller prefixes it. `limits` may be NULL for the defaults with
+ * STREAM_BUDGET_ENV applied (then a bad value of it fails the open with
+ * TRAJ_EUSAGE). Reads with fread only, so
  * `in` may be a pipe; returns each checkpoint without reading past it. */
 struct traj_reader *stream_reader_open(FILE *in, const char *name,
 				       const struct traj_read_limits *limits,
@@ -152,9 +165,10 @@ int64_t stream_reader_record_offset(const struct traj_reader *r);
 void stream_reader_follow(struct traj_reader *r,
 			  const volatile sig_atomic_t *stop);
 /* Tensors whose name begins with `prefix` (e.g. "optim/") are verified
- * (checksums) but neither decoded, kept nor handed out, which saves
- * their memory and decoding; NULL skips nothing. The string must outlive
- * the reader. */
+ * (checksums) but neither decoded, kept nor handed out: their frame is
+ * read and decompressed in small pieces, so whatever their size they
+ * cost neither memory nor the budget. NULL skips nothing. The string
+ * must outlive the reader. */
 void stream_reader_skip_prefix(struct traj_reader *r, const char *prefix);
 
 /* Low level, for tests and tools that craft streams. */

@@ -36,6 +36,8 @@
 #define DEFAULT_MAX_HEADER (1u << 20)
 #define DEFAULT_MAX_TENSOR ((int64_t)1 << 30)
 #define DEFAULT_MAX_TENSORS 65536
+#define DEFAULT_MAX_CKPT ((int64_t)1 << 30)
+#define VERIFY_CHUNK ((size_t)1 << 17) /* pieces of a skipped tensor */
 
 /* ---- stream_record.c ---- */
 
@@ -123,11 +125,13 @@ struct traj_reader {
 	int64_t rec_at;         /* offset of the record last returned */
 	int expected;           /* tensors announced by it */
 	int got;                /* tensor records read in it (some skipped) */
+	int64_t kept;           /* decoded bytes kept from it (the budget) */
 	int64_t run_ckpts;      /* complete checkpoints in this run */
 	struct tensor_set cur, prev, prev2;
 	struct traj_ckpt view;  /* what stream_reader_ckpt returns */
 	struct traj_ckpt last;  /* the last complete checkpoint (prev) */
 	uint8_t *payload, *zbuf, *dec;
+	uint8_t *piece;         /* VERIFY_CHUNK in and out, skipped tensors */
 	size_t payload_cap, zcap, dcap;
 	const volatile sig_atomic_t *stop; /* follow mode when set */
 	int follow_file;        /* following a regular file */
@@ -141,6 +145,10 @@ struct traj_reader {
  * done, 1 at end of input, -1 on an error. */
 int stream_read_growing(struct traj_reader *r, uint8_t **buf, size_t *cap,
 		 size_t n, struct traj_error *err);
+/* Reads exactly n bytes into buf: 0 when done, 1 at end of input, -1
+ * on an error. */
+int stream_read_piece(struct traj_reader *r, void *buf, size_t n,
+		      struct traj_error *err);
 /* The input ended inside the current checkpoint: TRAJ_REC_EOF when
  * asked to stop (follow mode), else -1 with err set. */
 int stream_ckpt_truncated(const struct traj_reader *r, struct traj_error *err);

@@ -40,6 +40,44 @@ void stream_read_limits_default(struct traj_read_limits *limits)
 	limits->max_header = DEFAULT_MAX_HEADER;
 	limits->max_tensor = DEFAULT_MAX_TENSOR;
 	limits->max_tensors = DEFAULT_MAX_TENSORS;
+	limits->max_ckpt = DEFAULT_MAX_CKPT;
+}
+
+/* "4096", "512M", "2G": a whole number of bytes >= 1, K/M/G/T are powers
+ * of 1024; at most 2^62. */
+static int parse_size(const char *s, int64_t *out)
+{
+	if (*s < '0' || *s > '9')
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	int shift = 0;
+	if (*end && strchr("KMGT", *end) && end[1] == '\0')
+		shift = 10 * (int)(strchr("KMGT", *end) - "KMGT" + 1);
+	else if (*end)
+		return -1;
+	if (errno || v == 0 || v > (1ULL << 62) >> shift)
+		return -1;
+	*out = (int64_t)(v << shift);
+	return 0;
+}
+
+int stream_read_limits_env(struct traj_read_limits *limits,
+			   struct traj_error *err)
+{
+	const char *v = getenv(STREAM_BUDGET_ENV);
+	if (!v)
+		return 0;
+	int64_t budget;
+	if (parse_size(v, &budget))
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "%s: '%.32s' is not a size in bytes (like 4096, 512M, 2G)",
+				 STREAM_BUDGET_ENV, v);
+	limits->max_ckpt = budget;
+	if (budget > limits->max_tensor)
+		limits->max_tensor = budget;
+	return 0;
 }
 
 struct traj_reader *stream_reader_open(FILE *in, const char *name,
@@ -56,10 +94,15 @@ struct traj_reader *stream_reader_open(FILE *in, const char *name,
 	}
 	r->in = in;
 	r->last.step = -1;
-	if (limits)
+	if (limits) {
 		r->lim = *limits;
-	else
+	} else {
 		stream_read_limits_default(&r->lim);
+		if (stream_read_limits_env(&r->lim, err)) {
+			stream_reader_free(r);
+			return NULL;
+		}
+	}
 	return r;
 }
 
@@ -104,6 +147,7 @@ void stream_reader_free(struct traj_reader *r)
 	free(r->payload);
 	free(r->zbuf);
 	free(r->dec);
+	free(r->piece);
 	free(r);
 }
 
@@ -206,6 +250,12 @@ static int read_exact(struct traj_reader *r, void *buf, size_t n, size_t *got,
 	if (got)
 		*got = k;
 	return rc;
+}
+
+int stream_read_piece(struct traj_reader *r, void *buf, size_t n,
+		      struct traj_error *err)
+{
+	return read_exact(r, buf, n, NULL, err);
 }
 
 /* Reads n bytes into *buf, growing it as data actually arrives, so a

@@ -3,6 +3,7 @@
  * are read in stream_read.c. */
 #include "format/stream_impl.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <zstd.h>
@@ -113,6 +114,7 @@ static int on_ckpt(struct traj_reader *r, const struct record *rec,
 	r->cur.key = cJSON_IsTrue(key);
 	r->expected = (int)ntensors;
 	r->got = 0;
+	r->kept = 0;
 	r->ckpt_at = rec->at;
 	r->state = IN_CKPT;
 	return CONTINUE;
@@ -196,14 +198,14 @@ static int parse_tensor_head(const struct traj_reader *r,
 	return 0;
 }
 
-/* Checks the data frame before decompressing it: one whole zstd frame,
- * with its content size and a content checksum in the frame header. */
-static int frame_valid(const struct record *rec, const struct tensor_head *h,
-		       const uint8_t *z, struct traj_error *err)
+/* Checks the header of a data frame (its first n bytes): a zstd frame
+ * declaring its content size and a content checksum. */
+static int frame_head_valid(const struct record *rec, const struct tensor_head *h,
+			    const uint8_t *z, size_t n, struct traj_error *err)
 {
 	int64_t at = rec->at;
 	const char *name = h->t.name;
-	if (h->zbytes < 6 || stream_get_le32(z) != ZSTD_FRAME_MAGIC)
+	if (n < 6 || stream_get_le32(z) != ZSTD_FRAME_MAGIC)
 		return stream_record_fail(err, TRAJ_EDATA, at, rec->kind,
 				   "data of tensor '%s' is not a zstd frame", name);
 	/* Frame_Header_Descriptor bit 2: Content_Checksum_flag (RFC 8878). */
@@ -211,16 +213,26 @@ static int frame_valid(const struct record *rec, const struct tensor_head *h,
 		return stream_record_fail(err, TRAJ_EDATA, at, rec->kind,
 				   "zstd frame of tensor '%s' has no content checksum",
 				   name);
-	unsigned long long size = ZSTD_getFrameContentSize(z, h->zbytes);
+	unsigned long long size = ZSTD_getFrameContentSize(z, n);
 	if (size != h->bytes)
 		return stream_record_fail(err, TRAJ_EDATA, at, rec->kind,
 				   "zstd frame of tensor '%s' does not declare %zu bytes of content",
 				   name, h->bytes);
+	return 0;
+}
+
+/* Checks the whole data frame before decompressing it: its header, and
+ * that it is one zstd frame of exactly zbytes. */
+static int frame_valid(const struct record *rec, const struct tensor_head *h,
+		       const uint8_t *z, struct traj_error *err)
+{
+	if (frame_head_valid(rec, h, z, h->zbytes, err))
+		return -1;
 	size_t flen = ZSTD_findFrameCompressedSize(z, h->zbytes);
 	if (ZSTD_isError(flen) || flen != h->zbytes)
-		return stream_record_fail(err, TRAJ_EDATA, at, rec->kind,
+		return stream_record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
 				   "zstd frame of tensor '%s' is not %zu bytes long",
-				   name, h->zbytes);
+				   h->t.name, h->zbytes);
 	return 0;
 }
 
@@ -268,14 +280,86 @@ static int decompress_frame(struct traj_reader *r, const struct record *rec,
 	return 0;
 }
 
-/* A skipped tensor is still verified (its checksum), only not decoded
- * or kept: a damaged stream is reported whatever the reader wants. */
+#define FRAME_HEAD_MAX 18 /* ZSTD_FRAMEHEADERSIZE_MAX, RFC 8878 */
+
+static int zstd_fail(const struct record *rec, const struct tensor_head *h,
+		     size_t code, struct traj_error *err)
+{
+	if (ZSTD_getErrorCode(code) == ZSTD_error_memory_allocation)
+		return traj_fail(err, TRAJ_ENOMEM, rec->at, "out of memory");
+	return stream_record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+				  "zstd frame of tensor '%s': %s", h->t.name,
+				  ZSTD_getErrorName(code));
+}
+
+/* A skipped tensor is still verified, so that a damaged stream is
+ * reported whatever the reader wants, but never held: its frame is read
+ * and decompressed VERIFY_CHUNK bytes at a time into a scratch that is
+ * overwritten. The checks are those of frame_valid and decompress_frame
+ * (zstd checks the content size and checksum at the frame's end). The
+ * decoding window is zstd's default limit (128 MiB), so a frame cannot
+ * make it allocate more. */
 static int verify_tensor(struct traj_reader *r, const struct record *rec,
 			 const struct tensor_head *h, struct traj_error *err)
 {
-	if (stream_grow(&r->dec, &r->dcap, h->bytes ? h->bytes : 1))
+	if (!r->piece && !(r->piece = malloc(2 * VERIFY_CHUNK)))
 		return traj_fail(err, TRAJ_ENOMEM, rec->at, "out of memory");
-	return decompress_frame(r, rec, h, r->dec, err);
+	uint8_t *in = r->piece, *out = r->piece + VERIFY_CHUNK;
+	size_t done = h->zbytes < FRAME_HEAD_MAX ? h->zbytes : FRAME_HEAD_MAX;
+	int rc = stream_read_piece(r, in, done, err);
+	if (rc)
+		return rc < 0 ? rc : stream_ckpt_truncated(r, err);
+	const char *name = h->t.name;
+	if (frame_head_valid(rec, h, in, done, err))
+		return -1;
+	ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+	ZSTD_inBuffer zin = {in, done, 0};
+	size_t produced = 0;
+	for (;;) {
+		ZSTD_outBuffer zout = {out, VERIFY_CHUNK, 0};
+		size_t left = ZSTD_decompressStream(r->dctx, &zout, &zin);
+		if (ZSTD_isError(left))
+			return zstd_fail(rec, h, left, err);
+		produced += zout.pos;
+		if (left == 0)
+			break; /* the frame ended: its checksum matched */
+		if (zin.pos < zin.size || zout.pos == zout.size)
+			continue;
+		if (done == h->zbytes)
+			return stream_record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+					   "zstd frame of tensor '%s' is not %zu bytes long",
+					   name, h->zbytes);
+		size_t k = h->zbytes - done < VERIFY_CHUNK ? h->zbytes - done : VERIFY_CHUNK;
+		rc = stream_read_piece(r, in, k, err);
+		if (rc)
+			return rc < 0 ? rc : stream_ckpt_truncated(r, err);
+		done += k;
+		zin = (ZSTD_inBuffer){in, k, 0};
+	}
+	if (zin.pos != zin.size || done != h->zbytes)
+		return stream_record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+				   "zstd frame of tensor '%s' is not %zu bytes long",
+				   name, h->zbytes);
+	if (produced != h->bytes)
+		return stream_record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+				   "tensor '%s' decompressed to %zu bytes, expected %zu",
+				   name, produced, h->bytes);
+	return 0;
+}
+
+/* The budget: decoded bytes kept from one checkpoint, checked before
+ * anything is allocated for the tensor. */
+static int within_budget(struct traj_reader *r, const struct record *rec,
+			 const struct tensor_head *h, struct traj_error *err)
+{
+	if ((int64_t)h->bytes > r->lim.max_ckpt - r->kept)
+		return stream_record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+				   "tensor '%s' (%zu bytes) takes the checkpoint at step %lld "
+				   "past its budget of %lld bytes (%s raises it)",
+				   h->t.name, h->bytes, (long long)r->cur.step,
+				   (long long)r->lim.max_ckpt, STREAM_BUDGET_ENV);
+	r->kept += (int64_t)h->bytes;
+	return 0;
 }
 
 static int decode_tensor(struct traj_reader *r, const struct record *rec,
@@ -314,14 +398,20 @@ static int on_tensor(struct traj_reader *r, const struct record *rec,
 	if (parse_tensor_head(r, rec, &h, err))
 		return -1;
 	int skip = r->skip && strncmp(h.t.name, r->skip, strlen(r->skip)) == 0;
-	if (!skip && find_refs(r, rec, &h, &ref1, &ref0, err))
+	if (skip) {
+		if (verify_tensor(r, rec, &h, err))
+			return -1;
+		r->got++;
+		return CONTINUE;
+	}
+	if (find_refs(r, rec, &h, &ref1, &ref0, err) ||
+	    within_budget(r, rec, &h, err))
 		return -1;
 	int rc = stream_read_growing(r, &r->zbuf, &r->zcap, h.zbytes, err);
 	if (rc > 0)
 		return stream_ckpt_truncated(r, err);
 	if (rc < 0 || frame_valid(rec, &h, r->zbuf, err) ||
-	    (skip ? verify_tensor(r, rec, &h, err) :
-		    decode_tensor(r, rec, &h, ref1, ref0, err)))
+	    decode_tensor(r, rec, &h, ref1, ref0, err))
 		return -1;
 	r->got++;
 	return CONTINUE;

@@ -332,3 +332,47 @@ PY
 	run -65 --separate-stderr traj-snapshot -l dots.traj
 	assert_one_error_line traj-snapshot
 }
+
+# peak_kb FILE: the peak resident set (KiB) that /usr/bin/time -f %M wrote.
+peak_kb() {
+	tail -n 1 "$1"
+}
+
+@test "a checkpoint's memory budget: zstd bombs (1 GiB of zeros each) are refused or verified in pieces, never held" {
+	command -v zstd >/dev/null || skip "zstd is not installed (Debian: zstd)"
+	[ -x /usr/bin/time ] || skip "/usr/bin/time is not installed (Debian: time)"
+	cd "$BATS_TEST_TMPDIR"
+	small_train --out ok.traj
+	head -c 1073741824 /dev/zero | zstd -q --check --stream-size=1073741824 -c >bomb.zst
+	bombs="$TRAJ_ROOT/tests/cli/zstd_bombs.py"
+	/usr/bin/python3 "$bombs" ok.traj kept.traj 64 "" bomb.zst
+	/usr/bin/python3 "$bombs" ok.traj skipped.traj 8 optim/ bomb.zst
+	[ "$(stat -c %s kept.traj)" -lt 3000000 ]
+	# 64 GiB of tensors a scorer would keep: refused before any allocation
+	run -65 --separate-stderr env TRAJ_CKPT_BUDGET=64M /usr/bin/time -f %M -o kept.kb \
+		traj-score kept.traj
+	assert_output ""
+	[[ $stderr == "traj-score: kept.traj: byte "*"tensor 'junk.0' (1073741824 bytes) takes the checkpoint at step 0 past its budget of 67108864 bytes (TRAJ_CKPT_BUDGET raises it)" ]] ||
+		fail "$stderr"
+	# 8 GiB of optimiser state a scorer skips: verified, scores as without
+	run -0 --separate-stderr env TRAJ_CKPT_BUDGET=64M /usr/bin/time -f %M -o skipped.kb \
+		traj-score skipped.traj
+	assert_output "$(traj-score ok.traj)"
+	# a flipped bit deep in a skipped bomb is still caught
+	/usr/bin/python3 -c "
+import sys; d = bytearray(open('skipped.traj', 'rb').read())
+i = d.index(b'optim/junk.7'); d[i + 20000] ^= 0x40
+open('flipped.traj', 'wb').write(d)"
+	run -65 --separate-stderr traj-score flipped.traj
+	assert_one_error_line traj-score
+	[[ $stderr == *"optim/junk.7"* ]] || fail "$stderr"
+	run -64 --separate-stderr env TRAJ_CKPT_BUDGET=lots traj-score ok.traj
+	assert_one_error_line traj-score
+	[[ $stderr == *"TRAJ_CKPT_BUDGET: 'lots' is not a size"* ]] || fail "$stderr"
+	if [ -z "${TRAJ_SANITIZED:-}" ]; then
+		# the model of ok.traj is a few hundred KiB: peaks stay far below
+		# the budget (64 MiB = 65536 KiB)
+		[ "$(peak_kb kept.kb)" -lt 65536 ] || fail "peak $(peak_kb kept.kb) KiB"
+		[ "$(peak_kb skipped.kb)" -lt 65536 ] || fail "peak $(peak_kb skipped.kb) KiB"
+	fi
+}
