@@ -150,3 +150,13 @@ setup() { load test_helper; }
 	run -64 --separate-stderr traj-score --bogus
 	[[ $stderr == *"Try 'traj-score --help'"* ]]
 }
+
+@test "the man pages of score, probe and diff render without stray escapes" {
+	for page in traj-score traj-probe traj-diff; do
+		run -0 --separate-stderr env MANWIDTH=80 man -l --warnings=w "$TRAJ_ROOT/man/$page.1"
+		[ -z "$stderr" ] || fail "man $page: $stderr"
+		refute_output --partial '\'
+	done
+	run -0 env MANWIDTH=80 man -l "$TRAJ_ROOT/man/traj-score.1"
+	assert_output --partial 'run TAB step TAB'
+}
