@@ -160,3 +160,12 @@ setup() { load test_helper; }
 	run -0 env MANWIDTH=80 man -l "$TRAJ_ROOT/man/traj-score.1"
 	assert_output --partial 'run TAB step TAB'
 }
+
+@test "non-finite weights: accuracy is nan, not a tie to class 0; one stderr line per metric" {
+	nan_stream "$BATS_TEST_TMPDIR/nan.traj"
+	run -0 --separate-stderr traj-score "$BATS_TEST_TMPDIR/nan.traj"
+	assert_line --regexp $'\ttrain/acc\t-?nan$'
+	assert_line --regexp $'\ttest/acc\t-?nan$'
+	[ "${#stderr_lines[@]}" -eq 4 ]
+	assert_equal "${stderr_lines[1]}" "traj-score: run 'modadd-p11-s1' step 0: train/acc is nan, not a finite number (later steps of it are not reported)"
+}
