@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/metric_out.h"
 #include "cli/options.h"
 #include "cli/stream_input.h"
 #include "analysis/fourier.h"
@@ -25,7 +26,7 @@ struct options {
 	int64_t ref_step;           /* -1: none */
 	char *globs[MAX_GLOBS];
 	int nglobs;
-	int sv, top, fourier, header;
+	int sv, top, no_fourier, header;
 };
 
 struct differ {
@@ -50,7 +51,6 @@ static void add_glob(const char *arg, void *ctx)
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-	int no_fourier = 0;
 	*o = (struct options){.ref_step = -1, .sv = 3, .top = 5};
 	const struct cli_opt opts[] = {
 		CLI_STRING('r', "ref", &o->ref, "FILE",
@@ -68,7 +68,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		CLI_INT(0, "top", &o->top, "N", 1, 1000,
 			"fourier/embed/topN_frac: share of the N strongest\n"
 			"frequencies (5)"),
-		CLI_FLAG(0, "no-fourier", &no_fourier, "no fourier/ lines"),
+		CLI_FLAG(0, "no-fourier", &o->no_fourier, "no fourier/ lines"),
 		CLI_FLAG(0, "header", &o->header,
 			"print the comment line naming the columns first"),
 		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
@@ -91,7 +91,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 "error, 75 truncated stream (every complete checkpoint was reported).\n",
 	};
 	optind = cli_parse(&spec, argc, argv);
-	o->fourier = !no_fourier;
 	if (argc - optind > 1)
 		cli_usage_error("one FILE at most (concatenate streams with cat)");
 }
@@ -99,8 +98,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 static int tensor_wanted(const char *name, void *ctx)
 {
 	const struct options *o = ctx;
-	return strncmp(name, "optim/", 6) != 0 &&
-	       nameglob_match(o->globs, o->nglobs, name);
+	return strncmp(name, "optim/", 6) && nameglob_match(o->globs, o->nglobs, name);
 }
 
 static void put(const struct differ *d, int64_t step, const char *kind,
@@ -108,10 +106,16 @@ static void put(const struct differ *d, int64_t step, const char *kind,
 {
 	char name[TRAJ_NAME_MAX + 64];
 	snprintf(name, sizeof name, "%s/%s/%s", kind, tensor, what);
-	metric_print(stdout, d->run_id, step, name, v);
+	cli_metric(d->run_id, step, name, v);
 }
 
-/* ---- per-tensor metrics ---- */
+static int all_finite(const double *v, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return 0;
+	return 1;
+}
 
 static void spectrum(struct differ *d, int64_t step, const struct wtensor *t)
 {
@@ -119,7 +123,7 @@ static void spectrum(struct differ *d, int64_t step, const struct wtensor *t)
 	if (t->rank < 2 || d->o->sv == 0 || t->n == 0)
 		return;
 	int64_t n = t->shape[t->rank - 1], m = t->n / n; /* (all but last, last) */
-	int k = (int)(m < n ? m : n);
+	int k = (int)(m < n ? m : n), finite = all_finite(t->v, t->n);
 	if (m > INT32_MAX || n > INT32_MAX)
 		return;
 	if (k > d->s_cap) {
@@ -128,9 +132,13 @@ static void spectrum(struct differ *d, int64_t step, const struct wtensor *t)
 			cli_die(TRAJ_ENOMEM, "out of memory");
 		d->s_cap = k;
 	}
-	if (svd_values(&d->svd, t->v, (int)m, (int)n, d->s, &err) < 0)
+	/* Non-finite weights have no spectrum (LAPACK does not converge). */
+	for (int i = 0; !finite && i < k; i++)
+		d->s[i] = NAN;
+	if (finite && svd_values(&d->svd, t->v, (int)m, (int)n, d->s, &err) < 0)
 		cli_die(err.status, "%s: step %lld: %s", t->name, (long long)step, err.msg);
-	put(d, step, "weights", t->name, "eff_rank", svd_effective_rank(d->s, k));
+	put(d, step, "weights", t->name, "eff_rank",
+	    finite ? svd_effective_rank(d->s, k) : NAN);
 	for (int i = 0; i < k && i < d->o->sv; i++) {
 		char sv[16];
 		snprintf(sv, sizeof sv, "sv%d", i + 1);
@@ -151,13 +159,11 @@ static void compare(struct differ *d, int64_t step, const struct wtensor *t,
 	put(d, step, "diff", t->name, "cos", ps.cos);
 }
 
-/* ---- the embedding's Fourier spectrum ---- */
-
 static void fourier(struct differ *d, int64_t step, const struct weightset *w)
 {
 	const struct embed_spec *sp = &d->spec;
 	const struct wtensor *e = d->have_spec ? wset_find(w, sp->tensor) : NULL;
-	if (!d->o->fourier || !e || e->rank != 2 ||
+	if (d->o->no_fourier || !e || e->rank != 2 ||
 	    e->shape[0] < (int64_t)(sp->blocks - 1) * sp->block_rows + sp->p)
 		return;
 	int kmax = sp->p / 2, width = (int)e->shape[1];
@@ -174,14 +180,14 @@ static void fourier(struct differ *d, int64_t step, const struct weightset *w)
 	char name[64];
 	for (int k = 1; k <= kmax; k++) {
 		snprintf(name, sizeof name, "fourier/embed/k%d", k);
-		metric_print(stdout, d->run_id, step, name, sqrt(total[k]));
+		cli_metric(d->run_id, step, name, sqrt(total[k]));
 	}
 	snprintf(name, sizeof name, "fourier/embed/top%d_frac", d->o->top);
-	metric_print(stdout, d->run_id, step, name,
+	cli_metric(d->run_id, step, name,
 		     fourier_top_frac(total, kmax, d->o->top));
-	metric_print(stdout, d->run_id, step, "fourier/embed/ipr",
+	cli_metric(d->run_id, step, "fourier/embed/ipr",
 		     fourier_ipr(total, kmax));
-	metric_print(stdout, d->run_id, step, "fourier/embed/column_top1",
+	cli_metric(d->run_id, step, "fourier/embed/column_top1",
 		     fourier_column_top1(energy, kmax, width));
 	free(energy);
 }
@@ -199,8 +205,6 @@ static void report(struct differ *d)
 	fourier(d, w->step, w);
 	cli_check_output(stdout);
 }
-
-/* ---- reading ---- */
 
 /* The reference: the checkpoint at --ref-step (or the first) of `path`. */
 static void load_ref(struct differ *d, const char *path)

@@ -6,6 +6,7 @@
 
 #include "analysis/probe_study.h"
 #include "cli/cli.h"
+#include "cli/metric_out.h"
 #include "cli/options.h"
 #include "cli/stream_input.h"
 #include "format/metrics.h"
@@ -236,7 +237,7 @@ static void print_metric(void *ctx, const char *run, int64_t step,
 			 const char *metric, double value)
 {
 	(void)ctx;
-	metric_print(stdout, run, step, metric, value);
+	cli_metric(run, step, metric, value);
 }
 
 /* --list-hooks and --inputs: the first run's subject, then exit. */

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/metric_out.h"
 #include "cli/options.h"
 #include "cli/stream_input.h"
 #include "format/metrics.h"
@@ -18,9 +19,9 @@ static void print_split(const struct run_subject *s, int64_t step,
 {
 	char metric[64];
 	snprintf(metric, sizeof metric, "%s/loss", split);
-	metric_print(stdout, s->rc.id, step, metric, r.loss);
+	cli_metric(s->rc.id, step, metric, r.loss);
 	snprintf(metric, sizeof metric, "%s/acc", split);
-	metric_print(stdout, s->rc.id, step, metric, r.acc);
+	cli_metric(s->rc.id, step, metric, r.acc);
 }
 
 /* For the repetition task, SPLIT/repeat/{loss,acc} over the labels that
@@ -37,9 +38,9 @@ static void score_repeat(const struct run_subject *s, int64_t step,
 	char metric[64];
 	for (int g = 0; g < 2; g++) {
 		snprintf(metric, sizeof metric, "%s/%s/loss", split, names[g]);
-		metric_print(stdout, s->rc.id, step, metric, loss[g]);
+		cli_metric(s->rc.id, step, metric, loss[g]);
 		snprintf(metric, sizeof metric, "%s/%s/acc", split, names[g]);
-		metric_print(stdout, s->rc.id, step, metric, acc[g]);
+		cli_metric(s->rc.id, step, metric, acc[g]);
 	}
 }
 
@@ -63,12 +64,12 @@ static void score_split(const struct run_subject *s, int64_t step,
 	char metric[64];
 	for (int k = 0; k < K; k++) {
 		snprintf(metric, sizeof metric, "%s/pos/%d/loss", split, k);
-		metric_print(stdout, s->rc.id, step, metric, pos[k]);
+		cli_metric(s->rc.id, step, metric, pos[k]);
 		snprintf(metric, sizeof metric, "%s/pos/%d/acc", split, k);
-		metric_print(stdout, s->rc.id, step, metric, pos[K + k]);
+		cli_metric(s->rc.id, step, metric, pos[K + k]);
 	}
 	snprintf(metric, sizeof metric, "%s/seq_acc", split);
-	metric_print(stdout, s->rc.id, step, metric, seq);
+	cli_metric(s->rc.id, step, metric, seq);
 	free(pos);
 }
 

@@ -95,7 +95,8 @@ void probe_split_free(struct probe_split *s)
 }
 
 /* Accuracy of the argmax over a target's nclass columns (ties to the
- * lowest class). */
+ * lowest class); NAN when a prediction is not finite, which has no
+ * argmax (ties would send it to class 0). */
 static double accuracy(const struct probe_target *t, const double *pred,
 		       int width, const int64_t *rows, int64_t n)
 {
@@ -103,6 +104,9 @@ static double accuracy(const struct probe_target *t, const double *pred,
 	for (int64_t i = 0; i < n; i++) {
 		const double *p = pred + i * width;
 		int best = 0;
+		for (int c = 0; c < t->nclass; c++)
+			if (!isfinite(p[c]))
+				return NAN;
 		for (int c = 1; c < t->nclass; c++)
 			if (p[c] > p[best])
 				best = c;

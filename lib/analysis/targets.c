@@ -206,6 +206,20 @@ static int labels_categorical(const double *v, int64_t n, int *nclass)
 	return 1;
 }
 
+/* Divides numeric labels by a power of two that brings them into
+ * [-1, 1]: exact, and neither a ridge fit nor R^2 changes with the
+ * scale of y, but squares of labels over 1e154 overflow to inf. */
+static void scale_down(double *v, int64_t n)
+{
+	double top = 0;
+	int e;
+	for (int64_t i = 0; i < n; i++)
+		top = fabs(v[i]) > top ? fabs(v[i]) : top;
+	frexp(top, &e);
+	for (int64_t i = 0; e > 0 && i < n; i++)
+		v[i] = ldexp(v[i], -e);
+}
+
 int targets_from_file(FILE *f, int64_t n, struct target_set *ts,
 		      struct traj_error *err)
 {
@@ -242,6 +256,8 @@ int targets_from_file(FILE *f, int64_t n, struct target_set *ts,
 	int nclass;
 	if (labels_categorical(t->value, n, &nclass))
 		t->nclass = nclass;
+	else
+		scale_down(t->value, n);
 	return 0;
 }
 

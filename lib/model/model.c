@@ -197,11 +197,19 @@ int model_find_hook(const struct model *m, const char *name)
  * count of each group. */
 struct eval_sums {
 	double loss;
-	int64_t correct, seq_correct;
+	double correct, seq_correct;  /* NAN once a row's logits are not finite */
 	double *pos_loss, *pos_correct;
 	const uint8_t *group;
 	double (*grp)[3];
 };
+
+static int logits_finite(const float *z, int c)
+{
+	for (int i = 0; i < c; i++)
+		if (!isfinite(z[i]))
+			return 0;
+	return 1;
+}
 
 /* Adds one chunk's logits z (n, K, C); returns -1 on a label out of
  * range. */
@@ -210,17 +218,20 @@ static int eval_chunk(const struct model *m, const float *z,
 {
 	int C = m->n_classes, K = m->n_outputs;
 	for (int r = 0; r < n; r++) {
-		int all_right = 1;
+		double all_right = 1;
 		for (int k = 0; k < K; k++) {
 			const float *zk = z + ((size_t)r * K + k) * C;
 			int y = labels[(size_t)r * K + k];
 			if (y < 0 || y >= C)
 				return -1;
 			double l = xent_row(zk, C, y);
-			int right = xent_argmax(zk, C) == y;
+			/* No argmax of non-finite logits: ties would go to
+			 * class 0 and all-NaN logits score 1/C. */
+			double right = logits_finite(zk, C) ?
+				       xent_argmax(zk, C) == y : NAN;
 			s->loss += l;
 			s->correct += right;
-			all_right &= right;
+			all_right *= right;
 			if (s->pos_loss) {
 				s->pos_loss[k] += l;
 				s->pos_correct[k] += right;
@@ -276,7 +287,7 @@ struct eval_result model_evaluate_detail(struct model *m,
 	if (pos && eval_all(m, all, NULL, &s) == 0) {
 		double nl = (double)all->n * K;
 		res.loss = s.loss / nl;
-		res.acc = (double)s.correct / nl;
+		res.acc = s.correct / nl;
 		for (int k = 0; k < K; k++) {
 			if (pos_loss)
 				pos_loss[k] = s.pos_loss[k] / (double)all->n;
@@ -284,7 +295,7 @@ struct eval_result model_evaluate_detail(struct model *m,
 				pos_acc[k] = s.pos_correct[k] / (double)all->n;
 		}
 		if (seq_acc)
-			*seq_acc = (double)s.seq_correct / (double)all->n;
+			*seq_acc = s.seq_correct / (double)all->n;
 	}
 	free(pos);
 	return res;

@@ -137,8 +137,9 @@ int model_load(struct model *m, const struct traj_tensor *tensors, int n,
 
 /* Evaluates loss and accuracy over `n` examples in chunks of max_batch,
  * both averaged over the n * K labels. Accuracy takes the argmax of the
- * logits, ties going to the lowest class. loss is NAN on invalid input or
- * when out of memory. */
+ * logits, ties going to the lowest class; it is NAN when some logits are
+ * not finite (as the loss then is). loss is NAN on invalid input or when
+ * out of memory. */
 struct eval_result { double loss; double acc; int64_t n; };
 struct eval_result model_evaluate(struct model *m, const struct batch *all);
 

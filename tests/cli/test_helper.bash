@@ -46,3 +46,21 @@ circuit_kept() {
 	printf '%s\n' "$output" | awk -F'\t' '$3 ~ /importance$/ {
 		sub(/^circuit\//, "", $3); sub(/\/importance$/, "", $3); print $3 }'
 }
+
+# nan_stream OUT: a small MLP run whose one checkpoint has every weight
+# NaN (through an npy export edited by NumPy); skips without NumPy.
+nan_stream() {
+	/usr/bin/python3 -c 'import numpy' 2>/dev/null || skip "no NumPy"
+	local dir=$BATS_TEST_TMPDIR/nan
+	small_train --steps 20 --every 10 >"$dir.traj"
+	traj-convert --export npy "$dir" --step 20 "$dir.traj"
+	/usr/bin/python3 - "$dir" <<'PY'
+import glob, sys
+import numpy as np
+for f in glob.glob(sys.argv[1] + "/*.npy"):
+    a = np.load(f)
+    a[...] = np.nan
+    np.save(f, a)
+PY
+	traj-convert --import npy "$dir" >"$1"
+}

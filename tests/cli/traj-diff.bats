@@ -205,3 +205,11 @@ for k in range(1, 6):
     assert abs(float(got['fourier/embed/k%d' % k]) - np.sqrt(e[k])) < 1e-6 * np.sqrt(e[k]), k
 "
 }
+
+@test "non-finite weights: nan norms and spectra with a line naming each, status 0" {
+	nan_stream "$BATS_TEST_TMPDIR/nan.traj"
+	run -0 --separate-stderr traj-diff "$BATS_TEST_TMPDIR/nan.traj"
+	assert_line --regexp $'\tweights/layers.0.W/eff_rank\t-?nan$'
+	assert_line --regexp $'\tweights/layers.0.W/sv1\t-?nan$'
+	[[ $stderr == *"traj-diff: run 'modadd-p11-s1' step 0: weights/layers.0.W/sv1 is nan, not a finite number"* ]]
+}

@@ -291,3 +291,14 @@ modadd-p11-s1	20	cka/layers.0.hook_post/layers.0.hook_post	1"
 	run -64 --separate-stderr traj-probe a b
 	run -64 --separate-stderr traj-probe --bogus
 }
+
+@test "--labels over 1e154: the same finite r2 as the labels scaled down" {
+	traj-probe --inputs "$RUN" | awk '{ print $1 / 2 }' >"$BATS_TEST_TMPDIR/half"
+	traj-probe --inputs "$RUN" | awk '{ print $1 / 2 "e200" }' >"$BATS_TEST_TMPDIR/huge"
+	small=$(traj-probe --labels "$BATS_TEST_TMPDIR/half" "$RUN" | cut -f4 | head -1)
+	run -0 --separate-stderr traj-probe --labels "$BATS_TEST_TMPDIR/huge" "$RUN"
+	[ -z "$stderr" ]
+	big=$(printf '%s\n' "$output" | cut -f4 | head -1)
+	awk -v a="$small" -v b="$big" 'BEGIN { d = a - b; exit !(b == b + 0 && d < 1e-6 && d > -1e-6) }' ||
+		fail "r2 $big with labels x 1e200, $small without"
+}

@@ -150,3 +150,22 @@ setup() { load test_helper; }
 	run -64 --separate-stderr traj-score --bogus
 	[[ $stderr == *"Try 'traj-score --help'"* ]]
 }
+
+@test "the man pages of score, probe and diff render without stray escapes" {
+	for page in traj-score traj-probe traj-diff; do
+		run -0 --separate-stderr env MANWIDTH=80 man -l --warnings=w "$TRAJ_ROOT/man/$page.1"
+		[ -z "$stderr" ] || fail "man $page: $stderr"
+		refute_output --partial '\'
+	done
+	run -0 env MANWIDTH=80 man -l "$TRAJ_ROOT/man/traj-score.1"
+	assert_output --partial 'run TAB step TAB'
+}
+
+@test "non-finite weights: accuracy is nan, not a tie to class 0; one stderr line per metric" {
+	nan_stream "$BATS_TEST_TMPDIR/nan.traj"
+	run -0 --separate-stderr traj-score "$BATS_TEST_TMPDIR/nan.traj"
+	assert_line --regexp $'\ttrain/acc\t-?nan$'
+	assert_line --regexp $'\ttest/acc\t-?nan$'
+	[ "${#stderr_lines[@]}" -eq 4 ]
+	assert_equal "${stderr_lines[1]}" "traj-score: run 'modadd-p11-s1' step 0: train/acc is nan, not a finite number (later steps of it are not reported)"
+}

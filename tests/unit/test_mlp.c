@@ -451,6 +451,21 @@ static void test_evaluate_ties(void)
 	model_free(m);
 }
 
+/* Non-finite logits have no argmax: accuracy is NAN, never the share of
+ * class 0 that ties would give (all-NaN logits used to score 3/N here). */
+static void test_evaluate_nonfinite(void)
+{
+	struct mlp_config c = make_config(1, 1, ACT_RELU, 1);
+	struct model *m = new_model(&c, 4);
+	struct batch b = make_batch(1);
+	for (size_t i = 0; i < m->nparams; i++)
+		m->params[i] = NAN;
+	struct eval_result r = model_evaluate(m, &b);
+	CHECK(isnan(r.loss));
+	CHECK(isnan(r.acc));
+	model_free(m);
+}
+
 int main(void)
 {
 	RUN(test_gradients_every_view);
@@ -464,5 +479,6 @@ int main(void)
 	RUN(test_load);
 	RUN(test_evaluate_chunking);
 	RUN(test_evaluate_ties);
+	RUN(test_evaluate_nonfinite);
 	return harness_done();
 }

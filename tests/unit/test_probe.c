@@ -165,6 +165,20 @@ static void test_probe_score(void)
 	CHECK_NEAR(score[1], 1 - 1.25 / 2, 1e-15);
 }
 
+/* A non-finite prediction has no argmax: the accuracy is NAN, not the
+ * share of class 0 that ties would give. */
+static void test_probe_score_nonfinite(void)
+{
+	double cls[2] = { 0, 1 };
+	struct probe_target t[1] = { target("c", 2, cls) };
+	struct target_set ts = { 2, 1, 1, t };
+	const double pred[4] = { NAN, NAN, 0.1, 0.9 };
+	int64_t rows[2] = { 0, 1 };
+	double score[1];
+	probe_score(&ts, pred, rows, 2, score);
+	CHECK(isnan(score[0]));
+}
+
 /* The split is a permutation, deterministic from the seed, of the sizes
  * the fractions give. */
 static void test_split(void)
@@ -299,6 +313,7 @@ int main(void)
 	RUN(test_ridge_singular);
 	RUN(test_ridge_numpy);
 	RUN(test_probe_score);
+	RUN(test_probe_score_nonfinite);
 	RUN(test_split);
 	RUN(test_probe_run);
 	RUN(test_add_targets);
