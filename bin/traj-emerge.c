@@ -20,11 +20,11 @@ struct options {
 static void add_when(const char *arg, void *ctx)
 {
 	struct options *o = ctx;
-	const char *why;
+	struct traj_error err;
 	if (o->eo.nwhen == MAX_WHEN)
 		cli_usage_error("--when: at most %d tests", MAX_WHEN);
-	if (emerge_when_parse(arg, &o->when[o->eo.nwhen], &why) < 0)
-		cli_usage_error("--when: '%s': %s", arg, why);
+	if (emerge_when_parse(arg, &o->when[o->eo.nwhen], &err) < 0)
+		cli_usage_error("--when: '%s': %s", arg, err.msg);
 	o->eo.nwhen++;
 }
 
@@ -39,8 +39,9 @@ static void add_metric(const char *arg, void *ctx)
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	memset(o, 0, sizeof *o);
-	o->eo = (struct emerge_opts){.when = o->when, .metrics = o->metrics,
-		.window = 0.3, .cusum = {8, 5, 0.05}};
+	emerge_opts_init(&o->eo);
+	o->eo.when = o->when;
+	o->eo.metrics = o->metrics;
 	const struct cli_opt opts[] = {
 		CLI_GROUP("Methods (default: --changepoint --steepest, or only the --when tests):"),
 		CLI_CALLBACK('w', "when", add_when, o, "EXPR",
@@ -48,22 +49,23 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"may be a glob; an event each time the series enters\n"
 			"the region (repeatable)"),
 		CLI_FLAG('c', "changepoint", &o->eo.changepoint,
-			"online CUSUM change-point detector"),
+			"level changes (rise, fall) and spikes, significant\n"
+			"against the series' own noise, once they are over"),
 		CLI_FLAG('s', "steepest", &o->eo.steepest,
-			"the steepest change over log-step, per series, at\n"
-			"the end of the input"),
+			"the steepest significant change over log-step, per\n"
+			"series, at the end of the input"),
 		CLI_CALLBACK('m', "metric", add_metric, o, "GLOB",
 			"--changepoint and --steepest look only at matching\n"
 			"metrics (repeatable; default all)"),
-		CLI_DOUBLE('d', "min-delta", &o->eo.cusum.min_delta, "D", 0, 1e300,
+		CLI_DOUBLE('d', "min-delta", &o->eo.cp.min_delta, "D", 0, 1e300,
 			"the smallest change of interest, in the metric's\n"
 			"units (0.05)"),
 		CLI_DOUBLE(0, "window", &o->eo.window, "W", 0, 100,
 			"width of the --steepest window, decades of steps (0.3)"),
-		CLI_DOUBLE(0, "threshold", &o->eo.cusum.threshold, "H", 0.1, 1e6,
-			"CUSUM alarm level, in noise units (5)"),
-		CLI_INT(0, "warmup", &o->eo.cusum.warmup, "N", 2, 100000,
-			"points that set a segment's level and noise (8)"),
+		CLI_DOUBLE(0, "threshold", &o->eo.cp.threshold, "Z", 0.1, 1e6,
+			"significance a change needs, in noise s.d. (5)"),
+		CLI_INT(0, "warmup", &o->eo.cp.window, "N", 2, 4096,
+			"the smallest change-point window, in points (8)"),
 		CLI_FLAG(0, "lenient", &o->lenient,
 			"skip malformed lines, report their count at the end"),
 		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
@@ -74,9 +76,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 "Read metric lines (RUN<TAB>STEP<TAB>METRIC<TAB>VALUE, from traj score, traj\n"
 "diff or any tool) and print one event line per transition found in a\n"
 "series (a run and a metric):\n"
-"  RUN STEP METRIC KIND BEFORE AFTER FROM TO METHOD   (tab-separated)\n"
-"KIND is rise, fall or cross. With no FILE, or when FILE is -, read\n"
-"standard input; events are printed as soon as they are known.\n",
+"  RUN STEP METRIC KIND BEFORE AFTER FROM TO METHOD Z NOISE  (tab-separated)\n"
+"KIND is rise, fall, spike or cross; Z is how many standard errors of the\n"
+"series' own noise the change stands out by, NOISE that noise's s.d.\n"
+"With no FILE, or when FILE is -, read standard input; events are\n"
+"printed as soon as they are known.\n",
 		.opts = opts,
 		.footer =
 "Exit status: 0 success, 64 usage error, 65 malformed line (its number is\n"
