@@ -44,9 +44,15 @@ static const struct cp_point *back(const struct changepoint *c, int i)
 /* The mean of the points back(from) .. back(from + len - 1). */
 static double mean_back(const struct changepoint *c, int from, int len)
 {
+	/* the ring index of back(from + len - 1), then forwards: no division
+	 * per point (this loop is most of the detector's time) */
+	int at = (c->head + c->n - from - len) % c->cap;
 	double s = 0;
-	for (int i = from; i < from + len; i++)
-		s += back(c, i)->value;
+	for (int k = 0; k < len; k++) {
+		s += c->ring[at].value;
+		if (++at == c->cap)
+			at = 0;
+	}
 	return s / len;
 }
 
