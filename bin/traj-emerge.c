@@ -1,11 +1,16 @@
 /* traj-emerge: find phase transitions in metric lines. */
-#include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include "analysis/emerge.h"
+#include "analysis/emerge_state.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "analysis/emerge.h"
+#include "common/atomicfile.h"
 #include "format/metrics.h"
 
 #define MAX_WHEN 64
@@ -15,6 +20,7 @@ struct options {
 	char *metrics[MAX_WHEN];
 	struct emerge_opts eo;
 	int lenient;
+	const char *state;
 };
 
 static void add_when(const char *arg, void *ctx)
@@ -68,6 +74,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"the smallest change-point window, in points (8)"),
 		CLI_FLAG(0, "lenient", &o->lenient,
 			"skip malformed lines, report their count at the end"),
+		CLI_STRING(0, "state", &o->state, "FILE",
+			"keep the detectors in FILE between runs (cron): feed\n"
+			"only new lines, get only new events, each once"),
 		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
 	};
 	const struct cli_spec spec = {
@@ -84,11 +93,17 @@ static void parse_args(int argc, char **argv, struct options *o)
 		.opts = opts,
 		.footer =
 "Exit status: 0 success, 64 usage error, 65 malformed line (its number is\n"
-"named), 66 cannot open FILE, 74 read or write error.\n",
+"named) or a bad --state file (named; started afresh), 66 cannot open FILE,\n"
+"73 cannot write the state, 74 read or write error.\n",
 	};
 	optind = cli_parse(&spec, argc, argv);
+	if (o->state && o->eo.steepest)
+		cli_usage_error("--steepest needs the whole series at once; not with --state");
 	if (!o->eo.nwhen && !o->eo.changepoint && !o->eo.steepest)
-		o->eo.changepoint = o->eo.steepest = 1;
+		o->eo.changepoint = o->eo.steepest = !o->state;
+	if (o->state && !o->eo.nwhen)
+		o->eo.changepoint = 1;
+	o->eo.skip_seen = o->state != NULL;
 }
 
 static int print_event(const struct emerge_event *ev, void *ctx)
@@ -125,6 +140,60 @@ static long feed(struct emerge *e, FILE *in, const char *name, int lenient)
 	return skipped;
 }
 
+/* Takes FILE.lock (a file of its own: the state itself is replaced by
+ * rename, and a lock on the old one would guard nothing), waiting for a
+ * tick already running. */
+static int lock_state(const char *state)
+{
+	size_t n = strlen(state) + sizeof ".lock";
+	char *path = malloc(n);
+	if (!path)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	snprintf(path, n, "%s.lock", state);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		cli_die(TRAJ_ECREATE, "cannot lock '%s': %s", path, strerror(errno));
+	free(path);
+	return fd;
+}
+
+/* The detectors as the last run left them; a bad state is one line, and
+ * a fresh start. Returns the exit status it deserves. */
+static int load_state(struct emerge **e, const struct options *o)
+{
+	FILE *f = fopen(o->state, "r");
+	if (!f && errno == ENOENT)
+		return TRAJ_OK;
+	if (!f)
+		cli_die(TRAJ_ENOINPUT, "cannot open '%s': %s", o->state, strerror(errno));
+	struct traj_error err;
+	int rc = emerge_state_load(*e, f, o->state, &err);
+	fclose(f);
+	if (rc == 0)
+		return TRAJ_OK;
+	if (err.status == TRAJ_ENOMEM)
+		cli_die_error(o->state, &err);
+	fprintf(stderr, "%s: %s; starting afresh\n", cli_prog(), err.msg);
+	emerge_free(*e);
+	if (!(*e = emerge_new(&o->eo)))
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	return TRAJ_EDATA;
+}
+
+static void save_state(const struct emerge *e, const char *state)
+{
+	struct atomic_file a;
+	struct traj_error err;
+	if (atomic_open(&a, state, &err) < 0)
+		cli_die_error(state, &err);
+	if (emerge_state_save(e, a.f, &err) < 0) {
+		atomic_abort(&a);
+		cli_die_error(state, &err);
+	}
+	if (atomic_commit(&a, &err) < 0)
+		cli_die_error(state, &err);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -133,6 +202,11 @@ int main(int argc, char **argv)
 	struct emerge *e = emerge_new(&o.eo);
 	if (!e)
 		cli_die(TRAJ_ENOMEM, "out of memory");
+	int lock = -1, status = TRAJ_OK;
+	if (o.state) {
+		lock = lock_state(o.state);
+		status = load_state(&e, &o);
+	}
 	long skipped = 0;
 	int nfiles = argc - optind;
 	for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
@@ -141,10 +215,17 @@ int main(int argc, char **argv)
 		skipped += feed(e, in, name, o.lenient);
 		cli_close_input(in);
 	}
-	emerge_finish(e, print_event, NULL);
+	/* With --state the series go on next time: what is known only at
+	 * the end of the input is not known yet. */
+	if (o.state) {
+		save_state(e, o.state);
+		close(lock);
+	} else {
+		emerge_finish(e, print_event, NULL);
+	}
 	emerge_free(e);
 	if (skipped)
 		fprintf(stderr, "%s: skipped %ld malformed line%s\n", cli_prog(),
 			skipped, skipped == 1 ? "" : "s");
-	return cli_finish(TRAJ_OK);
+	return cli_finish(status);
 }

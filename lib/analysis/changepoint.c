@@ -68,7 +68,7 @@ static void push(struct changepoint *c, int64_t step, double x)
 		c->seg_n++;
 }
 
-static int keep(struct changepoint *c, const struct cp_point *p)
+int changepoint_keep(struct changepoint *c, const struct cp_point *p)
 {
 	if (c->nkept == c->kept_cap) {
 		int cap = c->kept_cap ? 2 * c->kept_cap : 64;
@@ -130,7 +130,7 @@ static int alarm(struct changepoint *c, const struct changepoint_opts *o,
 	c->nkept = 0;
 	int first = right + (width < nb ? width : nb);
 	for (int i = first - 1; i >= 0; i--)
-		if (keep(c, back(c, i)) < 0)
+		if (changepoint_keep(c, back(c, i)) < 0)
 			return -1;
 	c->since = 0;
 	return 0;
@@ -312,7 +312,7 @@ int changepoint_add(struct changepoint *c, const struct changepoint_opts *o,
 	c->seen++;
 	if (!c->moving)
 		return watch(c, o);
-	if (keep(c, back(c, 0)) < 0)
+	if (changepoint_keep(c, back(c, 0)) < 0)
 		return -1;
 	return settle(c, o, out);
 }

@@ -97,6 +97,9 @@ int changepoint_add(struct changepoint *c, const struct changepoint_opts *o,
  * or fall, else 0. The detector goes on unchanged. */
 int changepoint_open(struct changepoint *c, const struct changepoint_opts *o,
 		     struct changepoint_change *out);
+/* Appends a point to those of the change under way (restoring a saved
+ * detector); -1 when out of memory. */
+int changepoint_keep(struct changepoint *c, const struct cp_point *p);
 /* Only records the point, for changepoint_noise (no detection). */
 void changepoint_observe(struct changepoint *c, int64_t step, double x);
 /* The noise of the series from its recent points; -1 when too few. */

@@ -1,4 +1,5 @@
 #include "analysis/emerge.h"
+#include "analysis/emerge_impl.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -8,28 +9,6 @@
 
 #include "analysis/noise.h"
 #include "analysis/steepest.h"
-
-struct series {
-	char *run, *metric;
-	struct series *chain;    /* next in the hash bucket */
-	struct series *next;     /* next in order of first appearance */
-	int have_last;
-	int64_t last_step;
-	double last_value;
-	int analyse;             /* steepest and changepoint look at it */
-	unsigned char *holding;  /* (nwhen) the condition held at the last point */
-	struct changepoint cp;   /* also keeps the recent points for the noise */
-	struct steep_window steep; /* the steepest so far */
-	double steep_z;          /* of the change that holds it */
-	double steep_noise;
-};
-
-struct emerge {
-	const struct emerge_opts *o;
-	struct series **buckets;
-	size_t nbuckets, nseries;
-	struct series *first, *last;
-};
 
 /* ---- --when expressions ---- */
 
@@ -189,7 +168,7 @@ static struct series *series_new(const struct emerge *e, const char *run,
 	return s;
 }
 
-static struct series *series_get(struct emerge *e, const char *run,
+struct series *emerge_series_get(struct emerge *e, const char *run,
 				 const char *metric)
 {
 	uint64_t h = hash_key(run, metric);
@@ -325,11 +304,14 @@ static int analyse(const struct emerge *e, struct series *s,
 int emerge_add(struct emerge *e, const struct metric_line *m, emerge_emit emit,
 	       void *ctx, struct traj_error *err)
 {
-	struct series *s = series_get(e, m->run, m->metric);
+	struct series *s = emerge_series_get(e, m->run, m->metric);
 	if (!s)
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-	if (s->have_last && m->step <= s->last_step)
+	if (s->have_last && m->step <= s->last_step) {
+		if (e->o->skip_seen)
+			return 0;
 		series_restart(s, e->o->nwhen);
+	}
 	/* The detector first, so that a crossing sees the noise up to and
 	 * including its point. */
 	int rc = 0;

@@ -40,6 +40,8 @@ struct emerge_opts {
 	int nmetrics;                  /* 0: every metric */
 	double window;                 /* decades, for steepest */
 	struct changepoint_opts cp;    /* also gives steepest its significance */
+	int skip_seen;                 /* a step not after the series' last is
+					  skipped (fed again), not a restart */
 };
 
 /* The defaults of traj-emerge: no method on, window 0.3 decades, the

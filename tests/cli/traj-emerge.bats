@@ -194,3 +194,79 @@ setup() {
 	run -0 --separate-stderr bash -c "set -o pipefail; traj-emerge -w '*>=0' '$GROK' | head -1"
 	[ -z "$stderr" ]
 }
+
+# ---- --state: cron ticks ----
+
+# The events of one pass, without those printed only at the end
+# (provisional rising/falling): what ticks must print between them.
+one_pass() { traj-emerge -c -w 'test/acc>=0.5' "$@" | grep -v -P '\t(rising|falling)\t' || true; }
+
+@test "--state: the union of the ticks' events is one pass's, at any cut points" {
+	cat "$GROK" "$NOISE" >"$BATS_TEST_TMPDIR/all.tsv"
+	local all="$BATS_TEST_TMPDIR/all.tsv" n
+	n=$(wc -l <"$all")
+	one_pass "$all" >"$BATS_TEST_TMPDIR/one"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/one")" -ge 4 ]
+	for cuts in "1 2 3 161 400" "100 200 300 450 600" "159 160 161 162 460"; do
+		local st="$BATS_TEST_TMPDIR/st.$RANDOM" prev=0
+		: >"$BATS_TEST_TMPDIR/ticks"
+		for c in $cuts "$n"; do
+			sed -n "$((prev + 1)),${c}p" "$all" |
+				traj-emerge --state "$st" -c -w 'test/acc>=0.5' >>"$BATS_TEST_TMPDIR/ticks"
+			prev=$c
+		done
+		run -0 diff "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/ticks"
+	done
+}
+
+@test "--state: lines fed again are skipped, so a tick can always be rerun" {
+	local st="$BATS_TEST_TMPDIR/st"
+	run -0 traj-emerge --state "$st" "$GROK"
+	assert_equal "${#lines[@]}" 2
+	run -0 traj-emerge --state "$st" "$GROK"
+	assert_output ""
+	# without --state, going back in steps is a new run of the same id
+	run -0 bash -c "cat '$GROK' '$GROK' | traj-emerge -c | wc -l"
+	assert_output 4
+}
+
+@test "--state: a damaged, foreign or newer state is one line, status 65, and a fresh start" {
+	local st="$BATS_TEST_TMPDIR/st"
+	traj-emerge --state "$st" -c <"$GROK" >/dev/null
+	cp "$st" "$BATS_TEST_TMPDIR/good"
+	head -c 300 "$st" >"$BATS_TEST_TMPDIR/cut"
+	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/cut" -c "$GROK"
+	assert_equal "$stderr" "traj-emerge: $BATS_TEST_TMPDIR/cut: line 10: damaged or truncated; starting afresh"
+	assert_equal "${#lines[@]}" 2
+	# the fresh state was saved: the next tick is clean
+	run -0 traj-emerge --state "$BATS_TEST_TMPDIR/cut" -c "$GROK"
+	sed 's/^traj-emerge-state 1$/traj-emerge-state 2/' "$st" >"$BATS_TEST_TMPDIR/newer"
+	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/newer" -c </dev/null
+	[[ $stderr == *"newer: state format version 2 is newer than this traj-emerge's (1); starting afresh" ]]
+	run -65 --separate-stderr traj-emerge --state "$st" -w 'test/acc>=0.5' </dev/null
+	[[ $stderr == *"st: line 2: written with other options"*"; starting afresh" ]]
+	printf 'hello\n' >"$BATS_TEST_TMPDIR/junk"
+	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/junk" </dev/null
+	[[ $stderr == *"junk: line 1: not a traj-emerge state file; starting afresh" ]]
+	# a flipped digit in a number is caught by the checksum
+	sed '6s/0x1\./0x3./' "$BATS_TEST_TMPDIR/good" >"$BATS_TEST_TMPDIR/flip"
+	cmp -s "$BATS_TEST_TMPDIR/good" "$BATS_TEST_TMPDIR/flip" && fail "sed changed nothing"
+	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/flip" -c </dev/null
+	[[ $stderr == *"damaged or truncated; starting afresh" ]]
+}
+
+@test "--state: two ticks at once take turns (FILE.lock), and --steepest is refused" {
+	local st="$BATS_TEST_TMPDIR/st"
+	exec 9>"$st.lock"
+	flock 9
+	traj-emerge --state "$st" -c <"$GROK" >"$BATS_TEST_TMPDIR/out" &
+	local pid=$!
+	sleep 0.5
+	[ ! -s "$BATS_TEST_TMPDIR/out" ] || fail "ran without the lock"
+	[ ! -e "$st" ] || fail "wrote the state without the lock"
+	flock -u 9
+	wait "$pid"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" = 2 ]
+	run -64 --separate-stderr traj-emerge --state "$st" --steepest </dev/null
+	assert_equal "${stderr%%$'\n'*}" "traj-emerge: --steepest needs the whole series at once; not with --state"
+}
