@@ -27,7 +27,7 @@ TEST_SRC = $(wildcard tests/unit/test_*.c)
 TESTS    = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANS     = $(wildcard man/*.1 man/*.5)
 
-.PHONY: all deps check check-asan demo bench install uninstall clean help fmt \
+.PHONY: all deps check check-asan demo bench bench-emerge install uninstall clean help fmt \
 	fuzz fuzz-build valgrind
 all: $(BINS) $(TESTS)
 
@@ -40,6 +40,7 @@ help:
 	@echo "make valgrind   train | score under valgrind: no errors, no leaks"
 	@echo "make demo       train an MLP on a+b mod 97 and find the grokking delay"
 	@echo "make bench      benchmarks against PyTorch and encodings (see bench/)"
+	@echo "make bench-emerge  traj-emerge's error rates on synthetic series"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 
 deps:
@@ -105,6 +106,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libtraj.a
 bench: all $(BENCH_BINS)
 	@./scripts/deps.sh bench
 	./bench/run.sh
+	$(MAKE) bench-emerge
+
+# traj-emerge's error rates on synthetic series (docs/emergence.md)
+bench-emerge: $(BUILD)/bench/emerge_rates
+	$(BUILD)/bench/emerge_rates $(EMERGE_SEEDS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5

@@ -1,11 +1,16 @@
 /* traj-emerge: find phase transitions in metric lines. */
-#include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include "analysis/emerge.h"
+#include "analysis/emerge_state.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "analysis/emerge.h"
+#include "common/atomicfile.h"
 #include "format/metrics.h"
 
 #define MAX_WHEN 64
@@ -15,16 +20,17 @@ struct options {
 	char *metrics[MAX_WHEN];
 	struct emerge_opts eo;
 	int lenient;
+	const char *state;
 };
 
 static void add_when(const char *arg, void *ctx)
 {
 	struct options *o = ctx;
-	const char *why;
+	struct traj_error err;
 	if (o->eo.nwhen == MAX_WHEN)
 		cli_usage_error("--when: at most %d tests", MAX_WHEN);
-	if (emerge_when_parse(arg, &o->when[o->eo.nwhen], &why) < 0)
-		cli_usage_error("--when: '%s': %s", arg, why);
+	if (emerge_when_parse(arg, &o->when[o->eo.nwhen], &err) < 0)
+		cli_usage_error("--when: '%s': %s", arg, err.msg);
 	o->eo.nwhen++;
 }
 
@@ -39,8 +45,9 @@ static void add_metric(const char *arg, void *ctx)
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	memset(o, 0, sizeof *o);
-	o->eo = (struct emerge_opts){.when = o->when, .metrics = o->metrics,
-		.window = 0.3, .cusum = {8, 5, 0.05}};
+	emerge_opts_init(&o->eo);
+	o->eo.when = o->when;
+	o->eo.metrics = o->metrics;
 	const struct cli_opt opts[] = {
 		CLI_GROUP("Methods (default: --changepoint --steepest, or only the --when tests):"),
 		CLI_CALLBACK('w', "when", add_when, o, "EXPR",
@@ -48,24 +55,28 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"may be a glob; an event each time the series enters\n"
 			"the region (repeatable)"),
 		CLI_FLAG('c', "changepoint", &o->eo.changepoint,
-			"online CUSUM change-point detector"),
+			"level changes (rise, fall) and spikes, significant\n"
+			"against the series' own noise, once they are over"),
 		CLI_FLAG('s', "steepest", &o->eo.steepest,
-			"the steepest change over log-step, per series, at\n"
-			"the end of the input"),
+			"the steepest significant change over log-step, per\n"
+			"series, at the end of the input"),
 		CLI_CALLBACK('m', "metric", add_metric, o, "GLOB",
 			"--changepoint and --steepest look only at matching\n"
 			"metrics (repeatable; default all)"),
-		CLI_DOUBLE('d', "min-delta", &o->eo.cusum.min_delta, "D", 0, 1e300,
+		CLI_DOUBLE('d', "min-delta", &o->eo.cp.min_delta, "D", 0, 1e300,
 			"the smallest change of interest, in the metric's\n"
 			"units (0.05)"),
 		CLI_DOUBLE(0, "window", &o->eo.window, "W", 0, 100,
 			"width of the --steepest window, decades of steps (0.3)"),
-		CLI_DOUBLE(0, "threshold", &o->eo.cusum.threshold, "H", 0.1, 1e6,
-			"CUSUM alarm level, in noise units (5)"),
-		CLI_INT(0, "warmup", &o->eo.cusum.warmup, "N", 2, 100000,
-			"points that set a segment's level and noise (8)"),
+		CLI_DOUBLE(0, "threshold", &o->eo.cp.threshold, "Z", 0.1, 1e6,
+			"significance a change needs, in noise s.d. (5)"),
+		CLI_INT(0, "warmup", &o->eo.cp.window, "N", 2, 4096,
+			"the smallest change-point window, in points (8)"),
 		CLI_FLAG(0, "lenient", &o->lenient,
 			"skip malformed lines, report their count at the end"),
+		CLI_STRING(0, "state", &o->state, "FILE",
+			"keep the detectors in FILE between runs (cron): feed\n"
+			"only new lines, get only new events, each once"),
 		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
 	};
 	const struct cli_spec spec = {
@@ -74,17 +85,25 @@ static void parse_args(int argc, char **argv, struct options *o)
 "Read metric lines (RUN<TAB>STEP<TAB>METRIC<TAB>VALUE, from traj score, traj\n"
 "diff or any tool) and print one event line per transition found in a\n"
 "series (a run and a metric):\n"
-"  RUN STEP METRIC KIND BEFORE AFTER FROM TO METHOD   (tab-separated)\n"
-"KIND is rise, fall or cross. With no FILE, or when FILE is -, read\n"
-"standard input; events are printed as soon as they are known.\n",
+"  RUN STEP METRIC KIND BEFORE AFTER FROM TO METHOD Z NOISE  (tab-separated)\n"
+"KIND is rise, fall, spike or cross; Z is how many standard errors of the\n"
+"series' own noise the change stands out by, NOISE that noise's s.d.\n"
+"With no FILE, or when FILE is -, read standard input; events are\n"
+"printed as soon as they are known.\n",
 		.opts = opts,
 		.footer =
 "Exit status: 0 success, 64 usage error, 65 malformed line (its number is\n"
-"named), 66 cannot open FILE, 74 read or write error.\n",
+"named) or a bad --state file (named; started afresh), 66 cannot open FILE,\n"
+"73 cannot write the state, 74 read or write error.\n",
 	};
 	optind = cli_parse(&spec, argc, argv);
+	if (o->state && o->eo.steepest)
+		cli_usage_error("--steepest needs the whole series at once; not with --state");
 	if (!o->eo.nwhen && !o->eo.changepoint && !o->eo.steepest)
-		o->eo.changepoint = o->eo.steepest = 1;
+		o->eo.changepoint = o->eo.steepest = !o->state;
+	if (o->state && !o->eo.nwhen)
+		o->eo.changepoint = 1;
+	o->eo.skip_seen = o->state != NULL;
 }
 
 static int print_event(const struct emerge_event *ev, void *ctx)
@@ -121,6 +140,60 @@ static long feed(struct emerge *e, FILE *in, const char *name, int lenient)
 	return skipped;
 }
 
+/* Takes FILE.lock (a file of its own: the state itself is replaced by
+ * rename, and a lock on the old one would guard nothing), waiting for a
+ * tick already running. */
+static int lock_state(const char *state)
+{
+	size_t n = strlen(state) + sizeof ".lock";
+	char *path = malloc(n);
+	if (!path)
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	snprintf(path, n, "%s.lock", state);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		cli_die(TRAJ_ECREATE, "cannot lock '%s': %s", path, strerror(errno));
+	free(path);
+	return fd;
+}
+
+/* The detectors as the last run left them; a bad state is one line, and
+ * a fresh start. Returns the exit status it deserves. */
+static int load_state(struct emerge **e, const struct options *o)
+{
+	FILE *f = fopen(o->state, "r");
+	if (!f && errno == ENOENT)
+		return TRAJ_OK;
+	if (!f)
+		cli_die(TRAJ_ENOINPUT, "cannot open '%s': %s", o->state, strerror(errno));
+	struct traj_error err;
+	int rc = emerge_state_load(*e, f, o->state, &err);
+	fclose(f);
+	if (rc == 0)
+		return TRAJ_OK;
+	if (err.status == TRAJ_ENOMEM)
+		cli_die_error(o->state, &err);
+	fprintf(stderr, "%s: %s; starting afresh\n", cli_prog(), err.msg);
+	emerge_free(*e);
+	if (!(*e = emerge_new(&o->eo)))
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	return TRAJ_EDATA;
+}
+
+static void save_state(const struct emerge *e, const char *state)
+{
+	struct atomic_file a;
+	struct traj_error err;
+	if (atomic_open(&a, state, &err) < 0)
+		cli_die_error(state, &err);
+	if (emerge_state_save(e, a.f, &err) < 0) {
+		atomic_abort(&a);
+		cli_die_error(state, &err);
+	}
+	if (atomic_commit(&a, &err) < 0)
+		cli_die_error(state, &err);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -129,6 +202,11 @@ int main(int argc, char **argv)
 	struct emerge *e = emerge_new(&o.eo);
 	if (!e)
 		cli_die(TRAJ_ENOMEM, "out of memory");
+	int lock = -1, status = TRAJ_OK;
+	if (o.state) {
+		lock = lock_state(o.state);
+		status = load_state(&e, &o);
+	}
 	long skipped = 0;
 	int nfiles = argc - optind;
 	for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
@@ -137,10 +215,17 @@ int main(int argc, char **argv)
 		skipped += feed(e, in, name, o.lenient);
 		cli_close_input(in);
 	}
-	emerge_finish(e, print_event, NULL);
+	/* With --state the series go on next time: what is known only at
+	 * the end of the input is not known yet. */
+	if (o.state) {
+		save_state(e, o.state);
+		close(lock);
+	} else {
+		emerge_finish(e, print_event, NULL);
+	}
 	emerge_free(e);
 	if (skipped)
 		fprintf(stderr, "%s: skipped %ld malformed line%s\n", cli_prog(),
 			skipped, skipped == 1 ? "" : "s");
-	return cli_finish(TRAJ_OK);
+	return cli_finish(status);
 }

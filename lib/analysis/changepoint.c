@@ -1,115 +1,318 @@
 #include "analysis/changepoint.h"
 
+/* points between two estimates of the noise */
+#define NOISE_EVERY 8
+
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-void changepoint_cusum_reset(struct cusum *c)
+int changepoint_init(struct changepoint *c, const struct changepoint_opts *o)
 {
+	memset(c, 0, sizeof *c);
+	c->cap = 32 * o->window;
+	c->ring = malloc((size_t)c->cap * sizeof *c->ring);
+	c->scratch = malloc(3 * (size_t)c->cap * sizeof *c->scratch);
+	if (!c->ring || !c->scratch) {
+		changepoint_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+void changepoint_free(struct changepoint *c)
+{
+	free(c->ring);
+	free(c->kept);
+	free(c->scratch);
 	memset(c, 0, sizeof *c);
 }
 
-static void side_restart(struct cusum_side *side, int64_t step)
+void changepoint_reset(struct changepoint *c)
 {
-	side->sum = 0;
-	side->before = step;
-	side->start = -1;
-	side->run_sum = 0;
-	side->run_n = 0;
+	c->head = c->n = c->seg_n = c->moving = c->nkept = 0;
+	c->seen = 0;
+	c->have_noise = 0;
 }
 
-/* The level and noise of the segment from its points so far. */
-static void estimate(struct cusum *c, const struct cusum_opts *o)
+/* The i-th newest point (0: the last one added). */
+static const struct cp_point *back(const struct changepoint *c, int i)
 {
-	int nd = c->n - 1;
-	double mean_d = c->dsum / nd;
-	double var_d = nd > 1 ? (c->dsq - nd * mean_d * mean_d) / (nd - 1) : 0;
-	double sigma = sqrt(var_d > 0 ? var_d / 2 : 0);
-	c->mu = c->warm_sum / c->n;
-	c->s = fmax(sigma, o->min_delta / 2);
-	/* A perfectly flat segment with no floor: any change is a change,
-	 * but a round-off wiggle is not. */
-	if (c->s == 0)
-		c->s = 1e-9 * fmax(1, fabs(c->mu));
+	return &c->ring[(c->head + c->n - 1 - i) % c->cap];
 }
 
-/* Takes a point into the segment's statistics. */
-static void absorb(struct cusum *c, int64_t step, double x)
+/* The mean of the points back(from) .. back(from + len - 1). */
+static double mean_back(const struct changepoint *c, int from, int len)
 {
-	if (c->n > 0) {
-		double d = x - c->prev;
-		c->dsum += d;
-		c->dsq += d * d;
+	/* the ring index of back(from + len - 1), then forwards: no division
+	 * per point (this loop is most of the detector's time) */
+	int at = (c->head + c->n - from - len) % c->cap;
+	double s = 0;
+	for (int k = 0; k < len; k++) {
+		s += c->ring[at].value;
+		if (++at == c->cap)
+			at = 0;
 	}
-	c->warm_sum += x;
+	return s / len;
+}
+
+static void push(struct changepoint *c, int64_t step, double x)
+{
+	if (c->n == c->cap) {
+		c->head = (c->head + 1) % c->cap;
+		c->n--;
+	}
+	c->ring[(c->head + c->n) % c->cap] = (struct cp_point){step, x};
 	c->n++;
-	c->prev = x;
-	c->prev_step = step;
+	if (c->seg_n < c->n)
+		c->seg_n++;
 }
 
-static void warm(struct cusum *c, const struct cusum_opts *o, int64_t step,
-		 double x)
+int changepoint_keep(struct changepoint *c, const struct cp_point *p)
 {
-	absorb(c, step, x);
-	if (c->n < o->warmup)
-		return;
-	estimate(c, o);
-	side_restart(&c->up, step);
-	side_restart(&c->down, step);
-}
-
-/* Updates one side with the excess e (already centred and drifted);
- * returns 1 on an alarm. */
-static int side_add(struct cusum_side *side, double e, double h, int64_t step,
-		    double x)
-{
-	side->sum += e;
-	if (side->sum <= 0) {
-		side_restart(side, step);
-		return 0;
+	if (c->nkept == c->kept_cap) {
+		int cap = c->kept_cap ? 2 * c->kept_cap : 64;
+		struct cp_point *k = realloc(c->kept, (size_t)cap * sizeof *k);
+		if (!k)
+			return -1;
+		c->kept = k;
+		c->kept_cap = cap;
 	}
-	if (side->start < 0)
-		side->start = step;
-	side->run_sum += x;
-	side->run_n++;
-	return side->sum > h;
+	c->kept[c->nkept++] = *p;
+	return 0;
 }
 
-static void fill_change(const struct cusum *c, const struct cusum_side *side,
-			int rise, int64_t step, struct cusum_change *out)
+int changepoint_noise(struct changepoint *c, const struct changepoint_opts *o,
+		      struct noise_est *out)
 {
-	out->rise = rise;
-	out->step = side->start;
-	out->from = side->before;
-	out->to = step;
-	out->before = c->mu;
-	out->after = side->run_sum / (double)side->run_n;
+	/* The noise changes slowly; estimating it costs O(16 W) per call,
+	 * too much for every point of every series. While a change is under
+	 * way, the noise is that of the series before it: the change itself
+	 * would pass for noise. */
+	if (!c->have_noise ||
+	    (!c->moving && c->seen - c->noise_seen >= NOISE_EVERY)) {
+		double *x = c->scratch, *work = c->scratch + c->cap;
+		for (int i = 0; i < c->n; i++)
+			x[i] = back(c, c->n - 1 - i)->value;
+		if (noise_estimate(x, c->n, o->window, work, &c->noise) < 0)
+			return -1;
+		c->have_noise = 1;
+		c->noise_seen = c->seen;
+	}
+	*out = c->noise;
+	return 0;
 }
 
-int changepoint_cusum_add(struct cusum *c, const struct cusum_opts *o, int64_t step,
-	      double x, struct cusum_change *out)
+/* |d| / se, where se may be 0 (a perfectly flat series): any change is
+ * then infinitely significant and min_delta alone decides. */
+static double zscore(double d, double se)
+{
+	if (se > 0)
+		return fabs(d) / se;
+	return d != 0 ? INFINITY : 0;
+}
+
+/* Starts keeping the points of a change: the newest `right` points moved,
+ * the `width` before them show the old level. */
+static int alarm(struct changepoint *c, const struct changepoint_opts *o,
+		 int right, int width)
+{
+	struct noise_est ne;
+	c->noise_seen = -NOISE_EVERY; /* a fresh estimate, frozen while moving */
+	changepoint_noise(c, o, &ne);
+	int nb = c->seg_n - right;
+	if (nb > 2 * width)
+		nb = 2 * width;
+	c->before = mean_back(c, right, nb);
+	c->n_before = nb;
+	c->scale = width;
+	c->moving = 1;
+	c->nkept = 0;
+	int first = right + (width < nb ? width : nb);
+	for (int i = first - 1; i >= 0; i--)
+		if (changepoint_keep(c, back(c, i)) < 0)
+			return -1;
+	c->since = 0;
+	return 0;
+}
+
+static int watch(struct changepoint *c, const struct changepoint_opts *o)
+{
+	int W = o->window;
+	struct noise_est ne;
+	int have_noise = 0;
+	if (c->seg_n < W + 1 || c->n < 2 * W)
+		return 0;
+	double d = back(c, 0)->value - mean_back(c, 1, W);
+	if (fabs(d) >= o->min_delta) {
+		have_noise = changepoint_noise(c, o, &ne) == 0;
+		if (have_noise && zscore(d, ne.point) >= o->threshold)
+			return alarm(c, o, 1, W);
+	}
+	for (int s = 0; s < CHANGEPOINT_SCALES; s++) {
+		int w = W << s;
+		if (c->seg_n < 2 * w)
+			break;
+		d = mean_back(c, 0, w) - mean_back(c, w, w);
+		if (fabs(d) < o->min_delta / 2)
+			continue;
+		if (!have_noise && !(have_noise = changepoint_noise(c, o, &ne) == 0))
+			return 0;
+		if (zscore(d, ne.tau * sqrt(2.0 / w)) >= o->threshold)
+			return alarm(c, o, w, w);
+	}
+	return 0;
+}
+
+/* The kept point that best splits them into `before` and `after`. */
+static int split_point(const struct changepoint *c, double before, double after)
+{
+	double m = (before + after) / 2, sign = after > before ? 1 : -1;
+	double suffix = 0, best = -INFINITY;
+	int at = c->nkept - 1;
+	for (int k = c->nkept - 1; k >= 0; k--) {
+		suffix += sign * (c->kept[k].value - m);
+		if (suffix > best) {
+			best = suffix;
+			at = k;
+		}
+	}
+	return at;
+}
+
+static void place_change(const struct changepoint *c, double after,
+			 struct changepoint_change *out)
+{
+	double d = after - c->before, sign = d > 0 ? 1 : -1;
+	int k = split_point(c, c->before, after);
+	out->kind = d > 0 ? CP_RISE : CP_FALL;
+	out->step = c->kept[k].step;
+	out->from = k > 0 ? c->kept[k - 1].step : c->kept[0].step;
+	for (int i = k - 1; i >= 0; i--)
+		if (sign * (c->kept[i].value - (c->before + d / 4)) <= 0) {
+			out->from = c->kept[i].step;
+			break;
+		}
+	out->to = c->kept[c->nkept - 1].step;
+	for (int i = k; i < c->nkept; i++)
+		if (sign * (c->kept[i].value - (after - d / 4)) >= 0) {
+			out->to = c->kept[i].step;
+			break;
+		}
+	out->before = c->before;
+	out->after = after;
+}
+
+/* A point far from `before` among the kept ones, when the series came
+ * back: returns 1 and fills *out. */
+static int find_spike(const struct changepoint *c, const struct changepoint_opts *o,
+		      const struct noise_est *ne, struct changepoint_change *out)
+{
+	int j = 0;
+	for (int i = 1; i < c->nkept; i++)
+		if (fabs(c->kept[i].value - c->before) > fabs(c->kept[j].value - c->before))
+			j = i;
+	double d = c->kept[j].value - c->before;
+	double z = zscore(d, ne->point);
+	if (fabs(d) < o->min_delta || z < o->threshold)
+		return 0;
+	out->kind = CP_SPIKE;
+	out->step = c->kept[j].step;
+	out->before = c->before;
+	out->after = c->kept[j].value;
+	out->z = z;
+	out->from = out->to = out->step;
+	for (int i = j - 1; i >= 0 && fabs(c->kept[i].value - c->before) > fabs(d) / 2; i--)
+		out->from = c->kept[i].step;
+	for (int i = j + 1; i < c->nkept && fabs(c->kept[i].value - c->before) > fabs(d) / 2; i++)
+		out->to = c->kept[i].step;
+	return 1;
+}
+
+static int settle(struct changepoint *c, const struct changepoint_opts *o,
+		  struct changepoint_change *out)
+{
+	int v = c->scale / 2 > o->window ? c->scale / 2 : o->window;
+	if (++c->since < 2 * v)
+		return 0;
+	struct noise_est ne;
+	/* Still moving: the last v points differ significantly from the v
+	 * before them, and at that pace the series would move by min_delta
+	 * / 2 more in as long again as the change has lasted (a smooth,
+	 * nearly noiseless curve creeping up to its asymptote is over). */
+	double d = mean_back(c, 0, v) - mean_back(c, v, v);
+	if (fabs(d) / v * c->nkept >= o->min_delta / 2) {
+		if (changepoint_noise(c, o, &ne) < 0)
+			return 0;
+		if (zscore(d, ne.tau * sqrt(2.0 / v)) >= 2)
+			return 0;
+	}
+	changepoint_noise(c, o, &ne);
+	double after = mean_back(c, 0, 2 * v);
+	double se = ne.tau * sqrt(1.0 / c->n_before + 1.0 / (2 * v));
+	double z = zscore(after - c->before, se);
+	int found = 0;
+	if (fabs(after - c->before) >= o->min_delta && z >= o->threshold) {
+		place_change(c, after, out);
+		out->z = z;
+		found = 1;
+	} else {
+		found = find_spike(c, o, &ne, out);
+	}
+	if (found) {
+		out->open = 0;
+		out->noise = ne;
+		out->points = c->kept;
+		out->npoints = c->nkept;
+	}
+	c->moving = 0;
+	c->nkept = 0;
+	c->seg_n = 2 * v;
+	return found;
+}
+
+int changepoint_open(struct changepoint *c, const struct changepoint_opts *o,
+		     struct changepoint_change *out)
+{
+	if (!c->moving || c->since < 1)
+		return 0;
+	int v = c->scale / 2 > o->window ? c->scale / 2 : o->window;
+	int na = c->since < v ? c->since : v;
+	struct noise_est ne;
+	if (changepoint_noise(c, o, &ne) < 0)
+		return 0;
+	double after = mean_back(c, 0, na);
+	double se = ne.tau * sqrt(1.0 / c->n_before + 1.0 / na);
+	double z = zscore(after - c->before, se);
+	if (fabs(after - c->before) < o->min_delta || z < o->threshold)
+		return 0;
+	place_change(c, after, out);
+	out->z = z;
+	out->open = 1;
+	out->noise = ne;
+	out->points = c->kept;
+	out->npoints = c->nkept;
+	return 1;
+}
+
+void changepoint_observe(struct changepoint *c, int64_t step, double x)
+{
+	if (isfinite(x)) {
+		push(c, step, x);
+		c->seen++;
+	}
+}
+
+int changepoint_add(struct changepoint *c, const struct changepoint_opts *o,
+		    int64_t step, double x, struct changepoint_change *out)
 {
 	if (!isfinite(x))
 		return 0;
-	if (c->n < o->warmup) {
-		warm(c, o, step, x);
-		return 0;
-	}
-	double k = c->s / 2, h = o->threshold * c->s;
-	int up = side_add(&c->up, x - c->mu - k, h, step, x);
-	int down = side_add(&c->down, c->mu - x - k, h, step, x);
-	if (up || down) {
-		fill_change(c, up ? &c->up : &c->down, up, step, out);
-		changepoint_cusum_reset(c);
-		/* The alarm point already belongs to the new level. */
-		warm(c, o, step, x);
-		return 1;
-	}
-	/* Self-starting: in-control points sharpen the estimates, so an
-	 * unlucky warm-up does not decide the whole segment; points far
-	 * from the level (a change under way) must not move them. */
-	if (fabs(x - c->mu) <= 3 * c->s) {
-		absorb(c, step, x);
-		estimate(c, o);
-	}
-	return 0;
+	push(c, step, x);
+	c->seen++;
+	if (!c->moving)
+		return watch(c, o);
+	if (changepoint_keep(c, back(c, 0)) < 0)
+		return -1;
+	return settle(c, o, out);
 }

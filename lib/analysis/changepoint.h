@@ -1,65 +1,109 @@
-/* An online change-point detector for one noisy series: a two-sided
- * CUSUM (Page 1954) on the level of the series, restarted after every
- * alarm. Each segment begins with `warmup` points that set its level mu
- * (their mean) and noise sigma (the standard deviation of their first
- * differences over sqrt 2, which a steady trend does not inflate); later
- * points within 3 s of the level refine both (self-starting). Then,
- * with s = max(sigma, min_delta / 2), k = s / 2 and h = threshold * s:
+/* An online detector of level changes in one noisy series, that reports a
+ * change only once it is over and only when it is significant against the
+ * series' own noise (analysis/noise.h).
  *
- *   up   = max(0, up   + x - mu - k)    alarm "rise" when up   > h
- *   down = max(0, down + mu - x - k)    alarm "fall" when down > h
+ * Watching. With W the smallest window (--warmup, default 8), at each new
+ * point and for each scale w in W, 2W, 4W, 8W (as far as the current
+ * segment reaches), the mean R of the last w points is compared with the
+ * mean L of the w points before them; and the new point alone with L at
+ * scale W (a spike lasting one checkpoint). An alarm needs |R - L| at
+ * least min_delta and z = |R - L| / (tau sqrt(2 / w)) at least the
+ * threshold (a point: |x - L| / sigma). The smallest alarming scale wins:
+ * the larger scales see slow rises that no short window can tell from
+ * noise.
  *
- * The change is placed at the first point of the run that made the sum
- * grow from zero. (traj-emerge also drops alarms whose levels before and
- * after differ by less than min_delta.) A shift of min_delta is reported about 4 points after it
- * happens (threshold 5); a shift below min_delta / 4 never is. On pure
- * Gaussian noise with min_delta 0 the mean run length between false
- * alarms would be that of CUSUM with k = 0.5, h = 5 with known mu and
- * sigma, about 470 points for the two sides together (Siegmund's
- * approximation); estimating them makes it ~350 (measured in
- * test_emerge.c), and 40% of 120-point noise series get a false event.
- * With min_delta at 5 noise s.d. or more, noise alone practically never
- * raises one. */
+ * Moving. From the alarm on, the points of the change are kept until the
+ * series settles: the mean of its last v points (v = max(W, w / 2)) and of
+ * the v before them differ by less than min_delta / 2, or by less than 2
+ * of their standard errors. Then
+ *   before = the mean of the (up to 2w) points before the alarm window,
+ *   after  = the mean of the last 2v points,
+ *   z      = |after - before| / (tau sqrt(1/n_before + 1/n_after)),
+ * and the change is a `rise` or a `fall` when |after - before| >=
+ * min_delta and z >= threshold. It is placed at the point that best
+ * splits the kept points into the two levels (the argmax of the CUSUM of
+ * x - (before + after) / 2, the least-squares split; for a ramp, where it
+ * passes half-way). Otherwise, when the series came back but some point
+ * strayed by min_delta and threshold sigma from `before`, it is a `spike`
+ * at the farthest point. Then a new segment starts at the settled points.
+ *
+ * A change is reported about 2v points after it is over, so feeding a
+ * series in pieces gives the same changes as feeding it whole; one still
+ * under way at the end of the input can be had as it stands
+ * (changepoint_open), to be reported as provisional.
+ * A slow drift that never settles gives nothing. Memory: 32 W points per
+ * series, plus the points of a change under way. */
 #ifndef TRAJ_CHANGEPOINT_H
 #define TRAJ_CHANGEPOINT_H
 
 #include <stdint.h>
 
-struct cusum_opts {
-	int warmup;          /* points that start each segment, >= 2 */
-	double threshold;    /* h in units of s */
+#include "analysis/noise.h"
+
+#define CHANGEPOINT_SCALES 4
+
+struct changepoint_opts {
+	int window;          /* W, the smallest window, >= 2 */
+	double threshold;    /* z needed, in noise s.d. */
 	double min_delta;    /* the smallest change of interest, >= 0 */
 };
 
-/* One side of the CUSUM: its sum and the run of points since it left 0. */
-struct cusum_side {
-	double sum;
-	int64_t start;       /* first step of the current run */
-	int64_t before;      /* the last step before it */
-	double run_sum;      /* sum of the run's values */
-	int64_t run_n;
+struct cp_point { int64_t step; double value; };
+
+struct changepoint {
+	struct cp_point *ring;   /* the last `cap` points, cap = 32 W */
+	int cap, head, n;        /* n: points in the ring */
+	int64_t seen;            /* points ever added (finite values) */
+	int seg_n;               /* points of the current segment (<= n) */
+	int moving;
+	/* while moving: */
+	struct cp_point *kept;   /* the points since the alarm window began */
+	int nkept, kept_cap;
+	int scale;               /* w of the alarm (W for one point) */
+	int since;               /* points added since the alarm */
+	double before;           /* level before the change */
+	int n_before;
+	struct noise_est noise;  /* the last estimate, made when `seen` was */
+	int64_t noise_seen;      /* noise_seen (renewed every few points) */
+	int have_noise;
+	double *scratch;         /* 3 cap doubles, for the noise estimate */
 };
 
-struct cusum {
-	int n;               /* points seen in the segment */
-	double warm_sum, prev, dsum, dsq;
-	int64_t prev_step;
-	double mu, s;
-	struct cusum_side up, down;
+enum changepoint_kind { CP_RISE, CP_FALL, CP_SPIKE };
+
+struct changepoint_change {
+	enum changepoint_kind kind;
+	int64_t step;        /* where the change is (the peak of a spike) */
+	int64_t from, to;    /* last step still near the old level, first near the new */
+	double before, after;/* the levels (after: the peak of a spike) */
+	double z;            /* |after - before| in standard errors */
+	int open;            /* still under way (changepoint_open) */
+	struct noise_est noise;
+	const struct cp_point *points; /* the points of the change, valid */
+	int npoints;                   /* until the next call */
 };
 
-struct cusum_change {
-	int rise;            /* 1 rise, 0 fall */
-	int64_t step;        /* first step at the new level */
-	int64_t from;        /* the last step at the old level */
-	int64_t to;          /* the step that raised the alarm */
-	double before, after;
-};
-
-void changepoint_cusum_reset(struct cusum *c);
-/* Adds one point; returns 1 and fills *out when it raises an alarm (the
- * detector then starts a new segment), else 0. Non-finite points are ignored. */
-int changepoint_cusum_add(struct cusum *c, const struct cusum_opts *o, int64_t step,
-	      double x, struct cusum_change *out);
+/* Returns 0, or -1 when out of memory. */
+int changepoint_init(struct changepoint *c, const struct changepoint_opts *o);
+void changepoint_free(struct changepoint *c);
+/* Forgets the series (keeps the memory). */
+void changepoint_reset(struct changepoint *c);
+/* Adds a point; returns 1 and fills *out when a change has settled, 0
+ * when not, -1 when out of memory. Non-finite values are ignored. */
+int changepoint_add(struct changepoint *c, const struct changepoint_opts *o,
+		    int64_t step, double x, struct changepoint_change *out);
+/* A change still under way, as it stands (after: the mean of its last
+ * points); returns 1 and fills *out if that is already a significant rise
+ * or fall, else 0. The detector goes on unchanged. */
+int changepoint_open(struct changepoint *c, const struct changepoint_opts *o,
+		     struct changepoint_change *out);
+/* Appends a point to those of the change under way (restoring a saved
+ * detector); -1 when out of memory. */
+int changepoint_keep(struct changepoint *c, const struct cp_point *p);
+/* Only records the point, for changepoint_noise (no detection). */
+void changepoint_observe(struct changepoint *c, int64_t step, double x);
+/* The noise of the series from its recent points; -1 when too few. */
+int changepoint_noise(struct changepoint *c, const struct changepoint_opts *o,
+		      struct noise_est *out);
 
 #endif

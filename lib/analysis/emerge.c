@@ -1,4 +1,5 @@
 #include "analysis/emerge.h"
+#include "analysis/emerge_impl.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -6,27 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/noise.h"
 #include "analysis/steepest.h"
-
-struct series {
-	char *run, *metric;
-	struct series *chain;    /* next in the hash bucket */
-	struct series *next;     /* next in order of first appearance */
-	int have_last;
-	int64_t last_step;
-	double last_value;
-	int analyse;             /* steepest and changepoint look at it */
-	unsigned char *holding;  /* (nwhen) the condition held at the last point */
-	struct cusum cp;
-	struct steepest st;
-};
-
-struct emerge {
-	const struct emerge_opts *o;
-	struct series **buckets;
-	size_t nbuckets, nseries;
-	struct series *first, *last;
-};
 
 /* ---- --when expressions ---- */
 
@@ -34,34 +16,72 @@ static const struct { const char *text; enum when_op op; } ops[] = {
 	{">=", WHEN_GE}, {"<=", WHEN_LE}, {">", WHEN_GT}, {"<", WHEN_LT},
 };
 
-int emerge_when_parse(const char *expr, struct emerge_when *w, const char **why)
+/* A finite decimal number, as a person writes one: [+-]digits[.digits]
+ * [e[+-]digits]. strtod alone also takes hexadecimal, "inf", leading
+ * blanks, and overflows to infinity. */
+static int decimal(const char *t, double *out)
+{
+	const char *p = t;
+	if (*p == '+' || *p == '-')
+		p++;
+	size_t whole = strspn(p, "0123456789");
+	p += whole;
+	size_t frac = 0;
+	if (*p == '.')
+		p++, frac = strspn(p, "0123456789"), p += frac;
+	if (whole + frac == 0)
+		return -1;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		size_t exp = strspn(p, "0123456789");
+		if (exp == 0)
+			return -1;
+		p += exp;
+	}
+	if (*p)
+		return -1;
+	errno = 0;
+	double x = strtod(t, NULL);
+	if (errno == ERANGE && fabs(x) > 1)
+		return -1;
+	*out = x;
+	return isfinite(x) ? 0 : -1;
+}
+
+int emerge_when_parse(const char *expr, struct emerge_when *w,
+		      struct traj_error *err)
 {
 	size_t at = strcspn(expr, "<>");
-	if (expr[at] == '\0') {
-		*why = "expected METRIC>=X, METRIC>X, METRIC<=X or METRIC<X";
-		return -1;
-	}
-	if (at == 0 || at >= EMERGE_PATTERN_MAX) {
-		*why = "the metric name is empty or too long";
-		return -1;
-	}
+	if (expr[at] == '\0')
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "expected METRIC>=X, METRIC>X, METRIC<=X or METRIC<X");
+	if (at == 0 || at >= EMERGE_PATTERN_MAX)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "the metric name is empty or too long");
 	size_t i = 0;
 	while (strncmp(expr + at, ops[i].text, strlen(ops[i].text)) != 0)
 		i++;
 	const char *num = expr + at + strlen(ops[i].text);
-	char *end;
-	errno = 0;
-	double x = strtod(num, &end);
-	if (end == num || *end || errno || isnan(x)) {
-		*why = "expected a number after the comparison";
-		return -1;
-	}
+	double x;
+	if (decimal(num, &x) < 0)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "'%.64s' is not a finite decimal number", num);
 	memcpy(w->pattern, expr, at);
 	w->pattern[at] = '\0';
 	w->op = ops[i].op;
 	w->x = x;
 	snprintf(w->text, sizeof w->text, "%s", expr);
 	return 0;
+}
+
+void emerge_opts_init(struct emerge_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->window = 0.3;
+	o->cp = (struct changepoint_opts){.window = 8, .threshold = 5,
+					  .min_delta = 0.05};
 }
 
 static int when_holds(const struct emerge_when *w, double v)
@@ -126,7 +146,7 @@ static void series_free(struct series *s)
 	free(s->run);
 	free(s->metric);
 	free(s->holding);
-	steepest_free(&s->st);
+	changepoint_free(&s->cp);
 	free(s);
 }
 
@@ -139,17 +159,16 @@ static struct series *series_new(const struct emerge *e, const char *run,
 	s->run = strdup(run);
 	s->metric = strdup(metric);
 	s->holding = calloc((size_t)e->o->nwhen + 1, 1);
-	if (!s->run || !s->metric || !s->holding) {
+	if (!s->run || !s->metric || !s->holding ||
+	    changepoint_init(&s->cp, &e->o->cp) < 0) {
 		series_free(s);
 		return NULL;
 	}
 	s->analyse = matches_any(e->o->metrics, e->o->nmetrics, metric);
-	steepest_init(&s->st);
-	changepoint_cusum_reset(&s->cp);
 	return s;
 }
 
-static struct series *series_get(struct emerge *e, const char *run,
+struct series *emerge_series_get(struct emerge *e, const char *run,
 				 const char *metric)
 {
 	uint64_t h = hash_key(run, metric);
@@ -206,8 +225,8 @@ static void series_restart(struct series *s, int nwhen)
 {
 	s->have_last = 0;
 	memset(s->holding, 0, (size_t)nwhen);
-	changepoint_cusum_reset(&s->cp);
-	steepest_free(&s->st);
+	changepoint_reset(&s->cp);
+	memset(&s->steep, 0, sizeof s->steep);
 }
 
 static int check_thresholds(const struct emerge *e, struct series *s,
@@ -227,7 +246,13 @@ static int check_thresholds(const struct emerge *e, struct series *s,
 			s->run, s->metric, m->step, "cross",
 			s->have_last ? s->last_value : NAN, m->value,
 			s->have_last ? s->last_step : m->step, m->step, w->text,
+			NAN, NAN,
 		};
+		struct noise_est ne;
+		if (changepoint_noise(&s->cp, &e->o->cp, &ne) == 0) {
+			ev.noise = ne.sigma;
+			ev.z = fabs(m->value - w->x) / ne.point;
+		}
 		int rc = emit(&ev, ctx);
 		if (rc)
 			return rc;
@@ -235,17 +260,43 @@ static int check_thresholds(const struct emerge *e, struct series *s,
 	return 0;
 }
 
-static int check_changepoint(const struct emerge *e, struct series *s,
-			     const struct metric_line *m, emerge_emit emit,
-			     void *ctx)
+static const char *const kinds[] = {[CP_RISE] = "rise", [CP_FALL] = "fall",
+				     [CP_SPIKE] = "spike"};
+
+/* The steepest window among the points of the change c, if it is the
+ * steepest of the series so far. */
+static void keep_steepest(const struct emerge *e, struct series *s,
+			  const struct changepoint_change *c)
 {
-	struct cusum_change c;
-	if (!changepoint_cusum_add(&s->cp, &e->o->cusum, m->step, m->value, &c) ||
-	    fabs(c.after - c.before) < e->o->cusum.min_delta)
+	struct steep_window w;
+	steepest_find(c->points, c->npoints, e->o->window, c->kind == CP_RISE, &w);
+	if (w.have && (!s->steep.have || fabs(w.after - w.before) >
+					 fabs(s->steep.after - s->steep.before))) {
+		s->steep = w;
+		s->steep_z = c->z;
+		s->steep_noise = c->noise.sigma;
+	}
+}
+
+static const char *const open_kinds[] = {[CP_RISE] = "rising", [CP_FALL] = "falling"};
+
+/* Feeds the point to the change-point detector; a significant change
+ * may hold the steepest window of the series. */
+static int analyse(const struct emerge *e, struct series *s,
+		   const struct metric_line *m, emerge_emit emit, void *ctx,
+		   struct traj_error *err)
+{
+	struct changepoint_change c;
+	int found = changepoint_add(&s->cp, &e->o->cp, m->step, m->value, &c);
+	if (found < 0)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	if (found && c.kind != CP_SPIKE && e->o->steepest)
+		keep_steepest(e, s, &c);
+	if (!found || !e->o->changepoint)
 		return 0;
 	struct emerge_event ev = {
-		s->run, s->metric, c.step, c.rise ? "rise" : "fall",
-		c.before, c.after, c.from, c.to, "changepoint",
+		s->run, s->metric, c.step, kinds[c.kind], c.before, c.after,
+		c.from, c.to, "changepoint", c.z, c.noise.sigma,
 	};
 	return emit(&ev, ctx);
 }
@@ -253,17 +304,23 @@ static int check_changepoint(const struct emerge *e, struct series *s,
 int emerge_add(struct emerge *e, const struct metric_line *m, emerge_emit emit,
 	       void *ctx, struct traj_error *err)
 {
-	struct series *s = series_get(e, m->run, m->metric);
+	struct series *s = emerge_series_get(e, m->run, m->metric);
 	if (!s)
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-	if (s->have_last && m->step <= s->last_step)
+	if (s->have_last && m->step <= s->last_step) {
+		if (e->o->skip_seen)
+			return 0;
 		series_restart(s, e->o->nwhen);
-	int rc = check_thresholds(e, s, m, emit, ctx);
-	if (!rc && s->analyse && e->o->changepoint)
-		rc = check_changepoint(e, s, m, emit, ctx);
-	if (!rc && s->analyse && e->o->steepest &&
-	    steepest_add(&s->st, e->o->window, m->step, m->value) < 0)
-		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	}
+	/* The detector first, so that a crossing sees the noise up to and
+	 * including its point. */
+	int rc = 0;
+	if (s->analyse && (e->o->changepoint || e->o->steepest))
+		rc = analyse(e, s, m, emit, ctx, err);
+	else
+		changepoint_observe(&s->cp, m->step, m->value);
+	if (!rc)
+		rc = check_thresholds(e, s, m, emit, ctx);
 	s->have_last = 1;
 	s->last_step = m->step;
 	s->last_value = m->value;
@@ -273,14 +330,28 @@ int emerge_add(struct emerge *e, const struct metric_line *m, emerge_emit emit,
 int emerge_finish(struct emerge *e, emerge_emit emit, void *ctx)
 {
 	for (struct series *s = e->first; s; s = s->next) {
-		const struct steepest *st = &s->st;
-		if (!st->have || fabs(st->after - st->before) < e->o->cusum.min_delta ||
-		    st->after == st->before)
+		struct changepoint_change c;
+		if (s->analyse && (e->o->changepoint || e->o->steepest) &&
+		    changepoint_open(&s->cp, &e->o->cp, &c)) {
+			if (e->o->steepest)
+				keep_steepest(e, s, &c);
+			struct emerge_event ev = {
+				s->run, s->metric, c.step, open_kinds[c.kind],
+				c.before, c.after, c.from, c.to, "changepoint",
+				c.z, c.noise.sigma,
+			};
+			int rc = e->o->changepoint ? emit(&ev, ctx) : 0;
+			if (rc)
+				return rc;
+		}
+		const struct steep_window *st = &s->steep;
+		if (!st->have || st->after == st->before)
 			continue;
 		struct emerge_event ev = {
 			s->run, s->metric, st->mid,
 			st->after > st->before ? "rise" : "fall",
 			st->before, st->after, st->from, st->to, "steepest",
+			s->steep_z, s->steep_noise,
 		};
 		int rc = emit(&ev, ctx);
 		if (rc)
@@ -291,7 +362,8 @@ int emerge_finish(struct emerge *e, emerge_emit emit, void *ctx)
 
 void emerge_event_print(FILE *out, const struct emerge_event *ev)
 {
-	fprintf(out, "%s\t%lld\t%s\t%s\t%.9g\t%.9g\t%lld\t%lld\t%s\n", ev->run,
-		(long long)ev->step, ev->metric, ev->kind, ev->before, ev->after,
-		(long long)ev->from, (long long)ev->to, ev->method);
+	fprintf(out, "%s\t%lld\t%s\t%s\t%.9g\t%.9g\t%lld\t%lld\t%s\t%.3g\t%.3g\n",
+		ev->run, (long long)ev->step, ev->metric, ev->kind, ev->before,
+		ev->after, (long long)ev->from, (long long)ev->to, ev->method,
+		ev->z, ev->noise);
 }

@@ -1,8 +1,10 @@
 /* Finding transitions in metric lines (the engine of traj-emerge): series
  * are keyed by (run, metric) and fed one line at a time; events come out
- * through a callback as soon as they are known (threshold crossings and
- * change points at once, the steepest change at the end). Memory grows
- * with the number of series, not with their length. */
+ * through a callback as soon as they are known (threshold crossings at
+ * once, change points when they are over, the steepest change at the
+ * end). Every event carries the series' noise (analysis/noise.h) and how
+ * far the change stands out of it. Memory grows with the number of
+ * series, not with their length. */
 #ifndef TRAJ_EMERGE_H
 #define TRAJ_EMERGE_H
 
@@ -25,8 +27,10 @@ struct emerge_when {
 	char text[EMERGE_PATTERN_MAX + 64]; /* the expression, for event lines */
 };
 
-/* Returns 0, or -1 with *why set. */
-int emerge_when_parse(const char *expr, struct emerge_when *w, const char **why);
+/* Returns 0, or -1 with err naming what is wrong (status TRAJ_EUSAGE). X
+ * is a finite decimal number: no hexadecimal, no blanks, no overflow. */
+int emerge_when_parse(const char *expr, struct emerge_when *w,
+		      struct traj_error *err);
 
 struct emerge_opts {
 	const struct emerge_when *when;
@@ -35,16 +39,25 @@ struct emerge_opts {
 	char *const *metrics;          /* globs the two methods look at; */
 	int nmetrics;                  /* 0: every metric */
 	double window;                 /* decades, for steepest */
-	struct cusum_opts cusum;       /* also gives min_delta to steepest */
+	struct changepoint_opts cp;    /* also gives steepest its significance */
+	int skip_seen;                 /* a step not after the series' last is
+					  skipped (fed again), not a restart */
 };
+
+/* The defaults of traj-emerge: no method on, window 0.3 decades, the
+ * smallest change-point window 8, threshold 5 noise s.d., min_delta 0.05. */
+void emerge_opts_init(struct emerge_opts *o);
 
 struct emerge_event {
 	const char *run, *metric;
 	int64_t step;        /* where the transition is */
-	const char *kind;    /* "rise", "fall" or "cross" */
+	const char *kind;    /* "rise", "fall", "spike", "cross", or at the end
+				"rising", "falling" (still under way) */
 	double before, after;
 	int64_t from, to;    /* the interval that shows it */
 	const char *method;  /* "changepoint", "steepest" or the --when text */
+	double z;            /* how far it stands out of the noise, in s.d. */
+	double noise;        /* the series' noise s.d. (one point) */
 };
 
 /* Returns 0 to go on, non-zero to stop (the value is passed back). */
@@ -58,12 +71,13 @@ struct emerge *emerge_new(const struct emerge_opts *opts);
 /* Returns 0, the emitter's non-zero value, or -1 with err set (ENOMEM). */
 int emerge_add(struct emerge *e, const struct metric_line *m, emerge_emit emit,
 	       void *ctx, struct traj_error *err);
-/* Reports what is known only at the end (the steepest changes), series in
- * order of first appearance. */
+/* Reports what is known only at the end, series in order of first
+ * appearance: a change still under way, as it stands (kind "rising" or
+ * "falling"), and the steepest change. */
 int emerge_finish(struct emerge *e, emerge_emit emit, void *ctx);
 void emerge_free(struct emerge *e);
 
-/* RUN STEP METRIC KIND BEFORE AFTER FROM TO METHOD, tab-separated. */
+/* RUN STEP METRIC KIND BEFORE AFTER FROM TO METHOD Z NOISE, tab-separated. */
 void emerge_event_print(FILE *out, const struct emerge_event *ev);
 
 #endif

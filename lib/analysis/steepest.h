@@ -1,29 +1,29 @@
 /* The steepest change of a series over log-step: for every point j, the
  * change v(j) - v(i) from the earliest point i at most `window` decades
  * before it (log10 of the step, step 0 counted as step 1); the largest in
- * magnitude wins. That is the steepest mean slope d v / d log10(step) over
- * a window of that width. Online, with memory for the points of one window
- * only; the answer is known at the end of the series. Non-finite values
- * are ignored. */
+ * the given direction wins. That is the steepest mean slope
+ * d v / d log10(step) over a window of that width.
+ *
+ * traj-emerge looks for it among the points of each significant change
+ * its change-point detector found (analysis/changepoint.h), so that noise
+ * alone never makes a steepest change, and keeps the steepest over the
+ * series. */
 #ifndef TRAJ_STEEPEST_H
 #define TRAJ_STEEPEST_H
 
 #include <stdint.h>
 
-struct steep_point { int64_t step; double value; };
+#include "analysis/changepoint.h"
 
-struct steepest {
-	struct steep_point *ring; /* the points of the current window */
-	int cap, head, n;
-	int have;                 /* a best window was found */
-	int64_t from, to, mid;    /* its first, last and half-way steps */
+struct steep_window {
+	int have;
+	int64_t from, to, mid;    /* first, last and half-way steps */
 	double before, after;
 };
 
-void steepest_init(struct steepest *s);
-void steepest_free(struct steepest *s);
-/* Adds a point (steps increasing). Returns -1 when out of
- * memory, else 0. */
-int steepest_add(struct steepest *s, double window, int64_t step, double value);
+/* The steepest rise (rising != 0) or fall among the n points p (steps
+ * increasing); out->have is 0 when there is none. */
+void steepest_find(const struct cp_point *p, int n, double window, int rising,
+		   struct steep_window *out);
 
 #endif

@@ -70,7 +70,8 @@ int gnuplot_read_events(struct gnuplot_events *evs, FILE *in, const char *name,
 	int rc = 0;
 	while (rc == 0 && getline(&line, &cap, in) != -1) {
 		lineno++;
-		if (split_tabs(line, f, 9) != 9 || !f[1][0] ||
+		/* nine fields, or more (traj-emerge's Z and NOISE follow) */
+		if (split_tabs(line, f, 9) < 9 || !f[1][0] ||
 		    strspn(f[1], "0123456789") != strlen(f[1]))
 			continue;
 		errno = 0;

@@ -1,10 +1,14 @@
 #!/usr/bin/env bats
 # traj-emerge: transitions in metric lines by threshold, change point and
-# steepest change; live input; bad lines.
+# steepest change, significant against the series' own noise; spikes;
+# live input; bad lines.
 
 setup() {
 	load test_helper
 	GROK="$TRAJ_ROOT/tests/fixtures/grok.tsv" # train acc jumps at 200, test acc at 1200
+	# a flat accuracy with noise of s.d. 0.03 (run "flat"), and a loss of
+	# noise s.d. 0.01 with a spike of 0.6 at step 3750 that recovers ("spiky")
+	NOISE="$TRAJ_ROOT/tests/fixtures/noise.tsv"
 }
 
 @test "--help prints usage on stdout with status 0" {
@@ -19,12 +23,13 @@ setup() {
 
 @test "--when reports the first step at which the test passes" {
 	run -0 traj-emerge --when 'test/acc>=0.95' "$GROK"
-	assert_output $'toy\t1200\ttest/acc\tcross\t0.012\t0.986\t1175\t1200\ttest/acc>=0.95'
+	assert_output $'toy\t1200\ttest/acc\tcross\t0.012\t0.986\t1175\t1200\ttest/acc>=0.95\t7\t0.0036'
 }
 
 @test "--when takes globs, every operator, and may repeat" {
 	run -0 traj-emerge -w '*/acc>0.5' -w 'train/acc<0.018' "$GROK"
-	assert_line --index 0 $'toy\t25\ttrain/acc\tcross\t0.024\t0.017\t0\t25\ttrain/acc<0.018'
+	# too few points to know the noise: Z and NOISE are nan
+	assert_line --index 0 $'toy\t25\ttrain/acc\tcross\t0.024\t0.017\t0\t25\ttrain/acc<0.018\tnan\tnan'
 	run -0 bash -c "traj-emerge -w '*/acc>0.5' '$GROK' | cut -f1-4"
 	assert_output $'toy\t200\ttrain/acc\tcross\ntoy\t1200\ttest/acc\tcross'
 	run -0 bash -c "traj-emerge -w 'test/acc<=0.01' '$GROK' | cut -f2 | paste -sd' '"
@@ -39,11 +44,40 @@ setup() {
 
 @test "the default methods find both transitions by change point and steepest change" {
 	run -0 traj-emerge "$GROK"
-	assert_line --index 0 $'toy\t200\ttrain/acc\trise\t0.020125\t1.004\t175\t200\tchangepoint'
-	assert_line --index 1 $'toy\t1200\ttest/acc\trise\t0.010125\t0.986\t1175\t1200\tchangepoint'
-	assert_line --index 2 --regexp $'^toy\t200\ttrain/acc\trise\t.*\tsteepest$'
-	assert_line --index 3 --regexp $'^toy\t1200\ttest/acc\trise\t.*\tsteepest$'
+	assert_line --index 0 $'toy\t200\ttrain/acc\trise\t0.020125\t1.000125\t175\t200\tchangepoint\t572\t0.00396'
+	assert_line --index 1 $'toy\t1200\ttest/acc\trise\t0.010125\t0.990125\t1175\t1200\tchangepoint\t307\t0.0036'
+	assert_line --index 2 --regexp $'^toy\t200\ttrain/acc\trise\t.*\tsteepest\t572\t0.00396$'
+	assert_line --index 3 --regexp $'^toy\t1200\ttest/acc\trise\t.*\tsteepest\t307\t0.0036$'
 	assert_equal "${#lines[@]}" 4
+}
+
+@test "pure noise gives no event, and --steepest none without a significant change" {
+	run -0 bash -c "grep '^flat' '$NOISE' | traj-emerge"
+	assert_output ""
+	run -0 bash -c "grep '^flat' '$NOISE' | traj-emerge --steepest --min-delta 0"
+	assert_output ""
+	# the same noise with a step of 0.3 (10 noise s.d.) at step 3750
+	run -0 bash -c "awk -F'\t' -v OFS='\t' '/^flat/ && \$2 >= 3750 { \$4 += 0.3 } /^flat/' '$NOISE' | traj-emerge"
+	assert_line --index 0 --regexp $'^flat\t37[0-9][05]\ttest/acc\trise\t0.[45][0-9]*\t0.[78][0-9]*\t[0-9]+\t[0-9]+\tchangepoint\t'
+	assert_line --index 1 --regexp $'^flat\t37[0-9][05]\ttest/acc\trise\t.*\tsteepest\t'
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "Z and NOISE say how sure an event is, and awk can filter on them" {
+	run -0 bash -c "awk -F'\t' -v OFS='\t' '/^flat/ && \$2 >= 3750 { \$4 += 0.3 } /^flat/' '$NOISE' | traj-emerge -c"
+	local z noise
+	z=$(cut -f10 <<<"$output")
+	noise=$(cut -f11 <<<"$output")
+	# 0.3 over means of 16 points with noise s.d. 0.03: z about 0.3 / (0.03 sqrt(1/8)) = 28
+	awk -v z="$z" -v n="$noise" 'BEGIN { exit !(z > 15 && z < 45 && n > 0.025 && n < 0.04) }' ||
+		fail "z $z noise $noise"
+	run -0 bash -c "awk -F'\t' -v OFS='\t' '/^flat/ && \$2 >= 3750 { \$4 += 0.3 } /^flat/' '$NOISE' | traj-emerge -c --min-delta 0 | awk -F'\t' '\$10 >= 100'"
+	assert_output ""
+}
+
+@test "a loss spike that recovers is a spike, not a rise and a fall" {
+	run -0 bash -c "grep '^spiky' '$NOISE' | traj-emerge"
+	assert_output --regexp $'^spiky\t3750\ttrain/loss\tspike\t0.20[0-9]*\t0.7957\t3750\t3775\tchangepoint\t[0-9.]+\t0.0[0-9]+$'
 }
 
 @test "a fall is reported as a fall" {
@@ -78,14 +112,13 @@ setup() {
 @test "--threshold and --warmup tune the change-point detector" {
 	run -0 bash -c "traj-emerge -c --warmup 4 '$GROK' | cut -f2 | paste -sd' '"
 	assert_output "200 1200"
-	run -0 bash -c "traj-emerge -c --threshold 100 '$GROK' | cut -f2,8 | paste -sd' '"
-	assert_output $'200\t250 1200\t1250'
-	run -0 bash -c "traj-emerge -c --threshold 1000 '$GROK' | cut -f2,8 | paste -sd' '"
-	assert_output $'200\t825 1200\t1825'
-	run -0 traj-emerge -c --threshold 10000 "$GROK"
+	run -0 traj-emerge -c --threshold 1000 "$GROK"
+	assert_output ""
+	# a spike of 0.6 with noise 0.01 needs more than 100 s.d.
+	run -0 bash -c "grep '^spiky' '$NOISE' | traj-emerge -c --threshold 100"
 	assert_output ""
 	run -64 --separate-stderr traj-emerge --warmup 1 "$GROK"
-	assert_equal "${stderr%%$'\n'*}" "traj-emerge: --warmup: 1 outside 2..100000"
+	assert_equal "${stderr%%$'\n'*}" "traj-emerge: --warmup: 1 outside 2..4096"
 }
 
 @test "reads standard input, - and several files" {
@@ -142,6 +175,15 @@ setup() {
 	run -64 --separate-stderr traj-emerge --min-delta x
 }
 
+@test "a --when value that is not a finite decimal number is one line naming it, status 64" {
+	for v in 0x10 1e400 ' 0.5' '0.5 ' inf nan 1e; do
+		run -64 --separate-stderr traj-emerge --when "test/acc>=$v" "$GROK"
+		assert_equal "${stderr%%$'\n'*}" "traj-emerge: --when: 'test/acc>=$v': '$v' is not a finite decimal number"
+	done
+	run -0 traj-emerge --when 'test/acc>=9.5e-1' "$GROK"
+	assert_output --regexp $'^toy\t1200\t'
+}
+
 @test "a missing file is an error naming it, status 66" {
 	run -66 --separate-stderr traj-emerge "$BATS_TEST_TMPDIR/nope.tsv"
 	assert_one_error_line traj-emerge
@@ -151,4 +193,80 @@ setup() {
 @test "| head -1 exits quietly with status 0" {
 	run -0 --separate-stderr bash -c "set -o pipefail; traj-emerge -w '*>=0' '$GROK' | head -1"
 	[ -z "$stderr" ]
+}
+
+# ---- --state: cron ticks ----
+
+# The events of one pass, without those printed only at the end
+# (provisional rising/falling): what ticks must print between them.
+one_pass() { traj-emerge -c -w 'test/acc>=0.5' "$@" | grep -v -P '\t(rising|falling)\t' || true; }
+
+@test "--state: the union of the ticks' events is one pass's, at any cut points" {
+	cat "$GROK" "$NOISE" >"$BATS_TEST_TMPDIR/all.tsv"
+	local all="$BATS_TEST_TMPDIR/all.tsv" n
+	n=$(wc -l <"$all")
+	one_pass "$all" >"$BATS_TEST_TMPDIR/one"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/one")" -ge 4 ]
+	for cuts in "1 2 3 161 400" "100 200 300 450 600" "159 160 161 162 460"; do
+		local st="$BATS_TEST_TMPDIR/st.$RANDOM" prev=0
+		: >"$BATS_TEST_TMPDIR/ticks"
+		for c in $cuts "$n"; do
+			sed -n "$((prev + 1)),${c}p" "$all" |
+				traj-emerge --state "$st" -c -w 'test/acc>=0.5' >>"$BATS_TEST_TMPDIR/ticks"
+			prev=$c
+		done
+		run -0 diff "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/ticks"
+	done
+}
+
+@test "--state: lines fed again are skipped, so a tick can always be rerun" {
+	local st="$BATS_TEST_TMPDIR/st"
+	run -0 traj-emerge --state "$st" "$GROK"
+	assert_equal "${#lines[@]}" 2
+	run -0 traj-emerge --state "$st" "$GROK"
+	assert_output ""
+	# without --state, going back in steps is a new run of the same id
+	run -0 bash -c "cat '$GROK' '$GROK' | traj-emerge -c | wc -l"
+	assert_output 4
+}
+
+@test "--state: a damaged, foreign or newer state is one line, status 65, and a fresh start" {
+	local st="$BATS_TEST_TMPDIR/st"
+	traj-emerge --state "$st" -c <"$GROK" >/dev/null
+	cp "$st" "$BATS_TEST_TMPDIR/good"
+	head -c 300 "$st" >"$BATS_TEST_TMPDIR/cut"
+	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/cut" -c "$GROK"
+	assert_equal "$stderr" "traj-emerge: $BATS_TEST_TMPDIR/cut: line 10: damaged or truncated; starting afresh"
+	assert_equal "${#lines[@]}" 2
+	# the fresh state was saved: the next tick is clean
+	run -0 traj-emerge --state "$BATS_TEST_TMPDIR/cut" -c "$GROK"
+	sed 's/^traj-emerge-state 1$/traj-emerge-state 2/' "$st" >"$BATS_TEST_TMPDIR/newer"
+	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/newer" -c </dev/null
+	[[ $stderr == *"newer: state format version 2 is newer than this traj-emerge's (1); starting afresh" ]]
+	run -65 --separate-stderr traj-emerge --state "$st" -w 'test/acc>=0.5' </dev/null
+	[[ $stderr == *"st: line 2: written with other options"*"; starting afresh" ]]
+	printf 'hello\n' >"$BATS_TEST_TMPDIR/junk"
+	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/junk" </dev/null
+	[[ $stderr == *"junk: line 1: not a traj-emerge state file; starting afresh" ]]
+	# a flipped digit in a number is caught by the checksum
+	sed '6s/0x1\./0x3./' "$BATS_TEST_TMPDIR/good" >"$BATS_TEST_TMPDIR/flip"
+	cmp -s "$BATS_TEST_TMPDIR/good" "$BATS_TEST_TMPDIR/flip" && fail "sed changed nothing"
+	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/flip" -c </dev/null
+	[[ $stderr == *"damaged or truncated; starting afresh" ]]
+}
+
+@test "--state: two ticks at once take turns (FILE.lock), and --steepest is refused" {
+	local st="$BATS_TEST_TMPDIR/st"
+	exec 9>"$st.lock"
+	flock 9
+	traj-emerge --state "$st" -c <"$GROK" >"$BATS_TEST_TMPDIR/out" &
+	local pid=$!
+	sleep 0.5
+	[ ! -s "$BATS_TEST_TMPDIR/out" ] || fail "ran without the lock"
+	[ ! -e "$st" ] || fail "wrote the state without the lock"
+	flock -u 9
+	wait "$pid"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" = 2 ]
+	run -64 --separate-stderr traj-emerge --state "$st" --steepest </dev/null
+	assert_equal "${stderr%%$'\n'*}" "traj-emerge: --steepest needs the whole series at once; not with --state"
 }

@@ -1,0 +1,36 @@
+/* The series table of analysis/emerge.c, shared with its state files
+ * (emerge_state.c); private to the module. */
+#ifndef TRAJ_EMERGE_IMPL_H
+#define TRAJ_EMERGE_IMPL_H
+
+#include "analysis/changepoint.h"
+#include "analysis/emerge.h"
+#include "analysis/steepest.h"
+
+struct series {
+	char *run, *metric;
+	struct series *chain;    /* next in the hash bucket */
+	struct series *next;     /* next in order of first appearance */
+	int have_last;
+	int64_t last_step;
+	double last_value;
+	int analyse;             /* steepest and changepoint look at it */
+	unsigned char *holding;  /* (nwhen) the condition held at the last point */
+	struct changepoint cp;   /* also keeps the recent points for the noise */
+	struct steep_window steep; /* the steepest so far */
+	double steep_z;          /* of the change that holds it */
+	double steep_noise;
+};
+
+struct emerge {
+	const struct emerge_opts *o;
+	struct series **buckets;
+	size_t nbuckets, nseries;
+	struct series *first, *last;
+};
+
+/* The series (run, metric), made if new; NULL when out of memory. */
+struct series *emerge_series_get(struct emerge *e, const char *run,
+				 const char *metric);
+
+#endif
