@@ -225,3 +225,36 @@ awk -F'\t' 'NF == 4' "$tmp/edge.torch.out" | cut -f3,4 | sort >"$tmp/edge.torch.
 join -t "$(printf '\t')" "$tmp/edge.traj.sorted" "$tmp/edge.torch.sorted" |
 awk -F'\t' '$1 ~ /loss_delta$/ { d = $2 - $3; if (d < 0) d = -d; if (d > w) w = d; n++ }
 	END { printf "edge_ablate_max_loss_delta_diff\ttraj-torch\t%.3g\t(%d edges)\n", w, n }'
+
+# LLC (traj-llc): SGLD steps per second on the demo MLP (section 1's model,
+#    minibatch 256, one chain, one thread) against bench/torch_sgld.py, the
+#    same sampler in PyTorch, as installed and with traj's OpenBLAS core;
+#    traj's rate with two chains on two threads; and the seconds traj-llc
+#    takes for 100 checkpoints of the demo run with its default chains and
+#    draws (10 x 100; BENCH_QUICK: 10 checkpoints, scaled to 100).
+if [ "$quick" = 1 ]; then llc_ckpts=10; sgld_steps=300; else llc_ckpts=100; sgld_steps=2000; fi
+$B/traj-train -q $model --optim adamw --lr 1e-3 --wd 1 --steps $((llc_ckpts * 30 - 30)) \
+	--every 30 --no-state -o "$tmp/llc.traj"
+llc_rate() { # threads chains
+	t0=$(date +%s.%N)
+	$B/traj-llc -q --threads "$1" --chains "$2" --draws "$sgld_steps" --trace 0 \
+		--steps "$((llc_ckpts * 30 - 30)):" "$tmp/llc.traj" >/dev/null
+	awk -v a="$(date +%s.%N)" -v b="$t0" -v n="$((sgld_steps * $2))" \
+		'BEGIN { printf "%.1f", n / (a - b) }'
+}
+sgld1=$(llc_rate 1 1)
+printf 'sgld_steps_per_s\ttraj-1-thread\t%s\n' "$sgld1"
+printf 'sgld_steps_per_s\ttraj-2-chains-2-threads\t%s\n' "$(llc_rate 2 2)"
+for coretype in "" "$core"; do
+	label=as-installed
+	[ -z "$coretype" ] || label=coretype-$coretype
+	r=$(env ${coretype:+OPENBLAS_CORETYPE=$coretype} $py bench/torch_sgld.py \
+		--steps "$sgld_steps" --threads 1 --blas-threads 1 | cut -f2)
+	printf 'sgld_steps_per_s\ttorch-%s\t%s\ttraj/torch %.2f\n' "$label" "$r" \
+		"$(div "$sgld1" "$r")"
+done
+t0=$(date +%s.%N)
+$B/traj-llc -q --threads "$threads" --trace 0 "$tmp/llc.traj" >/dev/null
+awk -v a="$(date +%s.%N)" -v b="$t0" -v n="$llc_ckpts" 'BEGIN {
+	printf "llc_seconds_per_100_ckpts\ttraj\t%.1f\t(%d checkpoints, 10 chains x 100 draws)\n",
+		(a - b) * 100 / n, n }'

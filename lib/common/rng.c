@@ -63,14 +63,15 @@ void rng_shuffle(struct rng *r, int32_t *a, int64_t n)
 
 void rng_normal_fill(struct rng *r, float *out, size_t n)
 {
-	const double two_pi = 6.283185307179586;
+	/* In float: the sampler's noise needs no more, and double log, sin
+	 * and cos cost half of an SGLD step of the demo MLP. */
 	for (size_t i = 0; i < n; i += 2) {
 		uint64_t x = rng_next(r);
-		double u1 = (double)((x >> 40) + 1) * (1.0 / 16777216.0);
-		double u2 = (double)((x >> 16) & 0xffffff) * (1.0 / 16777216.0);
-		double rad = sqrt(-2.0 * log(u1));
-		out[i] = (float)(rad * cos(two_pi * u2));
+		float u1 = (float)((x >> 40) + 1) * (1.0f / 16777216.0f);
+		float u2 = (float)((x >> 16) & 0xffffff) * (1.0f / 16777216.0f);
+		float rad = sqrtf(-2.0f * logf(u1)), th = 6.28318531f * u2;
+		out[i] = rad * cosf(th);
 		if (i + 1 < n)
-			out[i + 1] = (float)(rad * sin(two_pi * u2));
+			out[i + 1] = rad * sinf(th);
 	}
 }

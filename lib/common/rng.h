@@ -21,7 +21,7 @@ void rng_shuffle(struct rng *r, int32_t *a, int64_t n);
 /* n standard normal floats (Box-Muller on pairs: each rng_next gives the
  * two 24-bit uniforms u1 = (top 24 bits + 1) / 2^24 in (0, 1] and u2 =
  * (next 24 bits) / 2^24, and the pair sqrt(-2 ln u1) (cos, sin)(2 pi u2),
- * in double, rounded to float; an odd n drops the last sine). */
+ * computed in float; an odd n drops the last sine). */
 void rng_normal_fill(struct rng *r, float *out, size_t n);
 
 #endif

@@ -100,3 +100,18 @@ setup() {
 	run -66 --separate-stderr traj-llc "$BATS_TEST_TMPDIR/none"
 	assert_one_error_line traj-llc
 }
+
+@test "an independent NumPy reference (bench/llc_reference.py) gives the same chains" {
+	/usr/bin/python3 -c 'import numpy' 2>/dev/null || skip "no numpy"
+	traj-convert --export npz "$BATS_TEST_TMPDIR/w.npz" --step 200 "$RUN"
+	run -0 /usr/bin/python3 "$TRAJ_ROOT/bench/llc_reference.py" "$RUN" "$BATS_TEST_TMPDIR/w.npz" 200 \
+		--chains 3 --draws 40 --batch 16 --seed 5 --eps 3e-3 --gamma 50
+	ref=$output
+	run -0 traj-llc --steps 200: --chains 3 --draws 40 --batch 16 --seed 5 --eps 3e-3 --gamma 50 --trace 0 "$RUN"
+	# float32 products summed in another order: agreement to 1e-4.
+	paste <(printf '%s\n' "$ref") <(printf '%s\n' "$output" | grep -E 'llc/(mean|chain/)') |
+		awk -F'\t' '$3 != $7 || $1 != $5 { print "misaligned: " $0; bad = 1 }
+			{ d = $4 - $8; if (d < 0) d = -d; if (d > 1e-4 * (1 + ($8 < 0 ? -$8 : $8))) { print "differ: " $0; bad = 1 } }
+			END { exit bad }' || fail "traj-llc and the reference differ"
+	[ "$(printf '%s\n' "$ref" | wc -l)" -eq 4 ]
+}
