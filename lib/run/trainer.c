@@ -98,6 +98,23 @@ float trainer_step(struct trainer *t)
 	return t->last_loss;
 }
 
+struct traj_writer *trainer_writer_open(const struct trainer *t, FILE *out,
+					const struct traj_write_opts *wo,
+					struct traj_error *err)
+{
+	cJSON *run = run_to_json(t->rc);
+	cJSON *wj = stream_write_opts_to_json(wo);
+	struct traj_writer *w = NULL;
+	if (!run || !wj || !cJSON_AddItemToObject(run, "writer", wj)) {
+		cJSON_Delete(wj);
+		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	} else {
+		w = stream_writer_open(out, run, wo, err);
+	}
+	cJSON_Delete(run);
+	return w;
+}
+
 /* Key checkpoints are where a reader (and --resume) can start anyway; the
  * last checkpoint lets a finished run be extended without a replay. */
 static int wants_state(const struct trainer *t, const struct traj_writer *w)
