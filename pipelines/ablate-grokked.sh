@@ -1,5 +1,5 @@
 #!/bin/bash
-# Science checks of traj-ablate on a grokked modular-addition stream (from
+# Two checks of traj-ablate on a grokked modular-addition stream (from
 # pipelines/transformer-grokking.sh or grokking-demo.sh):
 #  1. the circuit found by --circuit carries the task: ablating its
 #     components together destroys test accuracy, ablating as many

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Science check 2 of traj-ablate on a grokked modular-arithmetic stream
+# The circuit check of traj-ablate on a grokked modular-arithmetic stream
 # (from pipelines/transformer-grokking.sh), for components that make a
 # small circuit: the Fourier frequencies of the logits (BY=freq) or the
 # edges between the transformer's components (BY=edge). The circuit

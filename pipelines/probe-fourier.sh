@@ -1,5 +1,5 @@
 #!/bin/sh
-# Science check: linear probes find the key Fourier frequencies of a grokked
+# Linear probes find the key Fourier frequencies of a grokked
 # modular-addition transformer (Nanda et al., 2023), and the probe for the
 # answer rises with test accuracy over the trajectory.
 #

@@ -1,3 +1,5 @@
+#include <math.h>
+
 #include "common/rng.h"
 
 static uint64_t splitmix64(uint64_t *x)
@@ -56,5 +58,19 @@ void rng_shuffle(struct rng *r, int32_t *a, int64_t n)
 		int32_t tmp = a[i];
 		a[i] = a[j];
 		a[j] = tmp;
+	}
+}
+
+void rng_normal_fill(struct rng *r, float *out, size_t n)
+{
+	const double two_pi = 6.283185307179586;
+	for (size_t i = 0; i < n; i += 2) {
+		uint64_t x = rng_next(r);
+		double u1 = (double)((x >> 40) + 1) * (1.0 / 16777216.0);
+		double u2 = (double)((x >> 16) & 0xffffff) * (1.0 / 16777216.0);
+		double rad = sqrt(-2.0 * log(u1));
+		out[i] = (float)(rad * cos(two_pi * u2));
+		if (i + 1 < n)
+			out[i + 1] = (float)(rad * sin(two_pi * u2));
 	}
 }

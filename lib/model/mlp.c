@@ -414,6 +414,49 @@ static void mlp_logits(struct model *m, const struct batch *b, float *out)
 	}
 }
 
+/* d loss_e / d x_e of each example's own loss, for dense input: the
+ * backward pass of loss_chunk through the activations only, no parameter
+ * gradient, then through layer 0's weights to the input. */
+static void input_grad_chunk(struct model *m, const struct batch *b, int e0,
+			     int n, float *dx, float *loss)
+{
+	struct mlp *p = m->impl;
+	int H = p->cfg.width, F = p->cfg.n_inputs;
+	p->live = 0;
+	forward_hidden(m, b, e0, n);
+	forward_logits(m, n, p->logits);
+	struct pass ps = { .m = m, .n = n, .z = p->logits,
+			   .labels = b->labels + e0, .scale = 1.0f,
+			   .grad = 1 };
+	rows_pass(&ps, 4 * p->cfg.n_classes, xent_rows);
+	for (int r = 0; loss && r < n; r++)
+		loss[e0 + r] = (float)p->rowloss[r];
+	float *dy = p->logits;
+	for (int i = p->cfg.depth; i >= 1; i--) {
+		float *da = p->dbuf + (size_t)(i & 1) * m->max_batch * H;
+		linalg_matmul_nt(n, H, d_out(&p->cfg, i), dy,
+				 weight(m, m->params, i), da);
+		struct pass back = { .m = m, .n = n, .layer = i - 1, .d = da };
+		rows_pass(&back, H, act_back_rows);
+		dy = da;
+	}
+	linalg_matmul_nt(n, F, H, dy, weight(m, m->params, 0),
+			 dx + (size_t)e0 * F);
+}
+
+static int mlp_input_grad(struct model *m, const struct batch *b, float *dx,
+			  float *loss)
+{
+	struct mlp *p = m->impl;
+	if (p->cfg.vocab || !batch_valid(m, b, 1))
+		return -1;
+	for (int e0 = 0; e0 < b->n; e0 += m->max_batch) {
+		int n = b->n - e0 < m->max_batch ? b->n - e0 : m->max_batch;
+		input_grad_chunk(m, b, e0, n, dx, loss);
+	}
+	return 0;
+}
+
 static void mlp_free(struct model *m)
 {
 	struct mlp *p = m->impl;
@@ -434,6 +477,7 @@ static void mlp_free(struct model *m)
 
 static const struct model_ops mlp_ops = {
 	.loss = mlp_loss, .logits = mlp_logits, .free = mlp_free,
+	.input_grad = mlp_input_grad,
 };
 
 static int check_config(const struct mlp_config *c, int max_batch,

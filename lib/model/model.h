@@ -84,6 +84,10 @@ struct model_ops {
 	/* Optional: the model's own initialisation (model_init otherwise
 	 * uses PyTorch's nn.Linear default). */
 	void (*init)(struct model *m, uint64_t seed);
+	/* Optional, for dense input: see model_input_grad. Returns -1 on
+	 * an invalid batch. */
+	int (*input_grad)(struct model *m, const struct batch *b, float *dx,
+			  float *loss);
 };
 
 struct model {
@@ -153,6 +157,15 @@ struct eval_result model_evaluate_detail(struct model *m,
 int model_evaluate_groups(struct model *m, const struct batch *all,
 			  const uint8_t *group, int ngroups, double *loss,
 			  double *acc);
+
+/* The gradient of each example's own cross-entropy with respect to its
+ * input, d loss_e / d x_e, (B, F) into dx, and each loss_e into loss
+ * (B floats; may be NULL), for models with dense input (attacks).
+ * Parameters and their gradients are left alone; hooks do not fire.
+ * TRAJ_EUSAGE for a model with token input (no continuous input to
+ * differentiate), TRAJ_EDATA for an invalid batch. */
+int model_input_grad(struct model *m, const struct batch *b, float *dx,
+		     float *loss, struct traj_error *err);
 
 /* Installs (or, with fn NULL, removes) the hook callback. */
 void model_set_hook(struct model *m, model_hook_fn fn, void *ctx);

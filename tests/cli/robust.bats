@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Nothing lost, nothing trusted: crash-safe --out, --resume, --follow,
-# torn tails, full disks and closed pipes (issue 4).
+# torn tails, full disks and closed pipes.
 
 load test_helper
 

@@ -1,0 +1,149 @@
+/* model_input_grad against central differences of each example's own
+ * loss, its per-example losses against the model's loss, and its refusal
+ * of a model without continuous input. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "common/rng.h"
+#include "model/mlp.h"
+#include "model/model.h"
+
+enum { F = 5, H = 7, C = 4, N = 9 };
+
+static struct model *make(int depth, enum activation act, int max_batch,
+			  float *x, int32_t *y)
+{
+	struct mlp_config c = { F, 0, H, depth, C, act, 1 };
+	struct traj_error err;
+	struct model *m = mlp_new(&c, max_batch, &err);
+	if (!m)
+		return NULL;
+	model_init(m, 7);
+	struct rng r;
+	rng_seed(&r, 3);
+	for (int i = 0; i < N * F; i++)
+		x[i] = rng_uniform(&r);
+	for (int e = 0; e < N; e++)
+		y[e] = (int32_t)rng_below(&r, C);
+	return m;
+}
+
+/* Loss of example e alone with its input x_e. */
+static double loss_one(struct model *m, const float *xe, int32_t ye)
+{
+	struct batch b = { 1, NULL, xe, &ye };
+	return m->ops->loss(m, &b, 0);
+}
+
+static void check_against_differences(int depth, enum activation act,
+				      double h, double tol)
+{
+	float x[N * F], dx[N * F], loss[N];
+	int32_t y[N];
+	struct model *m = make(depth, act, 16, x, y);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	struct batch b = { N, NULL, x, y };
+	struct traj_error err;
+	CHECK(model_input_grad(m, &b, dx, loss, &err) == 0);
+	for (int e = 0; e < N; e++) {
+		CHECK_NEAR(loss[e], loss_one(m, x + e * F, y[e]), 1e-5);
+		for (int i = 0; i < F; i++) {
+			float xe[F];
+			memcpy(xe, x + e * F, sizeof xe);
+			xe[i] += (float)h;
+			double up = loss_one(m, xe, y[e]);
+			xe[i] -= (float)(2 * h);
+			double down = loss_one(m, xe, y[e]);
+			double fd = (up - down) / (2 * h);
+			CHECK_NEAR(dx[e * F + i], fd, tol * (1 + fabs(fd)));
+		}
+	}
+	model_free(m);
+}
+
+static void gelu_two_layers_matches_differences(void)
+{
+	check_against_differences(2, ACT_GELU, 1e-2, 2e-3);
+}
+
+static void quad_one_layer_matches_differences(void)
+{
+	check_against_differences(1, ACT_QUAD, 1e-2, 2e-3);
+}
+
+static void relu_three_layers_matches_differences(void)
+{
+	check_against_differences(3, ACT_RELU, 1e-3, 5e-3);
+}
+
+/* Chunks of max_batch examples give the same gradient as one chunk. */
+static void chunking_changes_nothing(void)
+{
+	float x[N * F], dx1[N * F], dx4[N * F];
+	int32_t y[N];
+	struct model *m1 = make(2, ACT_GELU, 16, x, y);
+	struct model *m4 = make(2, ACT_GELU, 4, x, y);
+	CHECK(m1 && m4);
+	if (!m1 || !m4)
+		return;
+	struct batch b = { N, NULL, x, y };
+	CHECK(model_input_grad(m1, &b, dx1, NULL, NULL) == 0);
+	CHECK(model_input_grad(m4, &b, dx4, NULL, NULL) == 0);
+	for (int i = 0; i < N * F; i++)
+		CHECK_NEAR(dx1[i], dx4[i], 1e-6);
+	model_free(m1);
+	model_free(m4);
+}
+
+/* Parameters and their gradients are left alone. */
+static void parameters_untouched(void)
+{
+	float x[N * F], dx[N * F];
+	int32_t y[N];
+	struct model *m = make(2, ACT_RELU, 16, x, y);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	float *before = malloc(m->nparams * sizeof *before);
+	memcpy(before, m->params, m->nparams * sizeof *before);
+	memset(m->grads, 0, m->nparams * sizeof *m->grads);
+	struct batch b = { N, NULL, x, y };
+	CHECK(model_input_grad(m, &b, dx, NULL, NULL) == 0);
+	CHECK(memcmp(before, m->params, m->nparams * sizeof *before) == 0);
+	for (size_t i = 0; i < m->nparams; i++)
+		CHECK(m->grads[i] == 0.0f);
+	free(before);
+	model_free(m);
+}
+
+static void token_input_refused(void)
+{
+	struct mlp_config c = { 2, 5, H, 1, C, ACT_RELU, 1 };
+	struct traj_error err;
+	struct model *m = mlp_new(&c, 4, &err);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	int32_t tok[2] = { 1, 2 }, y = 0;
+	float dx[2];
+	struct batch b = { 1, tok, NULL, &y };
+	CHECK(model_input_grad(m, &b, dx, NULL, &err) == -1);
+	CHECK(err.status == TRAJ_EUSAGE);
+	CHECK(strstr(err.msg, "no continuous input") != NULL);
+	model_free(m);
+}
+
+int main(void)
+{
+	RUN(gelu_two_layers_matches_differences);
+	RUN(quad_one_layer_matches_differences);
+	RUN(relu_three_layers_matches_differences);
+	RUN(chunking_changes_nothing);
+	RUN(parameters_untouched);
+	RUN(token_input_refused);
+	return harness_done();
+}
