@@ -16,7 +16,7 @@
 struct options {
 	struct run_plan plan;
 	const char *out, *resume;
-	int threads, force, quiet;
+	int threads, force, quiet, allow_nonfinite;
 	int steps_given;
 	int config_given;    /* an option that --resume takes from FILE */
 };
@@ -37,7 +37,8 @@ static void set_no_state(const char *arg, void *ctx)
 static void mark_run_options(struct cli_opt *opts, struct options *o)
 {
 	static const char *const keep[] = {
-		"steps", "threads", "quiet", "force", "resume", "help", "version",
+		"steps", "threads", "quiet", "force", "resume", "allow-nonfinite",
+		"help", "version",
 	};
 	for (struct cli_opt *opt = opts; opt->type != CLI_T_END; opt++) {
 		opt->given = &o->config_given;
@@ -130,6 +131,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 		CLI_I64(0, "seed", &p->rc.seed, "N", 0, SEED_MAX,
 			"seed of initialisation and batch order (1)"),
 		CLI_OPT_THREADS(&o->threads),
+		CLI_FLAG(0, "allow-nonfinite", &o->allow_nonfinite,
+			"go on when the loss or a parameter becomes NaN or\n"
+			"infinite (else stop there, status 65)"),
 		CLI_GROUP("Checkpoints:"),
 		CLI_STRING(0, "every", &nm->every, "N",
 			"a checkpoint every N steps; 0 = none (100); or\n"
@@ -159,7 +163,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"last complete checkpoint that carries the state,\n"
 			"replaying the checkpoints after it bit for bit;\n"
 			"only --steps, --threads and --quiet may be given"),
-		CLI_OPT_FORCE(&o->force), CLI_OPT_QUIET(&o->quiet),
+		CLI_FLAG('f', "force", &o->force,
+			"write binary to a terminal anyway; replace a run\n"
+			"in --out FILE"),
+		CLI_OPT_QUIET(&o->quiet),
 		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
 	};
 	const struct cli_spec spec = {
@@ -173,9 +180,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 "and thread count give a bit-identical stream, also when interrupted and\n"
 "resumed.\n"
 "\n"
-"Exit status: 0 success, 64 usage error, 65 invalid stream to resume,\n"
+"Exit status: 0 success, 64 usage error, 65 invalid stream to resume or a\n"
+"loss or parameter became non-finite (the checkpoints before it are kept),\n"
 "66 cannot open the file to resume, 71 out of memory, 73 cannot create\n"
-"FILE, 74 write error.\n",
+"FILE or it holds a run (--resume, --force), 74 write error.\n",
 	};
 	mark_run_options(opts, o);
 	int first = cli_parse(&spec, argc, argv);
@@ -234,10 +242,14 @@ static FILE *start_run(struct options *o, struct trainer *t,
 	if (trainer_init(t, rc, &err) < 0)
 		cli_die_error(NULL, &err);
 	FILE *out = stdout;
-	if (!o->out || strcmp(o->out, "-") == 0)
-		cli_check_binary_output(stdout, o->force);
-	else if (!(out = fopen(o->out, "wb")))
-		cli_die(TRAJ_ECREATE, "cannot create '%s': %m", o->out);
+	if (o->out && strcmp(o->out, "-") != 0) {
+		if (!o->force && resume_file_holds_run(o->out))
+			cli_die(TRAJ_ECREATE, "'%s' holds a run: continue it with "
+				"--resume, or replace it with --force", o->out);
+		if (!(out = fopen(o->out, "wb")))
+			cli_die(TRAJ_ECREATE, "cannot create '%s': %m", o->out);
+	}
+	cli_check_binary_output(out, o->force);
 	*w = trainer_writer_open(t, out, &o->plan.wopts, &err);
 	if (!*w)
 		cli_die_error(o->out ? o->out : "-", &err);
@@ -284,12 +296,18 @@ int main(int argc, char **argv)
 	FILE *out = o.resume ? resume_run(&o, &s, &t, &w) : start_run(&o, &t, &w);
 	struct progress p = {&o, now()};
 	struct trainer_loop loop = {.resumed = o.resume != NULL,
-				    .progress = show_progress, .ctx = &p};
-	if (trainer_run(&t, w, &loop, &err) < 0)
-		cli_die_error(o.out ? o.out : "-", &err);
+		.allow_nonfinite = o.allow_nonfinite, .progress = show_progress,
+		.ctx = &p};
+	struct traj_error stop;
+	const char *name = o.out ? o.out : "-";
+	if (trainer_run(&t, w, &loop, &stop) < 0 && !loop.stopped)
+		cli_die_error(name, &stop);
 	cli_progress_done();
 	if (stream_writer_close(w, &err) < 0)
-		cli_die_error(o.out ? o.out : "-", &err);
+		cli_die_error(name, &err);
+	if (loop.stopped) /* the stream ends well-formed before it */
+		cli_die(stop.status, "%s: %s; the checkpoints before it are kept "
+			"(--allow-nonfinite goes on)", name, stop.msg);
 	report(&o, &t, p.start, loop.ckpts, ftell(out));
 	trainer_free(&t);
 	if (o.resume)

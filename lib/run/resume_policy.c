@@ -26,6 +26,8 @@ int resume_begin(struct resume_session *s, const char *path, int64_t steps,
 	    stream_write_opts_from_json(cJSON_GetObjectItemCaseSensitive(rp->run,
 				"writer"), &s->wopts, err) < 0)
 		return -1;
+	if (run_optim_check(&s->rc.optim, 0, err) < 0)
+		return -1; /* a header of an older version, which let it pass */
 	s->wopts.sync = 1;
 	s->last = stream_reader_last_ckpt(rp->r);
 	s->header_steps = s->rc.train.steps;

@@ -1,5 +1,6 @@
 #include "run/runmeta.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "common/jsonutil.h"
@@ -59,6 +60,45 @@ int run_optim_from_json(const cJSON *json, struct optim_config *cfg,
 	    json_get_bool(json, "optim", "nesterov", &nesterov, err) < 0)
 		return -1;
 	cfg->nesterov = nesterov;
+	return 0;
+}
+
+int run_optim_check(const struct optim_config *cfg, int options,
+		    struct traj_error *err)
+{
+	const struct {
+		const char *option, *field;
+		double value;
+		int below_one;     /* [0, 1) */
+		int positive;      /* > 0 */
+		int at_most_one;   /* [0, 1] */
+		int sgd;           /* of SGD, else of AdamW (or both, -1) */
+	} r[] = {
+		{ "lr", "lr", cfg->lr, 0, 0, 0, -1 },
+		{ "wd", "weight_decay", cfg->weight_decay, 0, 0, 0, -1 },
+		{ "beta1", "beta1", cfg->beta1, 1, 0, 0, 0 },
+		{ "beta2", "beta2", cfg->beta2, 1, 0, 0, 0 },
+		{ "eps", "eps", cfg->eps, 0, 1, 0, 0 },
+		{ "momentum", "momentum", cfg->momentum, 0, 0, 1, 1 },
+	};
+	int sgd = cfg->kind == OPTIM_SGD;
+	enum traj_status status = options ? TRAJ_EUSAGE : TRAJ_EDATA;
+	const char *pre = options ? "--" : "optim.";
+	for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+		const char *name = options ? r[i].option : r[i].field;
+		double x = r[i].value;
+		if (r[i].sgd >= 0 && r[i].sgd != sgd)
+			continue; /* the other optimiser's, unused */
+		if (!isfinite(x) || x < 0 || (r[i].positive && x == 0) ||
+		    (r[i].below_one && x >= 1) || (r[i].at_most_one && x > 1))
+			return traj_fail(err, status, -1, "%s%s: %g outside %s", pre,
+					 name, x, r[i].below_one ? "[0, 1)" :
+					 r[i].positive ? "(0, inf)" :
+					 r[i].at_most_one ? "[0, 1]" : "[0, inf)");
+	}
+	if (sgd && cfg->nesterov && cfg->momentum == 0)
+		return traj_fail(err, status, -1, "%snesterov: needs a momentum"
+				 " above 0", pre);
 	return 0;
 }
 

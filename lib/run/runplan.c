@@ -194,6 +194,8 @@ int run_plan_finish(struct run_plan *p, struct traj_error *err)
 	if (from_names(p, err) < 0)
 		return -1;
 	finish_optim(p);
+	if (run_optim_check(&rc->optim, 1, err) < 0)
+		return -1;
 	rc->task.seed = p->data_seed >= 0 ? (uint64_t)p->data_seed : rc->seed;
 	if (finish_task(p, err) < 0)
 		return -1;

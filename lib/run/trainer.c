@@ -1,6 +1,7 @@
 #include "run/trainer.h"
 #include "run/trainstate.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +97,31 @@ float trainer_step(struct trainer *t)
 	optim_step(&t->opt, m->params, m->grads);
 	t->step++;
 	return t->last_loss;
+}
+
+static const char *nonfinite_name(double x)
+{
+	return isnan(x) ? "nan" : x > 0 ? "inf" : "-inf";
+}
+
+int trainer_check_finite(const struct trainer *t, struct traj_error *err)
+{
+	if (!isfinite(t->last_loss))
+		return traj_fail(err, TRAJ_EDATA, -1,
+				 "step %lld: the batch loss is %s",
+				 (long long)t->step, nonfinite_name(t->last_loss));
+	const struct model *m = t->model;
+	for (int i = 0; i < m->nviews; i++) {
+		const struct param_view *v = &m->views[i];
+		const float *x = m->params + v->offset;
+		for (size_t j = 0; j < v->numel; j++)
+			if (!isfinite(x[j]))
+				return traj_fail(err, TRAJ_EDATA, -1,
+						 "step %lld: parameter '%s' became %s",
+						 (long long)t->step, v->name,
+						 nonfinite_name(x[j]));
+	}
+	return 0;
 }
 
 struct traj_writer *trainer_writer_open(const struct trainer *t, FILE *out,

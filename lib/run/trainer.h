@@ -33,6 +33,10 @@ int trainer_init(struct trainer *t, const struct run_config *rc,
 		 struct traj_error *err);
 /* One update; returns the loss of its batch before the update. */
 float trainer_step(struct trainer *t);
+/* Whether the latest update left the batch loss and every parameter
+ * finite; else -1 with TRAJ_EDATA and a message naming the step and the
+ * loss or the first parameter tensor that is not. */
+int trainer_check_finite(const struct trainer *t, struct traj_error *err);
 /* Starts the stream of a new run on `out`: its header records the run
  * configuration and the writer options (which --resume continues with). */
 struct traj_writer *trainer_writer_open(const struct trainer *t, FILE *out,

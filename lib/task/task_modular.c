@@ -39,6 +39,14 @@ static int validate(const struct task_config *cfg, const char *prefix,
 	if (!(cfg->frac > 0 && cfg->frac < 1))
 		return traj_fail(err, TRAJ_EUSAGE, -1,
 				 "%sfrac: %g outside (0, 1)", prefix, cfg->frac);
+	/* here, not when building: a header's frac is data (task_from_json
+	 * makes this TRAJ_EDATA), an option's a usage error */
+	int64_t total = (int64_t)cfg->p * (cfg->p - (cfg->op == MOD_DIV));
+	int64_t ntrain = (int64_t)(cfg->frac * (double)total + 0.5);
+	if (ntrain < 1 || ntrain >= total)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "%sfrac: %g leaves an empty split of %lld examples",
+				 prefix, cfg->frac, (long long)total);
 	return 0;
 }
 
@@ -90,10 +98,6 @@ static int build(const struct task_config *cfg, struct dataset *ds,
 	int64_t span = cfg->p - (cfg->op == MOD_DIV);
 	int64_t total = (int64_t)cfg->p * span;
 	int64_t ntrain = (int64_t)(cfg->frac * (double)total + 0.5);
-	if (ntrain < 1 || ntrain >= total)
-		return traj_fail(err, TRAJ_EUSAGE, -1,
-				 "task.frac: %g leaves an empty split of %lld examples",
-				 cfg->frac, (long long)total);
 	int32_t *order = malloc((size_t)total * sizeof *order);
 	if (!order)
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for the data set");
