@@ -20,6 +20,7 @@ static const char usage[] =
 "  snapshot   select, list, re-encode, join or split checkpoint streams\n"
 "  emerge     find phase transitions in metric lines\n"
 "  llc        local learning coefficient of every checkpoint, by SGLD\n"
+"  progress   Nanda et al.'s progress measures for modular addition\n"
 "  diff       how the weights move: distances, singular values, Fourier\n"
 "  convert    export a checkpoint to .npy, .npz, safetensors; import them\n"
 "  probe      linear probes and CKA on activations at hook points\n"

@@ -1,10 +1,9 @@
 /* Writes the test vectors of formats/vectors/ (see README.md there).
- * Build and run from the repository root:
+ * Build and run from the repository root, after `make`:
  *
  *   cc -std=c11 -D_POSIX_C_SOURCE=200809L $(pkg-config --cflags libzstd libcjson) \
  *      -Ilib -o build/make_vectors formats/vectors/make_vectors.c \
- *      lib/stream_*.c lib/encode.c lib/tensor.c lib/error.c lib/jsontext.c \
- *      $(pkg-config --libs libzstd libcjson) -lm
+ *      build/libtraj.a $(pkg-config --libs libzstd libcjson) -lm
  *   build/make_vectors formats/vectors
  *
  * The tensor values are exact formulas (README.md) so that a reader in any
@@ -16,7 +15,7 @@
 
 #include <zstd.h>
 
-#include "stream.h"
+#include "format/stream.h"
 
 static const char *dir;
 
@@ -79,7 +78,7 @@ static void write_multi(FILE *f, const char *id, enum traj_encoding enc,
 	o.encoding = enc;
 	o.key_every = key_every;
 	cJSON *run = cJSON_CreateObject();
-	cJSON_AddStringToObject(run, "id", id);
+	cJSON_AddStringToObject(run, "run", id);
 	struct traj_writer *w = stream_writer_open(f, run, &o, &err);
 	cJSON_Delete(run);
 	if (!w)
@@ -111,7 +110,7 @@ static void write_tiny(FILE *f)
 	stream_write_opts_default(&o);
 	o.encoding = TRAJ_ENC_RAW;
 	cJSON *run = cJSON_CreateObject();
-	cJSON_AddStringToObject(run, "id", "tiny");
+	cJSON_AddStringToObject(run, "run", "tiny");
 	struct traj_writer *w = stream_writer_open(f, run, &o, &err);
 	cJSON_Delete(run);
 	int64_t shape[] = {2, 3};
@@ -199,7 +198,7 @@ static size_t middle_of_third_ckpt(const char *buf, size_t len)
 	return (size_t)(ends[1] + ends[2]) / 2;
 }
 
-#define RUN_V1 "{\"type\":\"run\",\"version\":1,\"id\":\"bad\"}"
+#define RUN_V1 "{\"type\":\"run\",\"version\":1,\"run\":\"bad\"}"
 
 static void write_bad(void)
 {

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "format/metrics.h"
+
 #ifndef TRAJ_VERSION
 #define TRAJ_VERSION "unknown"
 #endif
@@ -131,14 +133,23 @@ static void output_failed(int saved_errno)
 		saved_errno ? strerror(saved_errno) : "unknown error");
 }
 
+/* metric_print refused a line: a field the readers should have refused. */
+static void metric_refused(void)
+{
+	if (metric_refusal())
+		cli_die(TRAJ_EINTERNAL, "bug: %s; output stopped", metric_refusal());
+}
+
 void cli_check_output(FILE *out)
 {
+	metric_refused();
 	if (ferror(out))
 		output_failed(errno);
 }
 
 int cli_finish(int status)
 {
+	metric_refused();
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout))
 		output_failed(errno);

@@ -5,10 +5,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-void metric_print(FILE *out, const char *run, int64_t step, const char *metric,
-		  double value)
+/* One refused line ends all metric output of the process (see metrics.h);
+ * the programs turn it into status 70 when they check their output. */
+static const char *refused;
+
+const char *metric_refusal(void)
 {
-	fprintf(out, "%s\t%lld\t%s\t%.9g\n", run, (long long)step, metric, value);
+	return refused;
+}
+
+int metric_field_valid(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s == 0x7f)
+			return 0;
+	return 1;
+}
+
+int metric_print(FILE *out, const char *run, int64_t step, const char *metric,
+		 double value)
+{
+	if (!refused && !metric_field_valid(run))
+		refused = "a metric line's run field is empty or holds a space or control character";
+	if (!refused && !metric_field_valid(metric))
+		refused = "a metric line's metric field is empty or holds a space or control character";
+	if (refused)
+		return -1;
+	/* printf's "-nan" (a NaN with its sign bit set) is not in the spec. */
+	if (isnan(value))
+		fprintf(out, "%s\t%lld\t%s\tnan\n", run, (long long)step, metric);
+	else
+		fprintf(out, "%s\t%lld\t%s\t%.9g\n", run, (long long)step, metric,
+			value);
+	return 0;
 }
 
 static char *next_field(char **cursor)
@@ -50,8 +81,9 @@ int metric_parse(char *line, struct metric_line *out, const char **why)
 		*why = "value: expected a number";
 		return -1;
 	}
-	if (run[0] == '\0' || metric[0] == '\0') {
-		*why = "empty run or metric name";
+	/* Whatever reads metric lines may print these fields again. */
+	if (!metric_field_valid(run) || !metric_field_valid(metric)) {
+		*why = "run or metric name empty or holding a space or control character";
 		return -1;
 	}
 	out->run = run;

@@ -15,9 +15,23 @@ struct metric_line {
 	double value;        /* NAN for "nan", +-INFINITY for "inf"/"-inf" */
 };
 
-/* Writes one line with the value in %.9g (round-trips a float). */
-void metric_print(FILE *out, const char *run, int64_t step, const char *metric,
-		  double value);
+/* Writes one line with the value in %.9g (round-trips a float), and a
+ * non-finite value as `nan`, `inf` or `-inf`, whatever its sign bit.
+ *
+ * A run or metric field that is empty or holds a tab, newline, space or
+ * other control character would let data forge lines (the stream reader
+ * already refuses such names, so it is a bug): the line is refused, and
+ * so is every later one, so that what was printed is a clean prefix.
+ * Returns 0, or -1 when refused; metric_refusal() then says why, and the
+ * programs' output checks (cli_check_output, cli_finish) end with status
+ * 70 on it, so a caller that ignores the result still cannot leak. */
+int metric_print(FILE *out, const char *run, int64_t step, const char *metric,
+		 double value);
+/* Why metric_print refused a line (a static string), or NULL. */
+const char *metric_refusal(void);
+/* Whether s is a printable metric-line field: non-empty, no byte below
+ * 0x21 and no DEL. */
+int metric_field_valid(const char *s);
 /* Parses `line` in place (tabs become NULs, the newline is dropped).
  * Returns 1 for a metric line, 0 for a blank or comment line, -1 for a
  * malformed line with *why set to the reason. */

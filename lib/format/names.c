@@ -7,7 +7,10 @@
 int stream_run_id_valid(const char *id)
 {
 	size_t len = strnlen(id, STREAM_RUN_ID_MAX);
-	if (len == 0 || len >= STREAM_RUN_ID_MAX)
+	/* "." and ".." are refused too: a run id may become a whole path
+	 * component. */
+	if (len == 0 || len >= STREAM_RUN_ID_MAX || strcmp(id, ".") == 0 ||
+	    strcmp(id, "..") == 0)
 		return 0;
 	return strspn(id, "abcdefghijklmnopqrstuvwxyz"
 			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == len;

@@ -1,6 +1,7 @@
 /* The name rules of the formats, in one place for every reader and every
  * tool that turns a name into part of a file name: a run id
- * (formats/run-header.md: 1..63 bytes of A-Z a-z 0-9 . _ + -) and a
+ * (formats/run-header.md: 1..63 bytes of A-Z a-z 0-9 . _ + -, neither
+ * "." nor ".."; the stream reader refuses any other) and a
  * tensor name used as a relative path (formats/traj-stream.md's name
  * rule, and no component that is empty, "." or ".."), so that nothing
  * read from a stream or an imported file can name a file outside the

@@ -9,6 +9,7 @@
 #include <zstd_errors.h>
 
 #include "format/encode.h"
+#include "format/names.h"
 
 static void reset_run(struct traj_reader *r)
 {
@@ -35,6 +36,14 @@ static int on_run(struct traj_reader *r, const struct record *rec,
 		return stream_record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
 				   "unsupported version %lld (this reader knows version %d)",
 				   (long long)version, TRAJ_STREAM_VERSION);
+	/* Checked here, once for every tool: the id becomes the first field
+	 * of metric lines and part of file names. Not echoed: it may hold a
+	 * newline. */
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "run");
+	if (id && !(cJSON_IsString(id) && stream_run_id_valid(id->valuestring)))
+		return stream_record_fail(err, TRAJ_EDATA, rec->at, rec->kind,
+				   "field 'run': not a run id (1-%d bytes of A-Z a-z 0-9 . _ + -)",
+				   STREAM_RUN_ID_MAX - 1);
 	reset_run(r);
 	cJSON_Delete(r->run);
 	r->run = json;

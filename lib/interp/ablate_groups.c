@@ -29,14 +29,17 @@ void ablate_group_run_free(struct group_run *gr)
 	gr->member_score = NULL;
 }
 
-static struct eval_result group_eval(void *ctx, const int *active, int k)
+static int group_eval(void *ctx, const int *active, int k,
+		      struct eval_result *out, struct traj_error *err)
 {
 	struct group_run *gr = ctx;
 	int n = 0;
+	(void)err;
 	for (int i = 0; i < k; i++)
 		for (int j = gr->start[active[i]]; j < gr->start[active[i] + 1]; j++)
 			gr->scratch[n++] = gr->members[j];
-	return ablator_eval(gr->a, gr->scratch, n);
+	*out = ablator_eval(gr->a, gr->scratch, n);
+	return 0;
 }
 
 static int group_attribute(void *ctx, double *score, struct traj_error *err)

@@ -26,13 +26,17 @@ void ablate_rank_sort(struct rank_result *res, int n)
 	qsort(res, (size_t)n, sizeof *res, by_rank);
 }
 
-static void measure(const struct fn_run *fr, struct rank_result *r)
+static int measure(const struct fn_run *fr, struct rank_result *r,
+		   struct traj_error *err)
 {
-	struct eval_result e = fr->eval(fr->ctx, &r->index, 1);
+	struct eval_result e;
+	if (fr->eval(fr->ctx, &r->index, 1, &e, err) < 0)
+		return -1;
 	r->loss_delta = e.loss - fr->base.loss;
 	r->acc_delta = e.acc - fr->base.acc;
 	r->importance = fr->sign * r->loss_delta;
 	r->measured = 1;
+	return 0;
 }
 
 /* Attribution scores into res, sorted for verification: coarse to fine,
@@ -75,16 +79,25 @@ int ablate_rank_components(const struct fn_run *fr, int attrib_only,
 			res[i].importance = fr->sign * res[i].attrib;
 	}
 	for (int i = 0; i < verify; i++)
-		measure(fr, &res[i]);
+		if (measure(fr, &res[i], err) < 0)
+			return -1;
 	return 0;
 }
 
-struct rank_result *ablate_rank_one_by_one(const struct fn_run *fr)
+int ablate_rank_one_by_one(const struct fn_run *fr, struct rank_result **out,
+			   struct traj_error *err)
 {
 	struct rank_result *res = ablate_rank_results_new(fr->n);
-	for (int i = 0; res && i < fr->n; i++)
-		measure(fr, &res[i]);
-	return res;
+	*out = NULL;
+	if (!res)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	for (int i = 0; i < fr->n; i++)
+		if (measure(fr, &res[i], err) < 0) {
+			free(res);
+			return -1;
+		}
+	*out = res;
+	return 0;
 }
 
 int ablate_rank_joint(const struct fn_run *fr, struct eval_result *out,
@@ -95,9 +108,9 @@ int ablate_rank_joint(const struct fn_run *fr, struct eval_result *out,
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	for (int i = 0; i < fr->n; i++)
 		all[i] = i;
-	*out = fr->eval(fr->ctx, all, fr->n);
+	int rc = fr->eval(fr->ctx, all, fr->n, out, err);
 	free(all);
-	return 0;
+	return rc;
 }
 
 /* A circuit's arrays to the caller, or freed after a failure. */
@@ -119,13 +132,13 @@ int ablate_rank_circuit(const struct fn_run *fr, double threshold,
 		 struct circuit_result *cr, struct traj_error *err)
 {
 	int n = fr->n, rc = -1;
-	struct rank_result *res = ablate_rank_one_by_one(fr);
+	struct rank_result *res = NULL;
 	double *imp = malloc(((size_t)n + 1) * sizeof *imp);
 	int *cand = malloc(((size_t)n + 1) * sizeof *cand);
 	unsigned char *keep = malloc((size_t)n + 1);
-	if (!res || !imp || !cand || !keep) {
+	if (!imp || !cand || !keep) {
 		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-	} else {
+	} else if (ablate_rank_one_by_one(fr, &res, err) == 0) {
 		for (int i = 0; i < n; i++) {
 			imp[i] = res[i].importance;
 			cand[i] = i;

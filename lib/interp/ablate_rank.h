@@ -10,10 +10,9 @@
 
 #include "interp/ablate.h"
 #include "interp/circuit.h"
-#include "interp/edges.h"
 
-/* eval ablates the components active[0..k) and returns the loss and
- * accuracy; attribute (NULL when there is none) estimates every
+/* eval ablates the components active[0..k) and sets the loss and
+ * accuracy (circuit_eval_fn: -1 with err set when it cannot); attribute (NULL when there is none) estimates every
  * component's loss change at once. `sign` turns a loss delta into
  * importance (+1 ablation: an increase matters; -1 patching: a
  * decrease). base is the unablated evaluation. */
@@ -44,13 +43,15 @@ void ablate_rank_sort(struct rank_result *res, int n);
 /* Attribution, then real passes for the components ranked first: all
  * of them when neither attrib_only nor budget, none with attrib_only,
  * budget - fixed - 1 with a budget (`fixed` passes were spent before).
- * Whole layers are verified first. Errors: the attribution's,
+ * Whole layers are verified first. Errors: the attribution's, eval's,
  * TRAJ_ENOMEM. */
 int ablate_rank_components(const struct fn_run *fr, int attrib_only,
 		    int64_t budget, int fixed, struct rank_result *res,
 		    struct traj_error *err);
-/* Every component alone, one pass each; NULL when out of memory. */
-struct rank_result *ablate_rank_one_by_one(const struct fn_run *fr);
+/* Every component alone, one pass each, into *out (malloc'd). Errors:
+ * eval's, TRAJ_ENOMEM. */
+int ablate_rank_one_by_one(const struct fn_run *fr, struct rank_result **out,
+			   struct traj_error *err);
 /* Every component ablated together (one pass) into *out. Errors:
  * TRAJ_ENOMEM. */
 int ablate_rank_joint(const struct fn_run *fr, struct eval_result *out,
@@ -72,29 +73,5 @@ int ablate_rank_circuit(const struct fn_run *fr, double threshold,
 int ablator_circuit(struct ablator *a, double clean_loss, double threshold,
 		    double **imp, unsigned char **keep, int *ncand,
 		    struct circuit_result *cr, struct traj_error *err);
-
-/* An ablator's components as a fn_run (a borrowed). */
-struct fn_run ablator_fn_run(struct ablator *a, struct eval_result base,
-			     int sign, const char *prefix);
-
-/* The edges comps[0..n) (COMP_EDGE, index the edge's) of an edge
- * ablator, as the context of a fn_run. */
-struct edge_run {
-	struct edge_ablator ea;
-	const struct component *comps;
-	int n;
-	int *idx;              /* scratch: edge indices */
-};
-/* Allocates er->idx and sets the fields; TRAJ_ENOMEM. The edge ablator
- * er->ea is the caller's to initialise. */
-int edge_run_init(struct edge_run *er, const struct component *comps,
-		  int n, struct traj_error *err);
-void edge_run_free(struct edge_run *er);
-struct fn_run edge_fn_run(struct edge_run *er, int sign, const char *prefix);
-/* A circuit of er's edges (keep[] and imp[] per selected edge) as DOT
- * (edge_write_dot). Errors: TRAJ_ENOMEM. */
-int edge_run_write_dot(FILE *out, const char *run, int64_t step,
-		       const struct edge_run *er, const unsigned char *keep,
-		       const double *imp, struct traj_error *err);
 
 #endif

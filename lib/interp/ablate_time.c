@@ -99,13 +99,18 @@ int patch_time_fns(const struct fn_run *fwd, const struct fn_run *rev,
 	}
 	for (int i = 0; i < n; i++)
 		all[i] = i;
-	for (int c = 0; c < count; c++) {
+	int rc = 0;
+	for (int c = 0; rc == 0 && c < count; c++) {
 		const int *active = joint ? all : &c;
-		out->pair[c].fwd = fwd->eval(fwd->ctx, active, joint ? n : 1);
-		out->pair[c].rev = rev->eval(rev->ctx, active, joint ? n : 1);
+		int k = joint ? n : 1;
+		if (fwd->eval(fwd->ctx, active, k, &out->pair[c].fwd, err) < 0 ||
+		    rev->eval(rev->ctx, active, k, &out->pair[c].rev, err) < 0)
+			rc = -1;
 	}
 	free(all);
-	return 0;
+	if (rc < 0)
+		patch_time_free(out);
+	return rc;
 }
 
 void patch_time_free(struct time_patch *t)

@@ -31,7 +31,7 @@ int patch_time_run(struct ablator *a, struct model *ms, struct model *mk,
  * fwd evaluates in the checkpoint, with step K's part patched in, rev
  * the reverse (the same components); bs and bk are their bases. One
  * pair per component, or with joint one for all of them together.
- * Errors: TRAJ_ENOMEM. */
+ * Errors: the evaluations', TRAJ_ENOMEM. */
 int patch_time_fns(const struct fn_run *fwd, const struct fn_run *rev,
 		   int joint, struct time_patch *out, struct traj_error *err);
 void patch_time_free(struct time_patch *t);

@@ -14,24 +14,69 @@ static int by_importance_desc(const void *x, const void *y)
 	return a->comp - b->comp;
 }
 
-/* Loss with every candidate but the kept ones ablated; counts the
- * evaluation in *evals. */
-static struct eval_result ablate_rest(circuit_eval_fn eval, void *ctx,
-				      const struct order_item *ord, int n,
-				      const unsigned char *in, int *active,
-				      int *evals)
+/* Loss with every candidate but the kept ones ablated, into *r; counts
+ * the evaluation in *evals. */
+static int ablate_rest(circuit_eval_fn eval, void *ctx,
+		       const struct order_item *ord, int n,
+		       const unsigned char *in, int *active, int *evals,
+		       struct eval_result *r, struct traj_error *err)
 {
 	int k = 0;
 	for (int i = 0; i < n; i++)
 		if (!in[i])
 			active[k++] = ord[i].comp;
 	++*evals;
-	return eval(ctx, active, k);
+	return eval(ctx, active, k, r, err);
 }
 
-static struct eval_result ablator_eval_ctx(void *a, const int *active, int n)
+static int ablator_eval_ctx(void *a, const int *active, int n,
+			    struct eval_result *out, struct traj_error *err)
 {
-	return ablator_eval(a, active, n);
+	(void)err;
+	*out = ablator_eval(a, active, n);
+	return 0;
+}
+
+/* Binary search, then greedy pruning (circuit.h); in[] says which of
+ * ord are kept. */
+static int search(circuit_eval_fn eval, void *ctx, const struct order_item *ord,
+		  int n, double clean_loss, double threshold,
+		  unsigned char *in, int *active, struct circuit_result *res,
+		  struct traj_error *err)
+{
+	int evals = 0;
+	int lo = 0, hi = n; /* keeping the top hi passes (all: no ablation) */
+	struct eval_result r;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		for (int i = 0; i < n; i++)
+			in[i] = i < mid;
+		if (ablate_rest(eval, ctx, ord, n, in, active, &evals, &r, err) < 0)
+			return -1;
+		if (r.loss - clean_loss <= threshold) {
+			hi = mid;
+			res->eval = r;
+		} else {
+			lo = mid + 1;
+		}
+	}
+	res->search_passes = evals;
+	for (int i = 0; i < n; i++)
+		in[i] = i < hi;
+	for (int i = hi - 1; i >= 0; i--) {
+		in[i] = 0;
+		if (ablate_rest(eval, ctx, ord, n, in, active, &evals, &r, err) < 0)
+			return -1;
+		if (r.loss - clean_loss <= threshold)
+			res->eval = r;
+		else
+			in[i] = 1;
+	}
+	res->prune_passes = evals - res->search_passes;
+	if (hi == n && res->eval.n == 0) /* nothing ablated passed: measure */
+		return ablate_rest(eval, ctx, ord, n, in, active, &evals,
+				   &res->eval, err);
+	return 0;
 }
 
 int circuit_search(struct ablator *a, const int *cand, const double *imp,
@@ -63,41 +108,15 @@ int circuit_search_fn(circuit_eval_fn eval, void *ctx, int ncomps,
 	qsort(ord, (size_t)n, sizeof *ord, by_importance_desc);
 	memset(res, 0, sizeof *res);
 	res->eval = (struct eval_result){ clean_loss, 0, 0 };
-	int evals = 0;
-	int lo = 0, hi = n; /* keeping the top hi passes (all: no ablation) */
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-		for (int i = 0; i < n; i++)
-			in[i] = i < mid;
-		struct eval_result r = ablate_rest(eval, ctx, ord, n, in, active, &evals);
-		if (r.loss - clean_loss <= threshold) {
-			hi = mid;
-			res->eval = r;
-		} else {
-			lo = mid + 1;
-		}
-	}
-	res->search_passes = evals;
-	for (int i = 0; i < n; i++)
-		in[i] = i < hi;
-	for (int i = hi - 1; i >= 0; i--) {
-		in[i] = 0;
-		struct eval_result r = ablate_rest(eval, ctx, ord, n, in, active, &evals);
-		if (r.loss - clean_loss <= threshold)
-			res->eval = r;
-		else
-			in[i] = 1;
-	}
-	res->prune_passes = evals - res->search_passes;
-	if (hi == n && res->eval.n == 0) /* nothing ablated passed: measure */
-		res->eval = ablate_rest(eval, ctx, ord, n, in, active, &evals);
+	int rc = search(eval, ctx, ord, n, clean_loss, threshold, in, active,
+			res, err);
 	memset(keep, 0, (size_t)ncomps);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; rc == 0 && i < n; i++) {
 		keep[ord[i].comp] = in[i];
 		res->size += in[i];
 	}
 	free(ord);
 	free(in);
 	free(active);
-	return 0;
+	return rc;
 }

@@ -37,12 +37,15 @@ int circuit_search(struct ablator *a, const int *cand, const double *imp,
 		   unsigned char *keep, struct circuit_result *res,
 		   struct traj_error *err);
 
-/* The same search over any kind of component: eval(ctx, active, k)
- * returns the loss and accuracy with the components active[0..k)
- * ablated (traj-ablate --by freq evaluates transformed logits); keep
- * has ncomps entries. search_passes and prune_passes count the calls. */
-typedef struct eval_result (*circuit_eval_fn)(void *ctx, const int *active,
-					      int k);
+/* The same search over any kind of component: eval(ctx, active, k,
+ * out, err) sets *out to the loss and accuracy with the components
+ * active[0..k) ablated (traj-ablate --by freq evaluates transformed
+ * logits), or returns -1 with err set; keep has ncomps entries.
+ * search_passes and prune_passes count the calls. Errors: eval's,
+ * TRAJ_ENOMEM. */
+typedef int (*circuit_eval_fn)(void *ctx, const int *active, int k,
+			       struct eval_result *out,
+			       struct traj_error *err);
 int circuit_search_fn(circuit_eval_fn eval, void *ctx, int ncomps,
 		      const int *cand, const double *imp, int n,
 		      double clean_loss, double threshold,

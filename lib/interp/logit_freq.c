@@ -48,6 +48,7 @@ void logit_freq_free(struct freq_logits *f)
 	free(f->basis);
 	free(f->coef);
 	free(f->mean);
+	free(f->row);
 	memset(f, 0, sizeof *f);
 }
 
@@ -84,7 +85,8 @@ static int freq_alloc(struct freq_logits *f, int n, int p,
 	f->basis = malloc((size_t)f->nfreq * 2 * p * sizeof *f->basis);
 	f->coef = malloc((size_t)n * f->nfreq * 2 * sizeof *f->coef);
 	f->mean = calloc((size_t)f->nfreq * 2, sizeof *f->mean);
-	if (!f->logits || !f->basis || !f->coef || !f->mean) {
+	f->row = malloc((size_t)p * sizeof *f->row);
+	if (!f->logits || !f->basis || !f->coef || !f->mean || !f->row) {
 		logit_freq_free(f);
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	}
@@ -148,9 +150,7 @@ struct eval_result logit_freq_eval(const struct freq_logits *f, const int *ablat
 {
 	struct eval_result r = { NAN, NAN, f->n };
 	int p = f->p, nf = f->nfreq;
-	float *z = malloc((size_t)p * sizeof *z);
-	if (!z)
-		return r;
+	float *z = f->row;
 	double loss = 0.0;
 	int64_t right = 0;
 	for (int e = 0; e < f->n; e++) {
@@ -171,7 +171,6 @@ struct eval_result logit_freq_eval(const struct freq_logits *f, const int *ablat
 		loss += xent(z, p, f->labels[e], &ok);
 		right += ok;
 	}
-	free(z);
 	r.loss = loss / f->n;
 	r.acc = (double)right / f->n;
 	return r;

@@ -52,6 +52,7 @@ struct freq_logits {
 	 * logits of the same examples (another checkpoint's) instead; zero
 	 * and mean are then ignored. Borrowed; NULL by default. */
 	const struct freq_logits *source;
+	float *row;              /* (p) logit_freq_eval's scratch */
 };
 
 /* One forward pass of m over b (a modular task's batch: m->n_outputs 1,
@@ -66,8 +67,8 @@ void logit_freq_free(struct freq_logits *f);
 
 /* Loss (mean cross-entropy) and accuracy (argmax, ties to the lowest
  * class) with the frequencies ablated[i] (indices 0..nfreq-1, i.e.
- * k - 1) replaced; n == 0 gives the clean figures. loss NAN when out of
- * memory. */
+ * k - 1) replaced; n == 0 gives the clean figures. Cannot fail: its
+ * scratch was allocated with f (so one evaluation of f at a time). */
 struct eval_result logit_freq_eval(const struct freq_logits *f, const int *ablated,
 			     int n);
 

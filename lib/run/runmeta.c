@@ -4,14 +4,11 @@
 #include <string.h>
 
 #include "common/jsonutil.h"
+#include "format/names.h"
 
 int run_id_valid(const char *id)
 {
-	size_t len = strlen(id);
-	if (len == 0 || len >= RUN_ID_MAX)
-		return 0;
-	return strspn(id, "abcdefghijklmnopqrstuvwxyz"
-			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == len;
+	return stream_run_id_valid(id); /* one rule, the reader's */
 }
 
 cJSON *run_optim_to_json(const struct optim_config *cfg)

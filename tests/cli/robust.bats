@@ -293,3 +293,42 @@ is_prefix() {
 	run -0 --separate-stderr traj-train --quiet --resume "$f" --steps 40 --threads 2
 	cmp "$f" "$BATS_FILE_TMPDIR/small.traj"
 }
+
+# forge_run_id IN OUT ID: IN with its run record's "run" set to ID (a
+# Python string literal), the header CRC recomputed: a crafted stream.
+forge_run_id() {
+	/usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import ast, json, struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+n = struct.unpack("<I", d[4:8])[0]
+h = json.loads(d[12:8 + n - 4])
+h["run"] = ast.literal_eval(sys.argv[3])
+body = b"TRJ1" + json.dumps(h).encode()
+rec = struct.pack("<II", 0x184D2A5A, len(body) + 4) + body + struct.pack("<I", zlib.crc32(body))
+open(sys.argv[2], "wb").write(rec + d[8 + n:])
+PY
+}
+
+@test "a run id that would forge metric lines is refused by every reader: one line, status 65" {
+	cd "$BATS_TEST_TMPDIR"
+	small_train --out ok.traj
+	forge_run_id ok.traj forged.traj '"x\t50\ttest/acc\t0.99\n"'
+	# the forged fields are there: without the reader's check they print
+	grep -q 'test/acc' forged.traj
+	run -0 bash -c "traj-diff ok.traj | traj-emerge -w 'test/acc>=0.95' | wc -l"
+	assert_output 0
+	run -65 --separate-stderr traj-diff forged.traj
+	assert_output ""
+	assert_one_error_line traj-diff
+	[[ $stderr == *"byte 0: field 'run': not a run id"* ]] || fail "$stderr"
+	run -0 bash -c "traj-diff forged.traj 2>/dev/null | traj-emerge -w 'test/acc>=0.95'"
+	assert_output ""
+	for prog in "traj-snapshot -l" "traj-snapshot -lv" traj-score traj-probe traj-ablate; do
+		run -65 --separate-stderr $prog forged.traj
+		assert_output ""
+		assert_one_error_line "${prog%% *}"
+	done
+	forge_run_id ok.traj dots.traj '".."'
+	run -65 --separate-stderr traj-snapshot -l dots.traj
+	assert_one_error_line traj-snapshot
+}

@@ -40,25 +40,25 @@ have_numpy() {
 	# w = [[0, 1, -2], [0.5, 3.25, -0]]: ||w||^2 = 15.8125; singular
 	# values from numpy.linalg.svd; eff_rank = exp(entropy of s / sum s)
 	run -0 traj-diff "$V/tiny.traj"
-	assert_output "-	0	weights/w/norm	3.97649343
--	0	weights/w/eff_rank	1.91027242
--	0	weights/w/sv1	3.50230738
--	0	weights/w/sv2	1.88317365"
+	assert_output "tiny	0	weights/w/norm	3.97649343
+tiny	0	weights/w/eff_rank	1.91027242
+tiny	0	weights/w/sv1	3.50230738
+tiny	0	weights/w/sv2	1.88317365"
 }
 
 @test "consecutive checkpoints: l2, rel_change and cos by hand" {
 	# b at checkpoint k is (k+1) * (1/3, 2/3, 1): each step adds
 	# (1/3, 2/3, 1), of norm sqrt(14)/3 = 1.24721913
 	run -0 traj-diff -t b "$V/xor.traj"
-	assert_output "-	0	weights/b/norm	1.24721913
--	1	weights/b/norm	2.49443826
--	1	diff/b/l2	1.24721913
--	1	diff/b/rel_change	1
--	1	diff/b/cos	1
--	2	weights/b/norm	3.74165739
--	2	diff/b/l2	1.24721913
--	2	diff/b/rel_change	0.5
--	2	diff/b/cos	1"
+	assert_output "xor	0	weights/b/norm	1.24721913
+xor	1	weights/b/norm	2.49443826
+xor	1	diff/b/l2	1.24721913
+xor	1	diff/b/rel_change	1
+xor	1	diff/b/cos	1
+xor	2	weights/b/norm	3.74165739
+xor	2	diff/b/l2	1.24721913
+xor	2	diff/b/rel_change	0.5
+xor	2	diff/b/cos	1"
 }
 
 @test "--ref-step N compares with the checkpoint at step N of the file" {
@@ -71,16 +71,16 @@ have_numpy() {
 
 @test "--ref-step on standard input: checkpoints before it get no diff" {
 	run -0 bash -c "traj-diff -s 1 -t b <'$V/xor.traj'"
-	refute_line --regexp $'^-\t0\tdiff/'
-	assert_line $'-\t1\tdiff/b/l2\t0'
-	assert_line $'-\t2\tdiff/b/rel_change\t0.5'
+	refute_line --regexp $'^xor\t0\tdiff/'
+	assert_line $'xor\t1\tdiff/b/l2\t0'
+	assert_line $'xor\t2\tdiff/b/rel_change\t0.5'
 }
 
 @test "--ref FILE compares with another stream's first checkpoint" {
 	# w of pred2 at k = 0 equals w of xor at k = 0 (same formula)
 	assert_equal "$(value 0 diff/w/l2 -r "$V/xor.traj" -t w --sv 0 "$V/pred2.traj")" 0
 	run -0 traj-diff -r "$V/xor.traj" -s 2 -t b "$V/pred2.traj"
-	assert_line $'-\t0\tdiff/b/rel_change\t0.666666667'
+	assert_line $'pred2\t0\tdiff/b/rel_change\t0.666666667'
 }
 
 @test "a --ref-step that is not in the stream is an error" {
@@ -155,8 +155,8 @@ assert abs(float(got['fourier/embed/column_top1']) - c) < 1e-6
 
 @test "concatenated runs: the second starts with no diff" {
 	run -0 traj-diff --sv 0 "$V/concat.traj"
-	refute_line --regexp $'^-\t0\tdiff/'
-	assert_line $'-\t1\tdiff/b/rel_change\t1'
+	refute_line --regexp $'^xor\t0\tdiff/'
+	assert_line $'xor\t1\tdiff/b/rel_change\t1'
 }
 
 @test "--header prints the column names first" {

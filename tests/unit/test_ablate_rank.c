@@ -8,20 +8,24 @@
 #include "harness.h"
 
 /* Component i alone raises the loss by cost[i]; its attribution score
- * is est[i]; together the costs add. */
+ * is est[i]; together the costs add. Evaluation number fail_at (from
+ * 1; 0: none) fails as a pass out of memory would. */
 struct fake {
 	const double *cost, *est;
-	int evals;
+	int evals, fail_at;
 };
 
-static struct eval_result fake_eval(void *ctx, const int *active, int k)
+static int fake_eval(void *ctx, const int *active, int k,
+		     struct eval_result *out, struct traj_error *err)
 {
 	struct fake *f = ctx;
 	struct eval_result r = { 1.0, 0.9, 10 };
 	for (int i = 0; i < k; i++)
 		r.loss += f->cost[active[i]];
-	f->evals++;
-	return r;
+	if (++f->evals == f->fail_at)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	*out = r;
+	return 0;
 }
 
 static int fake_attribute(void *ctx, double *score, struct traj_error *err)
@@ -41,7 +45,7 @@ static struct fn_run fake_run(struct fake *f)
 {
 	for (int i = 0; i < 4; i++)
 		snprintf(comps[i].name, sizeof comps[i].name, "n%d", i);
-	*f = (struct fake){ cost, est, 0 };
+	*f = (struct fake){ cost, est, 0, 0 };
 	return (struct fn_run){ .eval = fake_eval, .attribute = fake_attribute,
 				.ctx = f, .comps = comps, .n = 4, .sign = 1,
 				.base = { 1.0, 0.9, 10 }, .prefix = "ablate" };
@@ -124,11 +128,41 @@ static void test_circuit(void)
 	free(imp);
 }
 
+/* A failed evaluation is the caller's error, whichever pass fails. */
+static void test_failed_eval_is_an_error(void)
+{
+	struct traj_error err = { 0 };
+	for (int at = 1; at <= 4; at++) {
+		struct fake f;
+		struct fn_run fr = fake_run(&f);
+		f.fail_at = at;
+		struct rank_result *res = ablate_rank_results_new(4);
+		CHECK(ablate_rank_components(&fr, 0, 0, 1, res, &err) < 0);
+		CHECK(err.status == TRAJ_ENOMEM);
+		free(res);
+		fr = fake_run(&f);
+		f.fail_at = at;
+		unsigned char *keep = NULL;
+		double *imp = NULL;
+		struct circuit_result cr;
+		err.status = TRAJ_OK;
+		CHECK(ablate_rank_circuit(&fr, 0.35, &keep, &imp, &cr, &err) < 0);
+		CHECK(err.status == TRAJ_ENOMEM && !keep && !imp);
+	}
+	struct fake f;
+	struct fn_run fr = fake_run(&f);
+	struct eval_result r;
+	f.fail_at = 1;
+	err.status = TRAJ_OK;
+	CHECK(ablate_rank_joint(&fr, &r, &err) < 0 && err.status == TRAJ_ENOMEM);
+}
+
 int main(void)
 {
 	RUN(test_every_component_measured);
 	RUN(test_budget_verifies_the_top);
 	RUN(test_attrib_only_and_joint);
 	RUN(test_circuit);
+	RUN(test_failed_eval_is_an_error);
 	return harness_done();
 }

@@ -26,6 +26,25 @@ static void test_print_round_trips_a_float(void)
 	free(buf);
 }
 
+/* formats/metric-lines.md: `nan`, `inf`, `-inf`; never printf's "-nan". */
+static void test_print_non_finite_as_the_spec_says(void)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	double neg_nan = copysign(NAN, -1.0), pos_nan = copysign(NAN, 1.0);
+	CHECK(signbit(neg_nan) != 0);
+	CHECK(metric_print(f, "r", 1, "m", neg_nan) == 0);
+	CHECK(metric_print(f, "r", 1, "m", pos_nan) == 0);
+	CHECK(metric_print(f, "r", 1, "m", INFINITY) == 0);
+	CHECK(metric_print(f, "r", 1, "m", -INFINITY) == 0);
+	CHECK(metric_print(f, "r", 1, "m", -0.0) == 0);
+	fclose(f);
+	CHECK(strcmp(buf, "r\t1\tm\tnan\nr\t1\tm\tnan\nr\t1\tm\tinf\n"
+			  "r\t1\tm\t-inf\nr\t1\tm\t-0\n") == 0);
+	free(buf);
+}
+
 static void test_parse_rejects_malformed_lines(void)
 {
 	struct metric_line m;
@@ -34,6 +53,12 @@ static void test_parse_rejects_malformed_lines(void)
 	char three[] = "r\t1\tm\n", five[] = "r\t1\tm\t2\t3\n";
 	char step[] = "r\t-1\tm\t2\n", value[] = "r\t1\tm\tabc\n";
 	char nan_ok[] = "r\t1\tm\tnan\n";
+	char ctl_run[] = "r\x1b[2J\t1\tm\t2\n", space[] = "r\t1\ttest acc\t2\n";
+	char cr_metric[] = "r\t1\tm\rx\t2\n", empty[] = "\t1\tm\t2\n";
+	CHECK(metric_parse(ctl_run, &m, &why) == -1);
+	CHECK(metric_parse(space, &m, &why) == -1);
+	CHECK(metric_parse(cr_metric, &m, &why) == -1);
+	CHECK(metric_parse(empty, &m, &why) == -1);
 	CHECK(metric_parse(comment, &m, &why) == 0);
 	CHECK(metric_parse(blank, &m, &why) == 0);
 	CHECK(metric_parse(three, &m, &why) == -1);
@@ -86,6 +111,25 @@ static void test_run_ids(void)
 	CHECK(!run_id_valid("a\tb"));
 	CHECK(!run_id_valid("a b"));
 	CHECK(!run_id_valid("../x/y"));
+	CHECK(!run_id_valid("..") && !run_id_valid("."));
+}
+
+/* Last: a refusal stops all later metric output of the process. */
+static void test_print_refuses_fields_that_forge_lines(void)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	CHECK(metric_refusal() == NULL);
+	CHECK(metric_print(f, "ok", 1, "test/acc", 0.5) == 0);
+	CHECK(metric_print(f, "x\t50\ttest/acc\t0.99\n", 1, "m", 1) == -1);
+	CHECK(metric_refusal() != NULL);
+	CHECK(metric_print(f, "ok", 2, "test/acc", 0.5) == -1);
+	fclose(f);
+	CHECK(strcmp(buf, "ok\t1\ttest/acc\t0.5\n") == 0);
+	free(buf);
+	CHECK(!metric_field_valid("a\x7f") && !metric_field_valid("a\rb") &&
+	      !metric_field_valid("") && metric_field_valid("diff/W/l2"));
 }
 
 int main(void)
@@ -95,5 +139,7 @@ int main(void)
 	RUN(test_schedule);
 	RUN(test_json_strictness);
 	RUN(test_run_ids);
+	RUN(test_print_non_finite_as_the_spec_says);
+	RUN(test_print_refuses_fields_that_forge_lines);
 	return harness_done();
 }

@@ -7,6 +7,7 @@
 
 #include "stream_fixture.h"
 #include "common/jsontext.h"
+#include "format/names.h"
 
 static void test_crc32_matches_zlib(void)
 {
@@ -307,6 +308,55 @@ static void test_structure_errors(void)
 	seen_free(&s);
 }
 
+/* The run id becomes a metric line's first field and part of file names:
+ * the reader refuses one that could forge a line or climb a directory. */
+static void test_run_ids_checked(void)
+{
+	static const struct {
+		const char *run;
+		int ok;
+	} v[] = {
+		{"{\"type\":\"run\",\"version\":1,\"run\":\"modadd-p97_s1.a+b\"}", 1},
+		{"{\"type\":\"run\",\"version\":1,\"id\":\"a\\tb\"}", 1},
+		{"{\"type\":\"run\",\"version\":1,\"run\":\"r\\t50\\ttest/acc\\t0.99\\n\"}", 0},
+		{"{\"type\":\"run\",\"version\":1,\"run\":\"a b\"}", 0},
+		{"{\"type\":\"run\",\"version\":1,\"run\":\"\"}", 0},
+		{"{\"type\":\"run\",\"version\":1,\"run\":\"..\"}", 0},
+		{"{\"type\":\"run\",\"version\":1,\"run\":\"../x\"}", 0},
+		{"{\"type\":\"run\",\"version\":1,\"run\":7}", 0},
+		{"{\"type\":\"run\",\"version\":1,\"run\":\"\\u00e9\"}", 0},
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		struct membuf m;
+		struct seen s;
+		mem_open(&m);
+		put(m.f, v[i].run);
+		put(m.f, CKPT);
+		put_tensor(m.f, TENSOR);
+		put(m.f, END_CKPT);
+		mem_close(&m);
+		read_buf(m.buf, m.len, &s);
+		if (v[i].ok) {
+			CHECK(s.rc == TRAJ_REC_EOF && s.nckpt == 1);
+		} else {
+			CHECK(s.rc == -1 && s.err.status == TRAJ_EDATA &&
+			      s.err.offset == 0 && s.nckpt == 0);
+			CHECK(has(&s.err, "field 'run': not a run id"));
+			CHECK(!strchr(s.err.msg, '\t') && !strchr(s.err.msg, '\n'));
+		}
+		seen_free(&s);
+		free(m.buf);
+	}
+	char id[STREAM_RUN_ID_MAX + 1];
+	memset(id, 'a', sizeof id);
+	id[STREAM_RUN_ID_MAX - 1] = '\0';
+	CHECK(stream_run_id_valid(id));
+	id[STREAM_RUN_ID_MAX - 1] = 'a';
+	id[STREAM_RUN_ID_MAX] = '\0';
+	CHECK(!stream_run_id_valid(id));
+	CHECK(!stream_run_id_valid(".") && stream_run_id_valid("..."));
+}
+
 static void test_limits_before_allocation(void)
 {
 	/* A record frame claiming a 2 GiB header, and nothing after it: the
@@ -381,6 +431,7 @@ int main(void)
 	RUN(test_duplicate_tensor_names);
 	RUN(test_foreign_frames_and_records_skipped);
 	RUN(test_structure_errors);
+	RUN(test_run_ids_checked);
 	RUN(test_limits_before_allocation);
 	RUN(test_json_nesting_limited);
 	return harness_done();

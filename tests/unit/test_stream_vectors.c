@@ -132,9 +132,46 @@ static void test_multi_checkpoint_vectors(void)
 	}
 }
 
+/* The run id in the field the tools read (formats/run-header.md), in
+ * every run of every valid vector. */
+static void test_vectors_name_their_run_as_the_tools_read_it(void)
+{
+	static const struct {
+		const char *file, *ids[2];
+	} v[] = {
+		{"tiny.traj", {"tiny"}}, {"pred2.traj", {"pred2"}},
+		{"xor.traj", {"xor"}}, {"concat.traj", {"tiny", "xor"}},
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		char path[256];
+		snprintf(path, sizeof path, "formats/vectors/%s", v[i].file);
+		FILE *f = fopen(path, "rb");
+		CHECK(f != NULL);
+		if (!f)
+			continue;
+		struct traj_error err;
+		struct traj_reader *r = stream_reader_open(f, "-", NULL, &err);
+		int runs = 0, rc;
+		while ((rc = stream_read_next(r, &err)) > 0) {
+			if (rc != TRAJ_REC_RUN)
+				continue;
+			const cJSON *run = stream_reader_run(r);
+			const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "run");
+			CHECK(runs < 2 && v[i].ids[runs] && cJSON_IsString(id) &&
+			      strcmp(id->valuestring, v[i].ids[runs]) == 0);
+			CHECK(!cJSON_GetObjectItemCaseSensitive(run, "id"));
+			runs++;
+		}
+		CHECK(rc == TRAJ_REC_EOF && runs == (v[i].ids[1] ? 2 : 1));
+		stream_reader_free(r);
+		fclose(f);
+	}
+}
+
 int main(void)
 {
 	RUN(test_tiny_vector);
+	RUN(test_vectors_name_their_run_as_the_tools_read_it);
 	RUN(test_multi_checkpoint_vectors);
 	RUN(test_bad_vectors);
 	return harness_done();
