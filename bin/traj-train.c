@@ -131,6 +131,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 		CLI_I64(0, "seed", &p->rc.seed, "N", 0, SEED_MAX,
 			"seed of initialisation and batch order (1)"),
 		CLI_OPT_THREADS(&o->threads),
+		CLI_STRING(0, "blas-core", &nm->blas_core, "NAME",
+			"pin OpenBLAS's kernels (Haswell, SkylakeX, ...), for\n"
+			"the same bits on every CPU that has their instructions\n"
+			"($TRAJ_BLAS_CORE; default: OpenBLAS's choice)"),
 		CLI_FLAG(0, "allow-nonfinite", &o->allow_nonfinite,
 			"go on when the loss or a parameter becomes NaN or\n"
 			"infinite (else stop there, status 65)"),
@@ -292,6 +296,7 @@ int main(int argc, char **argv)
 	struct traj_writer *w;
 	cli_init("traj-train");
 	run_plan_default(&o.plan);
+	o.plan.names.blas_core = getenv("TRAJ_BLAS_CORE");
 	parse_args(argc, argv, &o);
 	FILE *out = o.resume ? resume_run(&o, &s, &t, &w) : start_run(&o, &t, &w);
 	struct progress p = {&o, now()};

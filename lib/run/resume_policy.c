@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/linalg.h"
 #include "run/trainstate.h"
 
 int resume_begin(struct resume_session *s, const char *path, int64_t steps,
@@ -81,6 +82,13 @@ static FILE *cut_output(struct resume_session *s, struct traj_error *err)
 int resume_continue(struct resume_session *s, struct trainer *t,
 		    struct traj_writer **w, FILE **out, struct traj_error *err)
 {
+	/* the run's kernels, whatever OPENBLAS_CORETYPE says, before any
+	 * BLAS call: else the replay is not the run */
+	const char *core = s->rc.train.blas_core;
+	struct traj_error why;
+	if (core[0] && linalg_set_core(core, &why) < 0)
+		return traj_fail(err, TRAJ_EDATA, -1, "the run was pinned to BLAS"
+				 " core %s: %s", core, why.msg);
 	if (trainer_init(t, &s->rc, err) < 0 ||
 	    trainstate_restore(t, s->last, err) < 0)
 		return -1;

@@ -37,8 +37,9 @@ struct resume_session {
  * the last checkpoint ("--steps: ..."). */
 int resume_begin(struct resume_session *s, const char *path, int64_t steps,
 		 struct traj_error *err);
-/* Builds the trainer from s->rc and restores its state, cuts or rewrites
- * FILE, and opens *w for appending to *out (FILE). */
+/* Pins the run's BLAS core if it was pinned (a CPU that cannot run it:
+ * TRAJ_EDATA), builds the trainer from s->rc and restores its state,
+ * cuts or rewrites FILE, and opens *w for appending to *out (FILE). */
 int resume_continue(struct resume_session *s, struct trainer *t,
 		    struct traj_writer **w, FILE **out, struct traj_error *err);
 /* Frees what resume_begin and resume_continue hold but the output. */

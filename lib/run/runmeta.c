@@ -130,6 +130,8 @@ static cJSON *train_to_json(const struct train_config *t)
 		cJSON_AddNumberToObject(o, "auto_every", (double)t->auto_every);
 	cJSON_AddNumberToObject(o, "threads", t->threads);
 	cJSON_AddStringToObject(o, "state", run_state_policy_name(t->state));
+	if (t->blas_core[0]) /* only then: older headers stay as they were */
+		cJSON_AddStringToObject(o, "blas_core", t->blas_core);
 	return o;
 }
 
@@ -150,6 +152,16 @@ static int train_from_json(const cJSON *json, struct train_config *t,
 	    json_opt_int(json, "train", "threads", 0, 4096, &threads, err) < 0)
 		return -1;
 	t->threads = (int)threads;
+	const cJSON *core = cJSON_GetObjectItemCaseSensitive(json, "blas_core");
+	if (core && (!cJSON_IsString(core) || !core->valuestring[0] ||
+		     strlen(core->valuestring) >= sizeof t->blas_core ||
+		     strspn(core->valuestring, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+		     strlen(core->valuestring)))
+		return traj_fail(err, TRAJ_EDATA, -1,
+				 "train.blas_core: expected an OpenBLAS core name");
+	if (core)
+		strcpy(t->blas_core, core->valuestring);
 	const cJSON *state = cJSON_GetObjectItemCaseSensitive(json, "state");
 	if (state && (!cJSON_IsString(state) ||
 		      run_state_policy_from_name(state->valuestring, &t->state) < 0))

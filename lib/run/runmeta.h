@@ -31,6 +31,9 @@ struct train_config {
 				0 for none */
 	int threads;
 	enum state_policy state;
+	char blas_core[32];  /* the OpenBLAS core the run was pinned to
+				(--blas-core), which --resume pins too; ""
+				when OpenBLAS chose it for the CPU */
 };
 
 struct run_config {

@@ -1,9 +1,13 @@
 #include "run/runplan.h"
 
+#include <stdio.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/linalg.h"
 
 void run_plan_default(struct run_plan *p)
 {
@@ -185,6 +189,14 @@ static int from_names(struct run_plan *p, struct traj_error *err)
 				 " of A-Z a-z 0-9 . _ + -", n->run_id, RUN_ID_MAX - 1);
 	if (n->run_id)
 		strcpy(rc->id, n->run_id);
+	if (n->blas_core && n->blas_core[0]) {
+		struct traj_error why;
+		if (linalg_set_core(n->blas_core, &why) < 0)
+			return traj_fail(err, TRAJ_EUSAGE, -1, "--blas-core: %s",
+					 why.msg);
+		snprintf(rc->train.blas_core, sizeof rc->train.blas_core, "%s",
+			 linalg_core());
+	}
 	return 0;
 }
 

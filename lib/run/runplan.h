@@ -17,7 +17,7 @@
 /* Options given by name, as typed; NULL: the default. */
 struct run_plan_names {
 	const char *task, *model, *activation, *optim, *encoding, *run_id,
-		*state, *every;
+		*state, *every, *blas_core;
 };
 
 struct run_plan {
@@ -42,6 +42,7 @@ struct run_plan {
 void run_plan_default(struct run_plan *p);
 
 /* Looks the names up, then fills what depends on other choices (above).
+ * A BLAS core is pinned here (linalg_set_core), before any BLAS call.
  * Errors are TRAJ_EUSAGE and name the option ("--task: unknown task 'x'
  * ...", "--heads: ...", "--seq-len: ..."); p->rc.model is then owned by
  * p->rc (run_config_free). */

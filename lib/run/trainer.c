@@ -1,6 +1,10 @@
 #include "run/trainer.h"
 #include "run/trainstate.h"
 
+#include <zstd.h>
+
+#include "common/linalg.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,9 +134,18 @@ struct traj_writer *trainer_writer_open(const struct trainer *t, FILE *out,
 {
 	cJSON *run = run_to_json(t->rc);
 	cJSON *wj = stream_write_opts_to_json(wo);
+	cJSON *build = cJSON_CreateObject();
 	struct traj_writer *w = NULL;
-	if (!run || !wj || !cJSON_AddItemToObject(run, "writer", wj)) {
+	/* what the bits depend on besides the run's options and threads */
+	cJSON_AddStringToObject(build, "traj", TRAJ_VERSION);
+	cJSON_AddStringToObject(build, "openblas", linalg_library());
+	cJSON_AddStringToObject(build, "blas_core", linalg_core());
+	cJSON_AddStringToObject(build, "zstd", ZSTD_versionString());
+	int ok = run && wj && cJSON_AddItemToObject(run, "writer", wj);
+	if (!ok)
 		cJSON_Delete(wj);
+	if (!ok || !build || !cJSON_AddItemToObject(run, "build", build)) {
+		cJSON_Delete(build);
 		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	} else {
 		w = stream_writer_open(out, run, wo, err);

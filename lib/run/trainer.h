@@ -38,7 +38,9 @@ float trainer_step(struct trainer *t);
  * loss or the first parameter tensor that is not. */
 int trainer_check_finite(const struct trainer *t, struct traj_error *err);
 /* Starts the stream of a new run on `out`: its header records the run
- * configuration and the writer options (which --resume continues with). */
+ * configuration, the writer options (which --resume continues with) and,
+ * as "build", what the bits depend on: the versions of traj, OpenBLAS
+ * and zstd and the OpenBLAS core in use (formats/run-header.md). */
 struct traj_writer *trainer_writer_open(const struct trainer *t, FILE *out,
 					const struct traj_write_opts *wo,
 					struct traj_error *err);
