@@ -1,12 +1,14 @@
 /* traj-diff: how the weights move along a checkpoint stream, as metric
  * lines: distances between checkpoints, norms, singular values, and the
  * Fourier spectrum of a modular-arithmetic embedding. */
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
+#include "cli/stream_input.h"
 #include "analysis/fourier.h"
 #include "format/metrics.h"
 #include "common/nameglob.h"
@@ -14,36 +16,6 @@
 #include "analysis/svd.h"
 #include "format/weightset.h"
 #include "analysis/weightstats.h"
-
-static const char usage[] =
-"Usage: traj-diff [OPTION]... [FILE]\n"
-"Measure how the weights of a traj stream (traj-stream(5)) move, as metric\n"
-"lines (RUN<TAB>STEP<TAB>METRIC<TAB>VALUE). For every checkpoint and float\n"
-"tensor: weights/T/norm, and for matrices weights/T/eff_rank and\n"
-"weights/T/sv1.. (top singular values); against the previous checkpoint (or\n"
-"the reference): diff/T/l2, diff/T/rel_change, diff/T/cos. For modular-\n"
-"arithmetic runs, the embedding's Fourier spectrum: fourier/embed/k1..,\n"
-"fourier/embed/top5_frac and fourier/embed/ipr. With no FILE, or when FILE\n"
-"is -, read standard input. Optimiser state (optim/...) is left out.\n"
-"\n"
-"  -r, --ref FILE       compare every checkpoint with the first checkpoint of\n"
-"                       FILE (with --ref-step, its checkpoint at step N)\n"
-"  -s, --ref-step N     compare with the checkpoint at step N (of --ref FILE,\n"
-"                       else of the input; from standard input, checkpoints\n"
-"                       before step N get no diff lines)\n"
-"  -t, --tensors GLOB   only tensors whose name matches (repeatable)\n"
-"      --sv K           singular values printed per matrix (3); 0 skips the\n"
-"                       SVD (no eff_rank or sv lines)\n"
-"      --top N          fourier/embed/topN_frac: share of the N strongest\n"
-"                       frequencies (5)\n"
-"      --no-fourier     no fourier/ lines\n"
-"      --header         print the comment line naming the columns first\n"
-"  -h, --help           show this help\n"
-"  -V, --version        show the version\n"
-"\n"
-"Exit status: 0 success, 64 usage error, 65 invalid stream or no checkpoint\n"
-"at the --ref-step, 66 cannot open FILE, 70 LAPACK failure, 74 read or write\n"
-"error, 75 truncated stream (every complete checkpoint was reported).\n";
 
 #define MAX_GLOBS 64
 #define MAX_SV 1000
@@ -68,37 +40,58 @@ struct differ {
 	int s_cap;
 };
 
-enum { OPT_SV = 256, OPT_TOP, OPT_NO_FOURIER, OPT_HEADER };
-
-static const struct option longopts[] = {
-	{"ref", 1, 0, 'r'}, {"ref-step", 1, 0, 's'}, {"tensors", 1, 0, 't'},
-	{"sv", 1, 0, OPT_SV}, {"top", 1, 0, OPT_TOP},
-	{"no-fourier", 0, 0, OPT_NO_FOURIER}, {"header", 0, 0, OPT_HEADER},
-	{"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0},
-};
+static void add_glob(const char *arg, void *ctx)
+{
+	struct options *o = ctx;
+	if (o->nglobs == MAX_GLOBS)
+		cli_usage_error("--tensors: at most %d patterns", MAX_GLOBS);
+	o->globs[o->nglobs++] = (char *)arg;
+}
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-	int opt;
-	*o = (struct options){.ref_step = -1, .sv = 3, .top = 5, .fourier = 1};
-	while ((opt = getopt_long(argc, argv, "r:s:t:hV", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'r': o->ref = optarg; break;
-		case 's': o->ref_step = cli_int("--ref-step", optarg, 0, INT64_MAX); break;
-		case 't':
-			if (o->nglobs == MAX_GLOBS)
-				cli_usage_error("--tensors: at most %d patterns", MAX_GLOBS);
-			o->globs[o->nglobs++] = optarg;
-			break;
-		case OPT_SV: o->sv = (int)cli_int("--sv", optarg, 0, MAX_SV); break;
-		case OPT_TOP: o->top = (int)cli_int("--top", optarg, 1, 1000); break;
-		case OPT_NO_FOURIER: o->fourier = 0; break;
-		case OPT_HEADER: o->header = 1; break;
-		case 'h': cli_print_help(usage);
-		case 'V': cli_print_version();
-		default: cli_usage_error("invalid option");
-		}
-	}
+	int no_fourier = 0;
+	*o = (struct options){.ref_step = -1, .sv = 3, .top = 5};
+	const struct cli_opt opts[] = {
+		CLI_STRING('r', "ref", &o->ref, "FILE",
+			"compare every checkpoint with the first checkpoint of\n"
+			"FILE (with --ref-step, its checkpoint at step N)"),
+		CLI_I64('s', "ref-step", &o->ref_step, "N", 0, INT64_MAX,
+			"compare with the checkpoint at step N (of --ref FILE,\n"
+			"else of the input; from standard input, checkpoints\n"
+			"before step N get no diff lines)"),
+		CLI_CALLBACK('t', "tensors", add_glob, o, "GLOB",
+			"only tensors whose name matches (repeatable)"),
+		CLI_INT(0, "sv", &o->sv, "K", 0, MAX_SV,
+			"singular values printed per matrix (3); 0 skips the\n"
+			"SVD (no eff_rank or sv lines)"),
+		CLI_INT(0, "top", &o->top, "N", 1, 1000,
+			"fourier/embed/topN_frac: share of the N strongest\n"
+			"frequencies (5)"),
+		CLI_FLAG(0, "no-fourier", &no_fourier, "no fourier/ lines"),
+		CLI_FLAG(0, "header", &o->header,
+			"print the comment line naming the columns first"),
+		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
+	};
+	const struct cli_spec spec = {
+		.usage = "traj-diff [OPTION]... [FILE]",
+		.intro =
+"Measure how the weights of a traj stream (traj-stream(5)) move, as metric\n"
+"lines (RUN<TAB>STEP<TAB>METRIC<TAB>VALUE). For every checkpoint and float\n"
+"tensor: weights/T/norm, and for matrices weights/T/eff_rank and\n"
+"weights/T/sv1.. (top singular values); against the previous checkpoint (or\n"
+"the reference): diff/T/l2, diff/T/rel_change, diff/T/cos. For modular-\n"
+"arithmetic runs, the embedding's Fourier spectrum: fourier/embed/k1..,\n"
+"fourier/embed/top5_frac and fourier/embed/ipr. With no FILE, or when FILE\n"
+"is -, read standard input. Optimiser state (optim/...) is left out.\n",
+		.opts = opts,
+		.footer =
+"Exit status: 0 success, 64 usage error, 65 invalid stream or no checkpoint\n"
+"at the --ref-step, 66 cannot open FILE, 70 LAPACK failure, 74 read or write\n"
+"error, 75 truncated stream (every complete checkpoint was reported).\n",
+	};
+	optind = cli_parse(&spec, argc, argv);
+	o->fourier = !no_fourier;
 	if (argc - optind > 1)
 		cli_usage_error("one FILE at most (concatenate streams with cat)");
 }
@@ -209,23 +202,14 @@ static void report(struct differ *d)
 
 /* ---- reading ---- */
 
-static struct traj_reader *open_reader(FILE *in, const char *name)
-{
-	struct traj_error err;
-	struct traj_reader *r = stream_reader_open(in, name, NULL, &err);
-	if (!r)
-		cli_die_error(name, &err);
-	stream_reader_skip_prefix(r, "optim/");
-	return r;
-}
-
 /* The reference: the checkpoint at --ref-step (or the first) of `path`. */
 static void load_ref(struct differ *d, const char *path)
 {
-	const char *name;
 	struct traj_error err;
-	FILE *in = cli_open_input(path, &name);
-	struct traj_reader *r = open_reader(in, name);
+	struct cli_stream_input in;
+	cli_stream_open(&in, path, NULL, 1);
+	struct traj_reader *r = in.reader;
+	const char *name = in.name;
 	int rec;
 	while (!d->ref.have && (rec = stream_read_next(r, &err)) != TRAJ_REC_EOF) {
 		if (rec < 0)
@@ -241,8 +225,7 @@ static void load_ref(struct differ *d, const char *path)
 			(long long)d->o->ref_step);
 	if (!d->ref.have)
 		cli_die(TRAJ_EDATA, "%s: no checkpoint", name);
-	stream_reader_free(r);
-	cli_close_input(in);
+	cli_stream_close(&in);
 }
 
 static void on_run(struct differ *d, const cJSON *run)
@@ -268,21 +251,19 @@ static void on_ckpt(struct differ *d, const struct traj_ckpt *c, const char *nam
 
 static void read_input(struct differ *d, const char *path)
 {
-	const char *name;
 	struct traj_error err;
-	FILE *in = cli_open_input(path, &name);
-	struct traj_reader *r = open_reader(in, name);
+	struct cli_stream_input in;
+	cli_stream_open(&in, path, NULL, 1);
 	int rec;
-	while ((rec = stream_read_next(r, &err)) != TRAJ_REC_EOF) {
+	while ((rec = stream_read_next(in.reader, &err)) != TRAJ_REC_EOF) {
 		if (rec < 0)
-			cli_die_error(name, &err);
+			cli_die_error(in.name, &err);
 		if (rec == TRAJ_REC_RUN)
-			on_run(d, stream_reader_run(r));
+			on_run(d, stream_reader_run(in.reader));
 		else if (rec == TRAJ_REC_CKPT)
-			on_ckpt(d, stream_reader_ckpt(r), name);
+			on_ckpt(d, stream_reader_ckpt(in.reader), in.name);
 	}
-	stream_reader_free(r);
-	cli_close_input(in);
+	cli_stream_close(&in);
 }
 
 int main(int argc, char **argv)

@@ -1,80 +1,20 @@
 /* traj-score: loss and accuracy of every checkpoint, as metric lines. */
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cblas.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
+#include "cli/stream_input.h"
 #include "format/metrics.h"
-#include "model/model.h"
-#include "run/runmeta.h"
-#include "format/stream.h"
-#include "task/task.h"
-
-static const char usage[] =
-"Usage: traj-score [OPTION]... [FILE]\n"
-"Score every checkpoint of a traj stream (traj-stream(5)) on the train and\n"
-"test splits its run header describes, and print metric lines\n"
-"  RUN<TAB>STEP<TAB>METRIC<TAB>VALUE\n"
-"for train/loss, train/acc, test/loss and test/acc. With no FILE, or when\n"
-"FILE is -, read standard input; checkpoints are scored as they arrive.\n"
-"\n"
-"  -H, --header         print a '# run step metric value' comment line first\n"
-"      --threads N      BLAS threads (OPENBLAS_NUM_THREADS, else all cores)\n"
-"  -h, --help           show this help\n"
-"  -V, --version        show the version\n"
-"\n"
-"  -f, --follow         at the end of FILE wait for more, like tail -f, until\n"
-"                       the run's end record, SIGINT or SIGTERM (status 0)\n"
-"\n"
-"Exit status: 0 success, 64 usage error, 65 invalid stream, 66 cannot open\n"
-"FILE, 74 read or write error, 75 truncated stream (every complete\n"
-"checkpoint was scored first).\n";
+#include "run/run_subject.h"
 
 /* Evaluation chunk: bounds scratch memory whatever the data set size. */
 #define SCORE_BATCH 4096
 
-struct scorer {
-	struct run_config rc;
-	struct dataset data;
-	struct model *model;
-	int ready;
-};
-
-static void scorer_reset(struct scorer *s)
-{
-	if (!s->ready)
-		return;
-	model_free(s->model);
-	task_dataset_free(&s->data);
-	run_config_free(&s->rc);
-	s->ready = 0;
-}
-
-static int scorer_setup(struct scorer *s, const cJSON *run,
-			struct traj_error *err)
-{
-	scorer_reset(s);
-	if (run_from_json(run, &s->rc, err) < 0)
-		return -1;
-	if (task_dataset_build(&s->rc.task, &s->data, err) < 0) {
-		run_config_free(&s->rc);
-		return -1;
-	}
-	s->model = model_from_json(s->rc.model, SCORE_BATCH, err);
-	if (!s->model) {
-		task_dataset_free(&s->data);
-		run_config_free(&s->rc);
-		return -1;
-	}
-	s->ready = 1;
-	return 0;
-}
-
-static void print_split(const struct scorer *s, int64_t step, const char *split,
-			struct eval_result r)
+static void print_split(const struct run_subject *s, int64_t step,
+			const char *split, struct eval_result r)
 {
 	char metric[64];
 	snprintf(metric, sizeof metric, "%s/loss", split);
@@ -86,7 +26,7 @@ static void print_split(const struct scorer *s, int64_t step, const char *split,
 /* For the repetition task, SPLIT/repeat/{loss,acc} over the labels that
  * copying predicts (the split's repeat mask) and SPLIT/first/{loss,acc}
  * over all others: with a random offset no one position is a repeat. */
-static void score_repeat(const struct scorer *s, int64_t step,
+static void score_repeat(const struct run_subject *s, int64_t step,
 			 const char *split, const struct split *sp)
 {
 	struct batch b = task_split_batch(sp);
@@ -107,7 +47,7 @@ static void score_repeat(const struct scorer *s, int64_t step,
  * SPLIT/pos/I/loss and SPLIT/pos/I/acc for each position I = 0..K-1 (the
  * task's labelled positions in order: answer digits, sequence positions)
  * and SPLIT/seq_acc, the fraction of examples with every label right. */
-static void score_split(const struct scorer *s, int64_t step,
+static void score_split(const struct run_subject *s, int64_t step,
 			const char *split, const struct batch *b)
 {
 	int K = s->model->n_outputs;
@@ -132,13 +72,13 @@ static void score_split(const struct scorer *s, int64_t step,
 	free(pos);
 }
 
-static int score_ckpt(struct scorer *s, const struct traj_ckpt *c,
+static int score_ckpt(struct run_subject *s, const struct traj_ckpt *c,
 		      struct traj_error *err)
 {
 	if (model_load(s->model, c->tensors, c->ntensors, err) < 0)
 		return -1;
-	struct batch train = task_split_batch(&s->data.train);
-	struct batch test = task_split_batch(&s->data.test);
+	struct batch train = run_subject_batch(s, 1, 0);
+	struct batch test = run_subject_batch(s, 0, 0);
 	score_split(s, c->step, "train", &train);
 	if (s->data.train.repeat)
 		score_repeat(s, c->step, "train", &s->data.train);
@@ -150,67 +90,74 @@ static int score_ckpt(struct scorer *s, const struct traj_ckpt *c,
 	return 0;
 }
 
-/* Returns 0 at a clean end, or -1 with err set. */
-static int score_stream(struct traj_reader *r, struct traj_error *err)
+/* Scores every checkpoint of the input; ends the program on an error,
+ * after every checkpoint before it was scored. */
+static void score_stream(struct cli_stream_input *in)
 {
-	struct scorer s = {0};
+	struct run_subject s = {0};
+	struct traj_error err;
 	int rec, rc = 0;
-	while ((rec = stream_read_next(r, err)) > 0) {
-		if (rec == TRAJ_REC_RUN)
-			rc = scorer_setup(&s, stream_reader_run(r), err);
-		else if (rec == TRAJ_REC_CKPT)
-			rc = score_ckpt(&s, stream_reader_ckpt(r), err);
+	while ((rec = stream_read_next(in->reader, &err)) > 0) {
+		if (rec == TRAJ_REC_RUN) {
+			run_subject_free(&s);
+			rc = run_subject_setup(&s, stream_reader_run(in->reader), 1,
+					       SCORE_BATCH, &err);
+		} else if (rec == TRAJ_REC_CKPT) {
+			rc = score_ckpt(&s, stream_reader_ckpt(in->reader), &err);
+		}
 		if (rc < 0)
 			break;
 	}
-	if (rc < 0 && err->offset < 0)
-		err->offset = stream_reader_offset(r);
-	scorer_reset(&s);
-	return rec < 0 || rc < 0 ? -1 : 0;
+	if (rc < 0 && err.offset < 0)
+		err.offset = stream_reader_offset(in->reader);
+	run_subject_free(&s);
+	if (rec >= 0 && rc == 0)
+		return;
+	cli_finish(TRAJ_OK);
+	cli_die_error(in->name, &err);
 }
-
-static const struct option longopts[] = {
-	{"header", 0, 0, 'H'}, {"threads", 1, 0, 't'}, {"follow", 0, 0, 'f'},
-	{"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0},
-};
 
 int main(int argc, char **argv)
 {
-	int opt, header = 0, threads = 0, follow = 0;
+	int header = 0, threads = 0, follow = 0;
 	cli_init("traj-score");
-	while ((opt = getopt_long(argc, argv, "HfhV", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'H': header = 1; break;
-		case 'f': follow = 1; break;
-		case 't': threads = (int)cli_int("--threads", optarg, 1, 4096); break;
-		case 'h': cli_print_help(usage);
-		case 'V': cli_print_version();
-		default: cli_usage_error("invalid option");
-		}
-	}
+	const struct cli_opt opts[] = {
+		CLI_FLAG('H', "header", &header,
+			"print a '# run step metric value' comment line first"),
+		CLI_OPT_THREADS(&threads),
+		CLI_FLAG('f', "follow", &follow,
+			"at the end of FILE wait for more, like tail -f, until\n"
+			"the run's end record, SIGINT or SIGTERM (status 0)"),
+		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
+	};
+	const struct cli_spec spec = {
+		.usage = "traj-score [OPTION]... [FILE]",
+		.intro =
+"Score every checkpoint of a traj stream (traj-stream(5)) on the train and\n"
+"test splits its run header describes, and print metric lines\n"
+"  RUN<TAB>STEP<TAB>METRIC<TAB>VALUE\n"
+"for train/loss, train/acc, test/loss and test/acc. With no FILE, or when\n"
+"FILE is -, read standard input; checkpoints are scored as they arrive.\n",
+		.opts = opts,
+		.footer =
+"Exit status: 0 success, 64 usage error, 65 invalid stream, 66 cannot open\n"
+"FILE, 74 read or write error, 75 truncated stream (every complete\n"
+"checkpoint was scored first).\n",
+	};
+	optind = cli_parse(&spec, argc, argv);
 	if (argc - optind > 1)
 		cli_usage_error("expected at most one FILE, got %d", argc - optind);
 	if (threads)
-		openblas_set_num_threads(threads);
-	const char *name;
-	FILE *in = cli_open_input(optind < argc ? argv[optind] : NULL, &name);
-	struct traj_error err;
-	struct traj_reader *r = stream_reader_open(in, name, NULL, &err);
-	if (!r)
-		cli_die_error(name, &err);
+		cli_apply_threads(threads);
 	/* Scores need the parameters only: the optimiser state is checked
 	 * but not decompressed. */
-	stream_reader_skip_prefix(r, "optim/");
+	struct cli_stream_input in;
+	cli_stream_open(&in, optind < argc ? argv[optind] : NULL, NULL, 1);
 	if (follow)
-		stream_reader_follow(r, cli_stop_on_signals());
+		stream_reader_follow(in.reader, cli_stop_on_signals());
 	if (header)
 		fputs(METRIC_HEADER, stdout);
-	int rc = score_stream(r, &err);
-	stream_reader_free(r);
-	cli_close_input(in);
-	if (rc < 0) {
-		cli_finish(TRAJ_OK);
-		cli_die_error(name, &err);
-	}
+	score_stream(&in);
+	cli_stream_close(&in);
 	return cli_finish(TRAJ_OK);
 }

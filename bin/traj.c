@@ -25,6 +25,7 @@ static const char usage[] =
 "  convert    export a checkpoint to .npy, .npz, safetensors; import them\n"
 "  probe      linear probes and CKA on activations at hook points\n"
 "  ablate     ablation, patching, attribution with a budget, circuits\n"
+"  attack     adversarial robustness (FGSM, PGD, minimal radius) per checkpoint\n"
 "  plot       metric lines to a PNG or SVG picture (gnuplot)\n"
 "\n"
 "'traj COMMAND ...' runs the program traj-COMMAND with the arguments.\n"

@@ -30,4 +30,9 @@ struct traj_error {
 int traj_fail(struct traj_error *err, enum traj_status status, int64_t offset,
 	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Puts `subject` (a file name, a tensor name) and the byte offset, if
+ * any, in front of the message: "subject: byte N: msg", offset -1. For a
+ * caller that knows what the error is about when its callee did not. */
+void traj_error_prefix(struct traj_error *err, const char *subject);
+
 #endif

@@ -2,13 +2,13 @@
 #include "model/model.h"
 
 int model_input_grad(struct model *m, const struct batch *b, float *dx,
-		     float *loss, struct traj_error *err)
+		     float *loss, float *logits, struct traj_error *err)
 {
 	if (!m->ops->input_grad || m->vocab)
 		return traj_fail(err, TRAJ_EUSAGE, -1,
 				 "the %s model takes tokens: it has no "
 				 "continuous input to perturb", m->kind);
-	if (m->ops->input_grad(m, b, dx, loss) < 0)
+	if (m->ops->input_grad(m, b, dx, loss, logits) < 0)
 		return traj_fail(err, TRAJ_EDATA, -1,
 				 "invalid batch for the model's input gradient");
 	return 0;

@@ -414,21 +414,40 @@ static void mlp_logits(struct model *m, const struct batch *b, float *out)
 	}
 }
 
+/* The loss gradient of rows [lo, hi) of logits that already hold the
+ * output bias: each row becomes d loss_e / d z, its loss to rowloss. */
+static void xent_grad_rows(void *ctx, int lo, int hi)
+{
+	const struct pass *ps = ctx;
+	struct mlp *p = ps->m->impl;
+	int C = p->cfg.n_classes;
+	for (int r = lo; r < hi; r++)
+		p->rowloss[r] = xent_row_grad(ps->z + (size_t)r * C, C,
+					      ps->labels[r], 1.0f);
+}
+
 /* d loss_e / d x_e of each example's own loss, for dense input: the
  * backward pass of loss_chunk through the activations only, no parameter
  * gradient, then through layer 0's weights to the input. */
 static void input_grad_chunk(struct model *m, const struct batch *b, int e0,
-			     int n, float *dx, float *loss)
+			     int n, float *dx, float *loss, float *logits)
 {
 	struct mlp *p = m->impl;
-	int H = p->cfg.width, F = p->cfg.n_inputs;
+	int H = p->cfg.width, F = p->cfg.n_inputs, C = p->cfg.n_classes;
 	p->live = 0;
 	forward_hidden(m, b, e0, n);
 	forward_logits(m, n, p->logits);
 	struct pass ps = { .m = m, .n = n, .z = p->logits,
-			   .labels = b->labels + e0, .scale = 1.0f,
-			   .grad = 1 };
-	rows_pass(&ps, 4 * p->cfg.n_classes, xent_rows);
+			   .labels = b->labels + e0 };
+	if (p->cfg.bias) {
+		ps.labels = NULL;
+		rows_pass(&ps, C, xent_rows);
+		ps.labels = b->labels + e0;
+	}
+	if (logits)
+		memcpy(logits + (size_t)e0 * C, p->logits,
+		       (size_t)n * C * sizeof *logits);
+	rows_pass(&ps, 4 * C, xent_grad_rows);
 	for (int r = 0; loss && r < n; r++)
 		loss[e0 + r] = (float)p->rowloss[r];
 	float *dy = p->logits;
@@ -445,14 +464,14 @@ static void input_grad_chunk(struct model *m, const struct batch *b, int e0,
 }
 
 static int mlp_input_grad(struct model *m, const struct batch *b, float *dx,
-			  float *loss)
+			  float *loss, float *logits)
 {
 	struct mlp *p = m->impl;
 	if (p->cfg.vocab || !batch_valid(m, b, 1))
 		return -1;
 	for (int e0 = 0; e0 < b->n; e0 += m->max_batch) {
 		int n = b->n - e0 < m->max_batch ? b->n - e0 : m->max_batch;
-		input_grad_chunk(m, b, e0, n, dx, loss);
+		input_grad_chunk(m, b, e0, n, dx, loss, logits);
 	}
 	return 0;
 }

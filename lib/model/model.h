@@ -87,7 +87,7 @@ struct model_ops {
 	/* Optional, for dense input: see model_input_grad. Returns -1 on
 	 * an invalid batch. */
 	int (*input_grad)(struct model *m, const struct batch *b, float *dx,
-			  float *loss);
+			  float *loss, float *logits);
 };
 
 struct model {
@@ -159,13 +159,14 @@ int model_evaluate_groups(struct model *m, const struct batch *all,
 			  double *acc);
 
 /* The gradient of each example's own cross-entropy with respect to its
- * input, d loss_e / d x_e, (B, F) into dx, and each loss_e into loss
- * (B floats; may be NULL), for models with dense input (attacks).
+ * input, d loss_e / d x_e, (B, F) into dx, each loss_e into loss (B
+ * floats) and the logits into logits (B, C), both optional (NULL), for
+ * models with dense input (attacks).
  * Parameters and their gradients are left alone; hooks do not fire.
  * TRAJ_EUSAGE for a model with token input (no continuous input to
  * differentiate), TRAJ_EDATA for an invalid batch. */
 int model_input_grad(struct model *m, const struct batch *b, float *dx,
-		     float *loss, struct traj_error *err);
+		     float *loss, float *logits, struct traj_error *err);
 
 /* Installs (or, with fn NULL, removes) the hook callback. */
 void model_set_hook(struct model *m, model_hook_fn fn, void *ctx);

@@ -48,7 +48,12 @@ static void check_against_differences(int depth, enum activation act,
 		return;
 	struct batch b = { N, NULL, x, y };
 	struct traj_error err;
-	CHECK(model_input_grad(m, &b, dx, loss, &err) == 0);
+	CHECK(model_input_grad(m, &b, dx, loss, NULL, &err) == 0);
+	float z[N * C], zref[N * C];
+	CHECK(model_input_grad(m, &b, dx, NULL, z, &err) == 0);
+	m->ops->logits(m, &b, zref);
+	for (int i = 0; i < N * C; i++)
+		CHECK_NEAR(z[i], zref[i], 1e-6);
 	for (int e = 0; e < N; e++) {
 		CHECK_NEAR(loss[e], loss_one(m, x + e * F, y[e]), 1e-5);
 		for (int i = 0; i < F; i++) {
@@ -91,8 +96,8 @@ static void chunking_changes_nothing(void)
 	if (!m1 || !m4)
 		return;
 	struct batch b = { N, NULL, x, y };
-	CHECK(model_input_grad(m1, &b, dx1, NULL, NULL) == 0);
-	CHECK(model_input_grad(m4, &b, dx4, NULL, NULL) == 0);
+	CHECK(model_input_grad(m1, &b, dx1, NULL, NULL, NULL) == 0);
+	CHECK(model_input_grad(m4, &b, dx4, NULL, NULL, NULL) == 0);
 	for (int i = 0; i < N * F; i++)
 		CHECK_NEAR(dx1[i], dx4[i], 1e-6);
 	model_free(m1);
@@ -112,7 +117,7 @@ static void parameters_untouched(void)
 	memcpy(before, m->params, m->nparams * sizeof *before);
 	memset(m->grads, 0, m->nparams * sizeof *m->grads);
 	struct batch b = { N, NULL, x, y };
-	CHECK(model_input_grad(m, &b, dx, NULL, NULL) == 0);
+	CHECK(model_input_grad(m, &b, dx, NULL, NULL, NULL) == 0);
 	CHECK(memcmp(before, m->params, m->nparams * sizeof *before) == 0);
 	for (size_t i = 0; i < m->nparams; i++)
 		CHECK(m->grads[i] == 0.0f);
@@ -131,7 +136,7 @@ static void token_input_refused(void)
 	int32_t tok[2] = { 1, 2 }, y = 0;
 	float dx[2];
 	struct batch b = { 1, tok, NULL, &y };
-	CHECK(model_input_grad(m, &b, dx, NULL, &err) == -1);
+	CHECK(model_input_grad(m, &b, dx, NULL, NULL, &err) == -1);
 	CHECK(err.status == TRAJ_EUSAGE);
 	CHECK(strstr(err.msg, "no continuous input") != NULL);
 	model_free(m);

@@ -1,0 +1,415 @@
+/* FGSM and PGD by chunks of examples: each chunk is attacked restart by
+ * restart, and each example keeps the point that fooled the model, or
+ * else the one with the highest loss (lowest, for a target). */
+#include "interp/attack.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/rng.h"
+
+/* Examples attacked at once: bounds the scratch memory whatever n is. */
+#define ATTACK_CHUNK 1024
+#define ATTACK_MAX_RESTARTS 1024
+
+double attack_default_step(int iters)
+{
+	return iters > 0 ? 2.5 / iters : 0.0;
+}
+
+int attack_result_init(struct attack_result *r, int64_t n, int features,
+		       struct traj_error *err)
+{
+	memset(r, 0, sizeof *r);
+	size_t nn = n > 0 ? (size_t)n : 1;
+	r->adv = malloc(nn * (size_t)features * sizeof *r->adv);
+	r->fooled = malloc(nn);
+	r->loss = malloc(nn * sizeof *r->loss);
+	r->n = n;
+	if (!r->adv || !r->fooled || !r->loss) {
+		attack_result_free(r);
+		return traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
+	}
+	return 0;
+}
+
+void attack_result_free(struct attack_result *r)
+{
+	free(r->adv);
+	free(r->fooled);
+	free(r->loss);
+	memset(r, 0, sizeof *r);
+}
+
+void attack_predict(const float *logits, int64_t n, int classes,
+		    int32_t *pred)
+{
+	for (int64_t e = 0; e < n; e++) {
+		const float *z = logits + e * classes;
+		int32_t best = 0;
+		for (int c = 0; c < classes; c++) {
+			if (!isfinite(z[c])) {
+				best = -1;
+				break;
+			}
+			if (z[c] > z[best])
+				best = c;
+		}
+		pred[e] = best;
+	}
+}
+
+/* Cross-entropy of class y from logits z, in double; NAN if y's logit
+ * or the normaliser is not finite. */
+static float xent_of(const float *z, int classes, int32_t y)
+{
+	double mx = z[0];
+	for (int c = 1; c < classes; c++)
+		if (z[c] > mx)
+			mx = z[c];
+	double s = 0.0;
+	for (int c = 0; c < classes; c++)
+		s += exp((double)z[c] - mx);
+	double l = mx + log(s) - z[y];
+	return isfinite(l) ? (float)l : NAN;
+}
+
+/* A generator for one example's one restart: independent of chunking. */
+static void example_rng(struct rng *r, uint64_t seed, int64_t e, int restart)
+{
+	rng_seed(r, seed ^ (0x9E3779B97F4A7C15ULL *
+			    ((uint64_t)e * ATTACK_MAX_RESTARTS +
+			     (uint64_t)restart + 1)));
+}
+
+static double normal(struct rng *r)
+{
+	double u = 1.0 - (double)rng_uniform(r); /* (0, 1] */
+	double v = rng_uniform(r);
+	return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
+}
+
+/* Projects d (F) onto the ball of radius eps. */
+static void project(enum attack_norm norm, int F, float *d, float eps)
+{
+	if (norm == ATTACK_LINF) {
+		for (int i = 0; i < F; i++)
+			d[i] = d[i] > eps ? eps : d[i] < -eps ? -eps : d[i];
+		return;
+	}
+	double s = 0.0;
+	for (int i = 0; i < F; i++)
+		s += (double)d[i] * d[i];
+	double len = sqrt(s);
+	if (len > eps) {
+		float k = (float)(eps / len);
+		for (int i = 0; i < F; i++)
+			d[i] *= k;
+	}
+}
+
+/* A start uniform in the ball: per coordinate for L-infinity; for L2 a
+ * Gaussian direction at radius eps u^(1/F), uniform in the volume. */
+static void random_start(const struct attack_params *p, int F, float *d,
+			 float eps, struct rng *r)
+{
+	if (p->norm == ATTACK_LINF) {
+		for (int i = 0; i < F; i++)
+			d[i] = eps * (2.0f * rng_uniform(r) - 1.0f);
+		return;
+	}
+	double s = 0.0;
+	for (int i = 0; i < F; i++) {
+		d[i] = (float)normal(r);
+		s += (double)d[i] * d[i];
+	}
+	double radius = eps * pow(rng_uniform(r), 1.0 / F);
+	float k = s > 0 ? (float)(radius / sqrt(s)) : 0.0f;
+	for (int i = 0; i < F; i++)
+		d[i] *= k;
+}
+
+/* cur = clip(x + d) to the box, after projecting d onto the ball. */
+static void place(const struct attack_params *p, int F, const float *x,
+		  float *d, float eps, float *cur)
+{
+	project(p->norm, F, d, eps);
+	for (int i = 0; i < F; i++) {
+		float v = x[i] + d[i];
+		cur[i] = v < p->lo ? p->lo : v > p->hi ? p->hi : v;
+	}
+}
+
+/* One gradient step from cur, then back into the ball around x. */
+static void step(const struct attack_params *p, int F, const float *x,
+		 const float *g, float eps, float *d, float *cur)
+{
+	float a = (float)(p->step * eps) * (p->targeted ? -1.0f : 1.0f);
+	if (p->norm == ATTACK_LINF) {
+		for (int i = 0; i < F; i++)
+			d[i] = cur[i] + a * (float)((g[i] > 0) - (g[i] < 0)) -
+			       x[i];
+	} else {
+		double s = 0.0;
+		for (int i = 0; i < F; i++)
+			s += (double)g[i] * g[i];
+		float k = s > 0 ? a / (float)sqrt(s) : 0.0f;
+		for (int i = 0; i < F; i++)
+			d[i] = cur[i] + k * g[i] - x[i];
+	}
+	place(p, F, x, d, eps, cur);
+}
+
+struct chunk {
+	float *cur, *d, *g, *z, *loss;
+	int32_t *pred;
+};
+
+static int chunk_init(struct chunk *c, int n, int F, int C)
+{
+	c->cur = malloc((size_t)n * F * sizeof *c->cur);
+	c->d = malloc((size_t)n * F * sizeof *c->d);
+	c->g = malloc((size_t)n * F * sizeof *c->g);
+	c->z = malloc((size_t)n * C * sizeof *c->z);
+	c->loss = malloc((size_t)n * sizeof *c->loss);
+	c->pred = malloc((size_t)n * sizeof *c->pred);
+	return c->cur && c->d && c->g && c->z && c->loss && c->pred ? 0 : -1;
+}
+
+static void chunk_free(struct chunk *c)
+{
+	free(c->cur);
+	free(c->d);
+	free(c->g);
+	free(c->z);
+	free(c->loss);
+	free(c->pred);
+}
+
+static int better(const struct attack_params *p, int fooled, float loss,
+		  int best_fooled, float best_loss)
+{
+	if (fooled != best_fooled)
+		return fooled;
+	return p->targeted ? loss < best_loss : loss > best_loss;
+}
+
+/* Offers the chunk's current points (logits in c->z) as each example's
+ * worst case. */
+static void consider(const struct attack_params *p, int F, int C,
+		     const int32_t *y, int64_t e0, int n, struct chunk *c,
+		     struct attack_result *out)
+{
+	attack_predict(c->z, n, C, c->pred);
+	for (int e = 0; e < n; e++) {
+		int fooled = p->targeted ? c->pred[e] == y[e] : c->pred[e] != y[e];
+		float loss = xent_of(c->z + (size_t)e * C, C, y[e]);
+		int64_t k = e0 + e;
+		if (better(p, fooled, loss, out->fooled[k], out->loss[k])) {
+			out->fooled[k] = (uint8_t)fooled;
+			out->loss[k] = loss;
+			memcpy(out->adv + k * F, c->cur + (size_t)e * F,
+			       (size_t)F * sizeof *c->cur);
+		}
+	}
+}
+
+/* One run from a start over examples [e0, e0 + n): with p->every_iterate
+ * every point visited is offered as the worst case, else the last. */
+static int attack_restart(struct model *m, const struct batch *clean,
+			  const float *eps, double eps0,
+			  const struct attack_params *p, int64_t e0, int n,
+			  int restart, struct chunk *c,
+			  struct attack_result *out, struct traj_error *err)
+{
+	int F = m->n_inputs, C = m->n_classes;
+	const float *x = clean->features + e0 * F;
+	const int32_t *y = clean->labels + e0;
+	for (int e = 0; e < n; e++) {
+		float r = eps ? eps[e0 + e] : (float)eps0;
+		float *d = c->d + (size_t)e * F;
+		if (p->random_start) {
+			struct rng g;
+			example_rng(&g, p->seed, e0 + e, restart);
+			random_start(p, F, d, r, &g);
+		} else {
+			memset(d, 0, (size_t)F * sizeof *d);
+		}
+		place(p, F, x + (size_t)e * F, d, r, c->cur + (size_t)e * F);
+	}
+	struct batch b = { n, NULL, c->cur, y };
+	for (int it = 0; it < p->iters; it++) {
+		if (model_input_grad(m, &b, c->g, NULL, c->z, err) < 0)
+			return -1;
+		if (p->every_iterate)
+			consider(p, F, C, y, e0, n, c, out);
+		for (int e = 0; e < n; e++) {
+			size_t o = (size_t)e * F;
+			step(p, F, x + o, c->g + o, eps ? eps[e0 + e] : (float)eps0,
+			     c->d + o, c->cur + o);
+		}
+	}
+	m->ops->logits(m, &b, c->z);
+	consider(p, F, C, y, e0, n, c, out);
+	return 0;
+}
+
+/* Before any point is offered: the clean input, worse than anything. */
+static void chunk_reset(const struct attack_params *p, const float *x,
+			int F, int64_t e0, int n, struct attack_result *out)
+{
+	for (int64_t k = e0; k < e0 + n; k++) {
+		out->fooled[k] = 0;
+		out->loss[k] = p->targeted ? INFINITY : -INFINITY;
+	}
+	memcpy(out->adv + e0 * F, x + e0 * F, (size_t)n * F * sizeof *x);
+}
+
+static int check_params(const struct model *m, const struct batch *clean,
+			const float *eps, double eps0,
+			const struct attack_params *p, struct traj_error *err)
+{
+	if (!m->ops->input_grad || m->vocab)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "the %s model takes tokens: it has no "
+				 "continuous input to attack", m->kind);
+	if (m->n_outputs != 1)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "attack: the model has %d outputs per example; "
+				 "only classifiers are supported", m->n_outputs);
+	if (p->iters < 1 || p->restarts < 1 ||
+	    p->restarts > ATTACK_MAX_RESTARTS || !(p->step > 0) ||
+	    !isfinite(p->step) || !(p->lo < p->hi))
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "attack: invalid parameters");
+	int F = m->n_inputs;
+	for (int64_t e = 0; e < clean->n; e++) {
+		double r = eps ? eps[e] : eps0;
+		if (!(r >= 0) || !isfinite(r))
+			return traj_fail(err, TRAJ_EUSAGE, -1,
+					 "attack: eps %g is not a finite "
+					 "radius >= 0", r);
+		for (int i = 0; i < F; i++) {
+			float v = clean->features[e * F + i];
+			if (!(v >= p->lo && v <= p->hi))
+				return traj_fail(err, TRAJ_EDATA, -1,
+						 "attack: input %lld feature %d "
+						 "is %g, outside the box "
+						 "[%g, %g]", (long long)e, i,
+						 (double)v, (double)p->lo,
+						 (double)p->hi);
+		}
+	}
+	return 0;
+}
+
+int attack_run(struct model *m, const struct batch *clean, const float *eps,
+	       double eps0, const struct attack_params *p,
+	       struct attack_result *out, struct traj_error *err)
+{
+	if (check_params(m, clean, eps, eps0, p, err) < 0)
+		return -1;
+	int64_t n = clean->n;
+	int cn = n < ATTACK_CHUNK ? (int)n : ATTACK_CHUNK;
+	struct chunk c = {0};
+	if (chunk_init(&c, cn > 0 ? cn : 1, m->n_inputs, m->n_classes) < 0) {
+		chunk_free(&c);
+		return traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
+	}
+	/* PGD also offers the FGSM point, so it is never weaker than FGSM */
+	struct attack_params fgsm = *p;
+	fgsm.iters = 1;
+	fgsm.step = 1.0;
+	fgsm.random_start = 0;
+	fgsm.every_iterate = 0;
+	int rc = 0;
+	for (int64_t e0 = 0; e0 < n && rc == 0; e0 += cn) {
+		int k = n - e0 < cn ? (int)(n - e0) : cn;
+		chunk_reset(p, clean->features, m->n_inputs, e0, k, out);
+		if (p->every_iterate)
+			rc = attack_restart(m, clean, eps, eps0, &fgsm, e0, k, 0,
+					    &c, out, err);
+		for (int r = 0; r < p->restarts && rc == 0; r++)
+			rc = attack_restart(m, clean, eps, eps0, p, e0, k, r,
+					    &c, out, err);
+	}
+	chunk_free(&c);
+	return rc;
+}
+
+/* Which examples the model gets wrong (right, for a target) unattacked. */
+static int clean_fooled(struct model *m, const struct batch *clean,
+			const struct attack_params *p, uint8_t *fooled,
+			struct traj_error *err)
+{
+	int64_t n = clean->n;
+	int C = m->n_classes;
+	float *z = malloc((size_t)(n > 0 ? n : 1) * C * sizeof *z);
+	int32_t *pred = malloc((size_t)(n > 0 ? n : 1) * sizeof *pred);
+	if (!z || !pred) {
+		free(z);
+		free(pred);
+		return traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
+	}
+	m->ops->logits(m, clean, z);
+	attack_predict(z, n, C, pred);
+	for (int64_t e = 0; e < n; e++)
+		fooled[e] = p->targeted ? pred[e] == clean->labels[e] :
+					  pred[e] != clean->labels[e];
+	free(z);
+	free(pred);
+	return 0;
+}
+
+int attack_min_eps(struct model *m, const struct batch *clean,
+		   const struct attack_params *p, double eps_max,
+		   int bisections, float *min_eps, struct traj_error *err)
+{
+	int64_t n = clean->n;
+	if (!(eps_max > 0) || !isfinite(eps_max) || bisections < 1)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "attack: the largest eps must be > 0 and "
+				 "the bisections >= 1");
+	struct attack_result r;
+	if (attack_result_init(&r, n, m->n_inputs, err) < 0)
+		return -1;
+	size_t nn = (size_t)(n > 0 ? n : 1);
+	float *lo = malloc(nn * sizeof *lo), *eps = calloc(nn, sizeof *eps);
+	uint8_t *open = malloc(nn);
+	int rc = -1;
+	if (!lo || !eps || !open) {
+		traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
+		goto out;
+	}
+	if (clean_fooled(m, clean, p, open, err) < 0 ||
+	    attack_run(m, clean, NULL, eps_max, p, &r, err) < 0)
+		goto out;
+	for (int64_t e = 0; e < n; e++) {
+		lo[e] = 0.0f;
+		min_eps[e] = open[e] ? 0.0f : r.fooled[e] ? (float)eps_max :
+			     INFINITY;
+		open[e] = !open[e] && r.fooled[e];
+	}
+	for (int b = 0; b < bisections; b++) {
+		for (int64_t e = 0; e < n; e++)
+			eps[e] = open[e] ? 0.5f * (lo[e] + min_eps[e]) : 0.0f;
+		if (attack_run(m, clean, eps, 0.0, p, &r, err) < 0)
+			goto out;
+		for (int64_t e = 0; e < n; e++) {
+			if (!open[e])
+				continue;
+			if (r.fooled[e])
+				min_eps[e] = eps[e];
+			else
+				lo[e] = eps[e];
+		}
+	}
+	rc = 0;
+out:
+	free(lo);
+	free(eps);
+	free(open);
+	attack_result_free(&r);
+	return rc;
+}
