@@ -71,6 +71,9 @@ for enc in raw shuffle xor pred2; do
 		"$enc" "$early" "$late" "$spaced"
 done
 
+# Adversarial attacks: PGD speed and agreement against PyTorch.
+sh bench/attack.sh
+
 # 4. Transformer step: Nanda et al.'s grokking model (p=113, frac 0.3, one
 #    block, d_model 128, 4 heads of 32, d_mlp 512, AdamW, full batch)
 #    against the same model in PyTorch, computing every position

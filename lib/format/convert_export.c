@@ -8,6 +8,7 @@
 
 #include "common/atomicfile.h"
 #include "common/nameglob.h"
+#include "format/names.h"
 #include "format/npy.h"
 #include "format/safetensors.h"
 #include "format/zipstore.h"
@@ -118,6 +119,19 @@ static int make_dirs(char *path, struct traj_error *err)
 	return 0;
 }
 
+/* Names become file names (DIR/NAME.npy, NAME.npy inside a zip): each
+ * must stay below the directory, whatever the stream holds. */
+static int names_are_paths(const struct convert_set *k, struct traj_error *err)
+{
+	for (int i = 0; i < k->n; i++)
+		if (!stream_name_path_valid(k->t[i].name))
+			return traj_fail(err, TRAJ_EDATA, -1, "tensor '%s' cannot name"
+					 " a file: a path with no leading '/' and no"
+					 " empty, '.' or '..' part is needed",
+					 k->t[i].name);
+	return 0;
+}
+
 /* Writes one file atomically through write(f, ctx). */
 static int write_file(char *path, int (*write)(FILE *f, const void *ctx,
 					       struct traj_error *err),
@@ -154,6 +168,8 @@ int convert_export_npy(const char *dir, const struct convert_set *k,
 		       const cJSON *run, struct traj_error *err)
 {
 	char path[4096];
+	if (names_are_paths(k, err) < 0)
+		return -1;
 	char *text = cJSON_Print(run);
 	if (!text)
 		return enomem(err);
@@ -186,6 +202,8 @@ int convert_export_npz(FILE *out, const struct convert_set *k,
 		       struct traj_error *err)
 {
 	struct zip_writer z;
+	if (names_are_paths(k, err) < 0)
+		return -1;
 	zip_writer_init(&z, out);
 	for (int i = 0; i < k->n; i++) {
 		char entry[TRAJ_NAME_MAX + 8];

@@ -10,6 +10,7 @@
 
 #include "common/filebuf.h"
 #include "common/jsontext.h"
+#include "format/names.h"
 #include "format/npy.h"
 #include "format/safetensors.h"
 #include "format/zipstore.h"
@@ -29,6 +30,13 @@ static int enomem(struct traj_error *err)
 static int set_add(struct convert_set *l, struct traj_tensor *t,
 		   const char *where, struct traj_error *err)
 {
+	if (!stream_name_path_valid(t->name)) {
+		traj_fail(err, TRAJ_EDATA, -1, "%s: tensor '%s' cannot name a file:"
+			  " a path with no leading '/' and no empty, '.' or '..'"
+			  " part is needed", where, t->name);
+		tensor_free(t);
+		return -1;
+	}
 	for (int i = 0; i < l->n; i++)
 		if (strcmp(l->t[i].name, t->name) == 0) {
 			tensor_free(t);

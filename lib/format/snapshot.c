@@ -8,6 +8,7 @@
 #include "common/atomicfile.h"
 #include "common/halfprec.h"
 #include "common/nameglob.h"
+#include "format/names.h"
 
 /* A copy of a checkpoint, for --last. */
 struct saved {
@@ -268,6 +269,11 @@ static int on_run(struct snapshot *s, const cJSON *run, const char *name,
 		  struct traj_error *err)
 {
 	if (!s->run) {
+		if (s->o->split && !stream_run_id_valid(run_id_of(run)))
+			return traj_fail(err, TRAJ_EDATA, -1, "%s: run id '%s' cannot"
+					 " name a file in '%s': 1..63 of A-Z a-z"
+					 " 0-9 . _ + - are needed", name,
+					 run_id_of(run), s->o->split);
 		if (!(s->run = cJSON_Duplicate(run, 1)) ||
 		    !(s->run_from = strdup(name)))
 			return enomem(err);

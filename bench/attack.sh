@@ -1,0 +1,43 @@
+#!/bin/sh
+# make bench, adversarial attacks: PGD gradient steps per second of traj
+# attack against bench/torch_attack.py (the same model, images, eps and
+# steps, the whole set as one torch batch, same BLAS threads), and the
+# agreement of their robust accuracies (traj attack --no-random-start: both
+# start at the clean input, so they should agree example for example).
+# Needs Debian's dataset-fashion-mnist; prints a skip line without it.
+# Environment as bench/run.sh: BENCH_THREADS, BENCH_QUICK.
+set -eu
+cd "$(dirname "$0")/.."
+B=build/bin
+threads=${BENCH_THREADS:-2}
+py=/usr/bin/python3
+if [ ! -d "${TRAJ_FASHION_DIR:-/usr/share/datasets/fashion-mnist}" ]; then
+	printf 'attack\tskipped\tno dataset-fashion-mnist (scripts/deps.sh data)\n'
+	exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if [ "${BENCH_QUICK:-0}" = 1 ]; then n=2000; else n=10000; fi
+$B/traj-train -q --task fashion --width 256 --depth 1 --optim adamw --lr 1e-3 \
+	--batch 128 --steps 1000 --every 1000 --seed 1 --no-state \
+	--threads "$threads" --out "$tmp/f.traj"
+$B/traj-convert --export safetensors "$tmp/f.safetensors" "$tmp/f.traj"
+start=$(date +%s.%N)
+$B/traj-attack -q --threads "$threads" --last --limit "$n" -m pgd -e 0.1 \
+	--no-random-start "$tmp/f.traj" >"$tmp/traj.tsv"
+s=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')
+rate=$(awk -v s="$s" -v n="$n" 'BEGIN { print 40 * n / s }')
+printf 'attack_pgd40_s\ttraj\t%.2f\t(%s images, one eps, 2 threads)\n' "$s" "$n"
+$py bench/torch_attack.py --limit "$n" --eps 0.1 --blas-threads "$threads" \
+	"$tmp/f.safetensors" >"$tmp/torch.tsv"
+trate=$(awk '$1 == "torch_pgd_iters_per_s" { print $2 }' "$tmp/torch.tsv")
+printf 'attack_pgd_iters_per_s\ttraj\t%.0f\ttorch %.0f\tratio %.2f\n' "$rate" \
+	"$trate" "$(awk -v a="$rate" -v b="$trate" 'BEGIN { print a / b }')"
+$B/traj-attack -q --threads "$threads" --last --limit "$n" -e 0.05,0.1,0.2 \
+	--no-random-start "$tmp/f.traj" >"$tmp/traj3.tsv"
+$py bench/torch_attack.py --limit "$n" --eps 0.05,0.1,0.2 \
+	--blas-threads "$threads" "$tmp/f.safetensors" >"$tmp/torch3.tsv"
+awk -F'\t' -v n="$n" 'FNR == NR { if ($3 ~ /acc$/) t[$3] = $4; next }
+	$3 in t { d = $4 - t[$3]; if (d < 0) d = -d
+		  printf "attack_agreement\t%s\ttraj %s\ttorch %s\texamples apart %d\n", $3, $4, t[$3], d * n + 0.5 }' \
+	"$tmp/torch3.tsv" "$tmp/traj3.tsv" | grep -v '/loss'
