@@ -27,6 +27,7 @@ static const char usage[] =
 "  ablate     ablation, patching, attribution with a budget, circuits\n"
 "  attack     adversarial robustness (FGSM, PGD, minimal radius) per checkpoint\n"
 "  plot       metric lines to a PNG or SVG picture (gnuplot)\n"
+"  sweep      run traj train over many configurations (parallel, Slurm)\n"
 "\n"
 "'traj COMMAND ...' runs the program traj-COMMAND with the arguments.\n"
 "Checkpoint streams are described in traj-stream(5).\n"

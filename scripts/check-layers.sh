@@ -1,6 +1,7 @@
 #!/bin/sh
 # Checks the layer rule of lib/README.md: a module includes headers of its
-# own module and of modules below it, never of one above. The order is read
+# own module and of modules below it, never of one above, and never
+# another module's private header (*_impl.h). The order is read
 # from the "Layers:" line of lib/README.md, lowest first, so the picture in
 # the README and the rule checked here are the same text.
 # Usage: scripts/check-layers.sh [LIBDIR]   (default lib)
@@ -37,6 +38,8 @@ for src in "$lib"/*/*.[ch]; do
 			echo "$src:$lineno: include \"$target\": no module '$mod'"
 		elif [ "$rank" -gt "$own_rank" ]; then
 			echo "$src:$lineno: $own includes \"$target\", a module above it"
+		elif [ "$mod" != "$own" ] && [ "${target%_impl.h}" != "$target" ]; then
+			echo "$src:$lineno: $own includes \"$target\", private to $mod"
 		fi
 	done
 done > "${TMPDIR:-/tmp}/check-layers.$$"

@@ -33,6 +33,8 @@ void cli_output_open(struct cli_output *o, const char *path, int binary,
 	if (atomic_open(&o->af, path, &err) < 0)
 		cli_die_error(NULL, &err);
 	o->f = o->af.f;
+	if (binary) /* -o /dev/tty is written through, a terminal too */
+		cli_check_binary_output(o->f, force);
 	if (!registered && atexit(remove_pending) == 0)
 		registered = 1;
 	pending = &o->af;

@@ -280,6 +280,17 @@ static int on_run(struct snapshot *s, const cJSON *run, const char *name,
 		snprintf(s->run_id, sizeof s->run_id, "%s", run_id_of(run));
 		return 0;
 	}
+	/* a listing names each run: cat a.traj b.traj is a valid stream */
+	if (s->o->list && !cJSON_Compare(s->run, run, 1)) {
+		cJSON *copy = cJSON_Duplicate(run, 1);
+		if (!copy)
+			return enomem(err);
+		cJSON_Delete(s->run);
+		s->run = copy;
+		snprintf(s->run_id, sizeof s->run_id, "%s", run_id_of(run));
+		s->have_step = 0;
+		return 0;
+	}
 	if (!cJSON_Compare(s->run, run, 1))
 		return traj_fail(err, TRAJ_EDATA, -1, "%s: run '%s' is not the run"
 				 " '%s' of '%s'; concatenate only streams of one run",
@@ -345,6 +356,11 @@ int snapshot_finish(struct snapshot *s, struct traj_error *err)
 	struct saved *v = &s->last;
 	struct traj_ckpt c = {v->step, 1, v->n, v->t, v->metrics};
 	int bad = 0;
+	/* --step N names one checkpoint: its absence is an error, as in
+	 * traj diff, ablate and convert, not an empty stream */
+	if (s->sel.lo == s->sel.hi && s->sel.kept == 0)
+		return traj_fail(err, TRAJ_EDATA, -1, "no checkpoint at step %lld",
+				 (long long)s->sel.lo);
 	if (v->have && s->o->list)
 		bad = list_ckpt(s, &c, v->stored, err);
 	else if (v->have)

@@ -63,23 +63,31 @@ int edge_ablator_init(struct edge_ablator *ea, struct model *m,
 	 * mean they only save time, so they are dropped when too large. */
 	int need_all = method == ABL_RESAMPLE || method == ABL_PATCH;
 	size_t bytes = outputs_bytes(g, data->n);
-	if (need_all && bytes > EDGE_OUTPUTS_MAX)
+	if (need_all && bytes > EDGE_OUTPUTS_MAX) {
+		edge_ablator_free(ea);
 		return traj_fail(err, TRAJ_EUSAGE, -1, "%s ablation of edges "
 				 "over %d examples keeps %zu MiB of sender "
 				 "outputs (at most %zu): use fewer examples",
 				 ablate_method_name(method), data->n,
 				 bytes >> 20, EDGE_OUTPUTS_MAX >> 20);
+	}
 	ea->mean = sender_buffers(g, 1);
 	if (bytes <= EDGE_OUTPUTS_MAX)
 		ea->clean = sender_buffers(g, (size_t)data->n);
 	ea->dirty = malloc((size_t)g->nsend);
 	ea->sc = edge_scratch_new(g);
+	ea->w = malloc(sizeof *ea->w);
 	if (method == ABL_PATCH)
 		ea->src = sender_buffers(g, (size_t)data->n);
 	if (!ea->cut || !ea->perm || !ea->mean || !ea->dirty || !ea->sc ||
-	    (need_all && !ea->clean) || (method == ABL_PATCH && !ea->src)) {
+	    !ea->w || (need_all && !ea->clean) ||
+	    (method == ABL_PATCH && !ea->src)) {
 		edge_ablator_free(ea);
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	}
+	if (edge_weights_find(m, g, ea->w, err) < 0) {
+		edge_ablator_free(ea);
+		return -1;
 	}
 	for (int32_t e = 0; e < data->n; e++)
 		ea->perm[e] = e;
@@ -99,6 +107,7 @@ void edge_ablator_free(struct edge_ablator *ea)
 	free(ea->dirty);
 	free(ea->perm);
 	edge_scratch_free(ea->sc);
+	free(ea->w);
 	memset(ea, 0, sizeof *ea);
 }
 

@@ -19,7 +19,6 @@
 #include "model/attention.h"
 #include "model/layernorm.h"
 #include "common/linalg.h"
-#include "model/transformer_impl.h"
 
 struct edge_attrib {
 	float **grad;       /* per hook: (N, numel) d loss / d act, or NULL */
@@ -172,14 +171,14 @@ void edge_attrib_head(struct edge_ablator *ea, int l, int h, int64_t e0,
 {
 	struct edge_attrib *at = ea->attrib;
 	struct edge_scratch *sc = ea->sc;
-	const struct transformer *t = ea->m->impl;
-	const struct transformer_config *c = &t->cfg;
-	const struct tf_layer *lp = &t->lp[l];
+	const struct edge_weights *t = ea->w;
+	const struct transformer_config *c = &ea->g->cfg;
+	const struct edge_layer *lp = &t->lp[l];
 	const float *w = ea->m->params;
 	const struct edge_graph *g = ea->g;
 	int T = c->n_ctx, D = c->d_model, E = c->d_head, HE = c->n_heads * E;
 	int P = edge_sender_positions(g, edge_head_sender(g, l, h));
-	grad_rows(at->grad[t->hook[l][HK_Z]], T, HE, e0, n, P, h * E, E, at->dx);
+	grad_rows(at->grad[t->lp[l].hook_z], T, HE, e0, n, P, h * E, E, at->dx);
 	memset(at->dq, 0, (size_t)n * P * E * sizeof(float));
 	memset(at->dk, 0, (size_t)n * T * E * sizeof(float));
 	memset(at->dv, 0, (size_t)n * T * E * sizeof(float));
@@ -206,14 +205,14 @@ void edge_attrib_mlp(struct edge_ablator *ea, int l, int64_t e0, int n)
 {
 	struct edge_attrib *at = ea->attrib;
 	struct edge_scratch *sc = ea->sc;
-	const struct transformer *t = ea->m->impl;
-	const struct transformer_config *c = &t->cfg;
-	const struct tf_layer *lp = &t->lp[l];
+	const struct edge_weights *t = ea->w;
+	const struct transformer_config *c = &ea->g->cfg;
+	const struct edge_layer *lp = &t->lp[l];
 	const float *w = ea->m->params;
 	int T = c->n_ctx, D = c->d_model, M = c->d_mlp;
 	int P = edge_sender_positions(ea->g, edge_mlp_sender(ea->g, l));
 	int rows = n * P;
-	grad_rows(at->grad[t->hook[l][HK_MLP_POST]], T, M, e0, n, P, 0, M, at->dx);
+	grad_rows(at->grad[t->lp[l].hook_post], T, M, e0, n, P, 0, M, at->dx);
 	for (int r = 0; r < rows; r++)
 		activation_backward_row(c->act, M, sc->pre + (size_t)r * M,
 					at->dx + (size_t)r * M, NULL);
@@ -226,10 +225,10 @@ void edge_attrib_mlp(struct edge_ablator *ea, int l, int64_t e0, int n)
 void edge_attrib_logits(struct edge_ablator *ea, int64_t e0, int n)
 {
 	struct edge_attrib *at = ea->attrib;
-	const struct transformer *t = ea->m->impl;
-	const struct transformer_config *c = &t->cfg;
+	const struct edge_weights *t = ea->w;
+	const struct transformer_config *c = &ea->g->cfg;
 	int T = c->n_ctx, D = c->d_model, K = c->n_outputs;
-	grad_rows(at->grad[t->hook[c->n_layers - 1][HK_RESID_POST]], T, D, e0,
+	grad_rows(at->grad[t->lp[c->n_layers - 1].hook_resid_post], T, D, e0,
 		  n, K, 0, D, at->dx);
 	add_scores(ea, ea->g->nrecv - 1, at->dx, e0, n);
 }

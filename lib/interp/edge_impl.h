@@ -1,6 +1,6 @@
 /* Shared by edge_pass.c (one chunk's forward pass with edges ablated)
  * and edge_ablate.c (passes over the whole batch). Not part of the
- * library's interface. Letters as in transformer_impl.h: n examples in
+ * library's interface. Letters: n examples in
  * the chunk, T n_ctx, P positions of a block, K labelled positions,
  * D d_model, E d_head, M d_mlp, U d_vocab_out. */
 #ifndef TRAJ_EDGE_IMPL_H
@@ -23,6 +23,27 @@ struct edge_scratch {
 	float *logits;     /* (n, K, U) */
 	float *block;      /* the one allocation behind all of the above */
 };
+
+/* Where the edge passes find the transformer's weights and hooks: by
+ * their TransformerLens names, through the model interface
+ * (model_find_view, model_find_hook), never the transformer's internals.
+ * Offsets are in floats into m->params (unused where the model has no
+ * such weight: LayerNorm, an attention-only block's MLP); hooks are
+ * indices into m->hooks, -1 where there is none. */
+struct edge_layer {
+	size_t ln1_w, ln1_b, W_Q, W_K, W_V, W_O, b_Q, b_K, b_V, b_O;
+	size_t ln2_w, ln2_b, W_in, b_in, W_out, b_out;
+	int hook_z, hook_post, hook_resid_post;
+};
+struct edge_weights {
+	size_t W_E, W_pos, lnf_w, lnf_b, W_U, b_U;
+	struct edge_layer lp[TF_MAX_LAYERS];
+};
+
+/* Finds every weight and hook of g's transformer m. Errors:
+ * TRAJ_EINTERNAL naming a weight or hook m does not have. */
+int edge_weights_find(const struct model *m, const struct edge_graph *g,
+		      struct edge_weights *w, struct traj_error *err);
 
 /* Allocates the scratch for g; NULL when out of memory. */
 struct edge_scratch *edge_scratch_new(const struct edge_graph *g);

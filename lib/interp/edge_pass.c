@@ -12,7 +12,6 @@
 #include "model/attention.h"
 #include "model/layernorm.h"
 #include "common/linalg.h"
-#include "model/transformer_impl.h"
 
 struct edge_scratch *edge_scratch_new(const struct edge_graph *g)
 {
@@ -125,8 +124,8 @@ static const float *head_input(struct edge_ablator *ea, int r, int l,
 			       int64_t e0, int n)
 {
 	struct edge_scratch *sc = ea->sc;
-	const struct transformer *t = ea->m->impl;
-	const struct transformer_config *c = &t->cfg;
+	const struct edge_weights *t = ea->w;
+	const struct transformer_config *c = &ea->g->cfg;
 	int T = c->n_ctx, D = c->d_model, Pr = edge_receiver_positions(ea->g, r);
 	if (!has_cut(ea, r)) {
 		if (Pr == T)
@@ -158,9 +157,9 @@ static void head_forward(struct edge_ablator *ea, int l, int h, int64_t e0,
 			 int n)
 {
 	struct edge_scratch *sc = ea->sc;
-	const struct transformer *t = ea->m->impl;
-	const struct transformer_config *c = &t->cfg;
-	const struct tf_layer *lp = &t->lp[l];
+	const struct edge_weights *t = ea->w;
+	const struct transformer_config *c = &ea->g->cfg;
+	const struct edge_layer *lp = &t->lp[l];
 	const float *w = ea->m->params;
 	const struct edge_graph *g = ea->g;
 	int T = c->n_ctx, D = c->d_model, E = c->d_head;
@@ -204,8 +203,8 @@ static void attention_block(struct edge_ablator *ea, int l, int64_t e0,
 			    int n)
 {
 	struct edge_scratch *sc = ea->sc;
-	const struct transformer *t = ea->m->impl;
-	const struct transformer_config *c = &t->cfg;
+	const struct edge_weights *t = ea->w;
+	const struct transformer_config *c = &ea->g->cfg;
 	const float *w = ea->m->params;
 	int T = c->n_ctx, D = c->d_model;
 	int P = edge_sender_positions(ea->g, edge_head_sender(ea->g, l, 0));
@@ -233,9 +232,9 @@ static void attention_block(struct edge_ablator *ea, int l, int64_t e0,
 static void mlp_output(struct edge_ablator *ea, int l, int64_t e0, int n)
 {
 	struct edge_scratch *sc = ea->sc;
-	const struct transformer *t = ea->m->impl;
-	const struct transformer_config *c = &t->cfg;
-	const struct tf_layer *lp = &t->lp[l];
+	const struct edge_weights *t = ea->w;
+	const struct transformer_config *c = &ea->g->cfg;
+	const struct edge_layer *lp = &t->lp[l];
 	const float *w = ea->m->params;
 	int D = c->d_model, M = c->d_mlp, s = edge_mlp_sender(ea->g, l);
 	int rows = n * edge_sender_positions(ea->g, s);
@@ -263,8 +262,8 @@ static void mlp_output(struct edge_ablator *ea, int l, int64_t e0, int n)
 static void mlp_block(struct edge_ablator *ea, int l, int64_t e0, int n)
 {
 	struct edge_scratch *sc = ea->sc;
-	const struct transformer *t = ea->m->impl;
-	int D = t->cfg.d_model, s = edge_mlp_sender(ea->g, l);
+	const struct edge_weights *t = ea->w;
+	int D = ea->g->cfg.d_model, s = edge_mlp_sender(ea->g, l);
 	size_t count = (size_t)n * edge_sender_positions(ea->g, s) * D;
 	if (!copy_clean(ea, s, e0, n))
 		mlp_output(ea, l, e0, n);
@@ -276,8 +275,8 @@ static void mlp_block(struct edge_ablator *ea, int l, int64_t e0, int n)
 static void embed_chunk(struct edge_ablator *ea, const int32_t *tok, int n)
 {
 	struct edge_scratch *sc = ea->sc;
-	const struct transformer *t = ea->m->impl;
-	int T = t->cfg.n_ctx, D = t->cfg.d_model;
+	const struct edge_weights *t = ea->w;
+	int T = ea->g->cfg.n_ctx, D = ea->g->cfg.d_model;
 	const float *we = ea->m->params + t->W_E, *wp = ea->m->params + t->W_pos;
 	for (size_t r = 0; r < (size_t)n * T; r++) {
 		const float *a = we + (size_t)tok[r] * D, *b = wp + (r % T) * D;
@@ -290,8 +289,8 @@ static void embed_chunk(struct edge_ablator *ea, const int32_t *tok, int n)
 static void unembed_chunk(struct edge_ablator *ea, int P, int64_t e0, int n)
 {
 	struct edge_scratch *sc = ea->sc;
-	const struct transformer *t = ea->m->impl;
-	const struct transformer_config *c = &t->cfg;
+	const struct edge_weights *t = ea->w;
+	const struct transformer_config *c = &ea->g->cfg;
 	const float *w = ea->m->params;
 	int K = c->n_outputs, D = c->d_model, U = c->d_vocab_out;
 	receiver_input(ea, ea->g->nrecv - 1, sc->resid, P, e0, n, sc->x);

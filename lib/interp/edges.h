@@ -83,6 +83,7 @@ int edge_head_receiver(const struct edge_graph *g, int l, int h,
 int edge_mlp_receiver(const struct edge_graph *g, int l);
 
 struct edge_scratch;  /* one chunk's buffers (edge_impl.h) */
+struct edge_weights;  /* where the weights are (edge_impl.h) */
 struct edge_attrib;   /* attribution state (edge_attrib.c) */
 
 /* Evaluates the model over `data` with chosen edges ablated. The method's
@@ -105,6 +106,7 @@ struct edge_ablator {
 				 clean one in this pass (others are copied) */
 	int have_clean;       /* clean filled by edge_baseline */
 	struct edge_scratch *sc;
+	struct edge_weights *w;
 	struct edge_attrib *attrib; /* set during edge_attribute only */
 	float cut_scale;      /* an ablated edge carries o + cut_scale (r - o):
 				 1 (set by init) ablates; other values move

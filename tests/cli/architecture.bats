@@ -35,6 +35,18 @@ setup() { load test_helper; cd "$TRAJ_ROOT"; }
 	assert_equal "$stderr" "check-layers: $copy/model/mlp.c:$(wc -l <"$copy/model/mlp.c"): model includes \"interp/ablate.h\", a module above it"
 }
 
+@test "another module's private header (*_impl.h) fails the layer check" {
+	fake=$BATS_TEST_TMPDIR/lib
+	mkdir -p "$fake/model" "$fake/interp"
+	printf 'Layers: model interp\n' >"$fake/README.md"
+	printf '#include "model/transformer_impl.h"\n' >"$fake/model/t.c"
+	printf '#include "interp/edge_impl.h"\n#include "model/model.h"\n' >"$fake/interp/e.c"
+	run -0 scripts/check-layers.sh "$fake"
+	printf '#include "model/transformer_impl.h"\n' >>"$fake/interp/e.c"
+	run -1 --separate-stderr scripts/check-layers.sh "$fake"
+	assert_equal "$stderr" "check-layers: $fake/interp/e.c:3: interp includes \"model/transformer_impl.h\", private to model"
+}
+
 @test "an include naming no module, or an unknown module, fails the layer check" {
 	fake=$BATS_TEST_TMPDIR/lib
 	mkdir -p "$fake/common"

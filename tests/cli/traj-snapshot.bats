@@ -201,3 +201,17 @@ steps() { traj-snapshot --list "$@" | cut -f3 | paste -sd' '; }
 	run -0 --separate-stderr bash -c "set -o pipefail; traj-snapshot -lv '$RUN' | head -1"
 	[ -z "$stderr" ]
 }
+
+@test "--step N for a step that does not exist: status 65, one line, no stream" {
+	cd "$BATS_TEST_TMPDIR"
+	run -65 --separate-stderr traj-snapshot --step 7 "$RUN"
+	assert_one_error_line traj-snapshot
+	assert_output ''
+}
+
+@test "--list reads cat a.traj b.traj of two runs, naming each" {
+	cd "$BATS_TEST_TMPDIR"
+	small_train --steps 20 --every 10 --seed 2 >b.traj
+	run -0 bash -c "cat '$RUN' b.traj | traj-snapshot -l | cut -f2 | sort -u | wc -l"
+	assert_output 2
+}

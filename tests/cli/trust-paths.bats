@@ -110,3 +110,40 @@ PY
 	run -0 traj-snapshot -lv ok.traj
 	assert_line --partial $'\tgood/name\tf32\t2\t'
 }
+
+# The bytes of the last checkpoint as a stream, as -o - writes them.
+expected_bytes() { traj-snapshot --last "$RUN" | wc -c; }
+
+@test "-o /dev/stdout writes through to the pipe, and /dev/stdout stays what it is" {
+	want=$(expected_bytes)
+	[ "$want" -gt 1000 ]
+	run -0 bash -c "traj-snapshot --last '$RUN' -o /dev/stdout | wc -c"
+	assert_output "$want"
+	[ -L /dev/stdout ]
+	run -0 bash -c "traj-convert --export npz /dev/stdout '$RUN' | wc -c"
+	[ "$output" -gt 1000 ]
+}
+
+@test "-o FIFO writes to its reader; -o >(cmd) works" {
+	want=$(expected_bytes)
+	mkfifo fifo
+	wc -c <fifo >count &
+	run -0 traj-snapshot --last "$RUN" -o fifo
+	wait
+	assert_equal "$(cat count)" "$want"
+	[ -p fifo ]
+	run -0 bash -c "traj-snapshot --last '$RUN' -o >(wc -c >sub); sleep 1; cat sub"
+	assert_output "$want"
+}
+
+@test "-o LINK replaces the file the link names; the link stays a link" {
+	echo old >target.traj
+	ln -s target.traj link.traj
+	run -0 traj-snapshot --last "$RUN" -o link.traj
+	[ -L link.traj ]
+	assert_equal "$(readlink link.traj)" target.traj
+	assert_equal "$(wc -c <target.traj)" "$(expected_bytes)"
+	ln -s new.traj dangling.traj
+	run -0 traj-convert --export npz dangling.traj "$RUN"
+	[ -L dangling.traj ] && [ -f new.traj ]
+}
