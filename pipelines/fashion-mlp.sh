@@ -28,7 +28,7 @@ set -- --task fashion --width 256 --depth 1 --activation relu --optim adamw \
 	--lr 1e-3 --wd 0 --batch 128 --steps "$steps" "$@" --seed 1 \
 	--threads "$threads" --no-state
 echo "traj train $*" >&2
-traj train "$@" --out "$out/run.traj"
+traj train "$@" --force --out "$out/run.traj"
 traj score --threads "$threads" "$out/run.traj" >"$out/scores.tsv"
 awk '$3 == "test/acc" { if ($4 > best) { best = $4; at = $2 } last = $4 }
      END { printf "%.4f %d %.4f\n", best, at, last }' "$out/scores.tsv" >"$out/summary.txt"

@@ -27,7 +27,7 @@ else
 fi
 
 echo "traj train $*" >&2
-traj train "$@" --out "$out/run.traj"
+traj train "$@" --force --out "$out/run.traj"
 traj score "$out/run.traj" >"$out/scores.tsv"
 
 first_step() { # first step at which metric $1 reaches the threshold

@@ -40,7 +40,7 @@ set -- --model transformer --task repeat "$@" --n-train 4000 --n-test 500 \
 	--steps "$steps" --every "${EVERY:-100}" --seed 1 --threads "$threads" \
 	--no-state
 echo "traj train $*" >&2
-traj train "$@" --out "$out/run.traj"
+traj train "$@" --force --out "$out/run.traj"
 traj score --threads "$threads" "$out/run.traj" >"$out/scores.tsv"
 # test/first/loss: labels no copy predicts; test/repeat/loss: the copyable
 # ones (the second copy's tokens but its first).

@@ -39,7 +39,7 @@ set -- --model transformer --task modadd "$@" --layers 1 \
 	--threads "$threads" --no-state
 
 echo "traj train $*" >&2
-traj train "$@" --out "$out/run.traj" 2>"$out/train.log" || {
+traj train "$@" --force --out "$out/run.traj" 2>"$out/train.log" || {
 	cat "$out/train.log" >&2
 	exit 1
 }

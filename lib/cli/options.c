@@ -47,6 +47,8 @@ static void apply(const struct cli_spec *spec, const struct cli_opt *o,
 {
 	char label[64];
 	option_label(o, label, sizeof label);
+	if (o->given)
+		*o->given = 1;
 	switch (o->type) {
 	case CLI_T_FLAG:
 		*(int *)o->value = 1;

@@ -57,6 +57,8 @@ struct cli_opt {
 	double dmin, dmax;     /* CLI_T_DOUBLE */
 	cli_opt_fn *callback;  /* CLI_T_CALLBACK */
 	const char *help;      /* '\n' continues on an indented line */
+	int *given;            /* if not NULL, set to 1 when the option is
+				  given: for options that exclude others */
 };
 
 #define CLI_END { .type = CLI_T_END }

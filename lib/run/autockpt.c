@@ -25,9 +25,13 @@ static void measure(struct model *m, const struct dataset *d,
 	*x = (struct auto_metrics){tr.loss, tr.acc, te.loss, te.acc};
 }
 
-/* Change of a loss in decades; losses of 0 (or below) count as 1e-30. */
+/* Change of a loss in decades; losses of 0 (or below) count as 1e-30,
+ * and a NaN (a split without examples) as no change, since fmax would
+ * take it for 1e-30. */
 static double decades(double a, double b)
 {
+	if (isnan(a) || isnan(b))
+		return 0;
 	return fabs(log10(fmax(a, 1e-30)) - log10(fmax(b, 1e-30)));
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/atomicfile.h"
@@ -89,6 +90,22 @@ void resume_point_free(struct resume_point *p)
 {
 	stream_reader_free(p->r);
 	memset(p, 0, sizeof *p);
+}
+
+int resume_file_holds_run(const char *path)
+{
+	struct stat st;
+	struct traj_error err;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	struct traj_reader *r = stream_reader_open(f, NULL, NULL, &err);
+	int holds = r && stream_read_next(r, &err) == TRAJ_REC_RUN;
+	stream_reader_free(r);
+	fclose(f);
+	return holds;
 }
 
 int resume_truncate(FILE *f, const struct resume_point *p,

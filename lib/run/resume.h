@@ -43,6 +43,11 @@ int resume_rescan(FILE *f, struct resume_point *p, int64_t cut,
 		  struct traj_error *err);
 void resume_point_free(struct resume_point *p);
 
+/* Whether `path` is a regular file that begins with a run record: a run
+ * that --resume continues, or a finished one, which a new run must not
+ * silently replace. */
+int resume_file_holds_run(const char *path);
+
 /* Cuts the file after the last complete checkpoint, leaving `f`
  * positioned there for appending. */
 int resume_truncate(FILE *f, const struct resume_point *p,

@@ -1,5 +1,6 @@
 #include "run/runmeta.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "common/jsonutil.h"
@@ -59,6 +60,45 @@ int run_optim_from_json(const cJSON *json, struct optim_config *cfg,
 	return 0;
 }
 
+int run_optim_check(const struct optim_config *cfg, int options,
+		    struct traj_error *err)
+{
+	const struct {
+		const char *option, *field;
+		double value;
+		int below_one;     /* [0, 1) */
+		int positive;      /* > 0 */
+		int at_most_one;   /* [0, 1] */
+		int sgd;           /* of SGD, else of AdamW (or both, -1) */
+	} r[] = {
+		{ "lr", "lr", cfg->lr, 0, 0, 0, -1 },
+		{ "wd", "weight_decay", cfg->weight_decay, 0, 0, 0, -1 },
+		{ "beta1", "beta1", cfg->beta1, 1, 0, 0, 0 },
+		{ "beta2", "beta2", cfg->beta2, 1, 0, 0, 0 },
+		{ "eps", "eps", cfg->eps, 0, 1, 0, 0 },
+		{ "momentum", "momentum", cfg->momentum, 0, 0, 1, 1 },
+	};
+	int sgd = cfg->kind == OPTIM_SGD;
+	enum traj_status status = options ? TRAJ_EUSAGE : TRAJ_EDATA;
+	const char *pre = options ? "--" : "optim.";
+	for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+		const char *name = options ? r[i].option : r[i].field;
+		double x = r[i].value;
+		if (r[i].sgd >= 0 && r[i].sgd != sgd)
+			continue; /* the other optimiser's, unused */
+		if (!isfinite(x) || x < 0 || (r[i].positive && x == 0) ||
+		    (r[i].below_one && x >= 1) || (r[i].at_most_one && x > 1))
+			return traj_fail(err, status, -1, "%s%s: %g outside %s", pre,
+					 name, x, r[i].below_one ? "[0, 1)" :
+					 r[i].positive ? "(0, inf)" :
+					 r[i].at_most_one ? "[0, 1]" : "[0, inf)");
+	}
+	if (sgd && cfg->nesterov && cfg->momentum == 0)
+		return traj_fail(err, status, -1, "%snesterov: needs a momentum"
+				 " above 0", pre);
+	return 0;
+}
+
 static const char *const state_names[] = {
 	[STATE_KEY] = "key", [STATE_ALL] = "all", [STATE_NONE] = "none",
 };
@@ -90,6 +130,8 @@ static cJSON *train_to_json(const struct train_config *t)
 		cJSON_AddNumberToObject(o, "auto_every", (double)t->auto_every);
 	cJSON_AddNumberToObject(o, "threads", t->threads);
 	cJSON_AddStringToObject(o, "state", run_state_policy_name(t->state));
+	if (t->blas_core[0]) /* only then: older headers stay as they were */
+		cJSON_AddStringToObject(o, "blas_core", t->blas_core);
 	return o;
 }
 
@@ -110,6 +152,16 @@ static int train_from_json(const cJSON *json, struct train_config *t,
 	    json_opt_int(json, "train", "threads", 0, 4096, &threads, err) < 0)
 		return -1;
 	t->threads = (int)threads;
+	const cJSON *core = cJSON_GetObjectItemCaseSensitive(json, "blas_core");
+	if (core && (!cJSON_IsString(core) || !core->valuestring[0] ||
+		     strlen(core->valuestring) >= sizeof t->blas_core ||
+		     strspn(core->valuestring, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+		     strlen(core->valuestring)))
+		return traj_fail(err, TRAJ_EDATA, -1,
+				 "train.blas_core: expected an OpenBLAS core name");
+	if (core)
+		strcpy(t->blas_core, core->valuestring);
 	const cJSON *state = cJSON_GetObjectItemCaseSensitive(json, "state");
 	if (state && (!cJSON_IsString(state) ||
 		      run_state_policy_from_name(state->valuestring, &t->state) < 0))

@@ -31,6 +31,9 @@ struct train_config {
 				0 for none */
 	int threads;
 	enum state_policy state;
+	char blas_core[32];  /* the OpenBLAS core the run was pinned to
+				(--blas-core), which --resume pins too; ""
+				when OpenBLAS chose it for the CPU */
 };
 
 struct run_config {
@@ -52,6 +55,14 @@ void run_config_free(struct run_config *rc);
 
 cJSON *run_optim_to_json(const struct optim_config *cfg);
 int run_optim_from_json(const cJSON *json, struct optim_config *cfg,
+		    struct traj_error *err);
+
+/* The ranges PyTorch's AdamW and SGD enforce, and eps > 0 (eps 0 divides
+ * 0 by 0 for a parameter without gradient): lr and weight decay finite
+ * and >= 0; AdamW's betas in [0, 1) and eps; SGD's momentum in [0, 1],
+ * Nesterov only with a momentum. Errors name the option ("--beta1: ...", TRAJ_EUSAGE) when
+ * `options`, else the header field ("optim.beta1: ...", TRAJ_EDATA). */
+int run_optim_check(const struct optim_config *cfg, int options,
 		    struct traj_error *err);
 
 /* Run ids are 1..RUN_ID_MAX-1 bytes of [A-Za-z0-9._+-]. */

@@ -1,6 +1,11 @@
 #include "run/trainer.h"
 #include "run/trainstate.h"
 
+#include <zstd.h>
+
+#include "common/linalg.h"
+
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +101,57 @@ float trainer_step(struct trainer *t)
 	optim_step(&t->opt, m->params, m->grads);
 	t->step++;
 	return t->last_loss;
+}
+
+static const char *nonfinite_name(double x)
+{
+	return isnan(x) ? "nan" : x > 0 ? "inf" : "-inf";
+}
+
+int trainer_check_finite(const struct trainer *t, struct traj_error *err)
+{
+	if (!isfinite(t->last_loss))
+		return traj_fail(err, TRAJ_EDATA, -1,
+				 "step %lld: the batch loss is %s",
+				 (long long)t->step, nonfinite_name(t->last_loss));
+	const struct model *m = t->model;
+	for (int i = 0; i < m->nviews; i++) {
+		const struct param_view *v = &m->views[i];
+		const float *x = m->params + v->offset;
+		for (size_t j = 0; j < v->numel; j++)
+			if (!isfinite(x[j]))
+				return traj_fail(err, TRAJ_EDATA, -1,
+						 "step %lld: parameter '%s' became %s",
+						 (long long)t->step, v->name,
+						 nonfinite_name(x[j]));
+	}
+	return 0;
+}
+
+struct traj_writer *trainer_writer_open(const struct trainer *t, FILE *out,
+					const struct traj_write_opts *wo,
+					struct traj_error *err)
+{
+	cJSON *run = run_to_json(t->rc);
+	cJSON *wj = stream_write_opts_to_json(wo);
+	cJSON *build = cJSON_CreateObject();
+	struct traj_writer *w = NULL;
+	/* what the bits depend on besides the run's options and threads */
+	cJSON_AddStringToObject(build, "traj", TRAJ_VERSION);
+	cJSON_AddStringToObject(build, "openblas", linalg_library());
+	cJSON_AddStringToObject(build, "blas_core", linalg_core());
+	cJSON_AddStringToObject(build, "zstd", ZSTD_versionString());
+	int ok = run && wj && cJSON_AddItemToObject(run, "writer", wj);
+	if (!ok)
+		cJSON_Delete(wj);
+	if (!ok || !build || !cJSON_AddItemToObject(run, "build", build)) {
+		cJSON_Delete(build);
+		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	} else {
+		w = stream_writer_open(out, run, wo, err);
+	}
+	cJSON_Delete(run);
+	return w;
 }
 
 /* Key checkpoints are where a reader (and --resume) can start anyway; the

@@ -33,6 +33,17 @@ int trainer_init(struct trainer *t, const struct run_config *rc,
 		 struct traj_error *err);
 /* One update; returns the loss of its batch before the update. */
 float trainer_step(struct trainer *t);
+/* Whether the latest update left the batch loss and every parameter
+ * finite; else -1 with TRAJ_EDATA and a message naming the step and the
+ * loss or the first parameter tensor that is not. */
+int trainer_check_finite(const struct trainer *t, struct traj_error *err);
+/* Starts the stream of a new run on `out`: its header records the run
+ * configuration, the writer options (which --resume continues with) and,
+ * as "build", what the bits depend on: the versions of traj, OpenBLAS
+ * and zstd and the OpenBLAS core in use (formats/run-header.md). */
+struct traj_writer *trainer_writer_open(const struct trainer *t, FILE *out,
+					const struct traj_write_opts *wo,
+					struct traj_error *err);
 /* Writes the current parameters, and the resume state ("optim/" tensors,
  * see trainstate.h) where rc->train.state asks for it, as a checkpoint at t->step. */
 int trainer_checkpoint(struct trainer *t, struct traj_writer *w,

@@ -1,7 +1,8 @@
-/* The task family's common parts: names, configuration (JSON, checks),
- * shapes, allocation and sampling helpers; the families themselves are
- * in task_modular.c, task_add.c, task_parity.c, task_repeat.c and
- * task_fashion.c. */
+/* The task family's common parts: names, the table of families,
+ * configuration (JSON, checks), shapes, allocation and sampling helpers;
+ * the families themselves are in task_modular.c, task_add.c,
+ * task_parity.c, task_repeat.c and task_fashion.c, each behind a
+ * task_family_ops (task_impl.h). */
 #include "task/task.h"
 
 #include <stdlib.h>
@@ -22,6 +23,20 @@ static const struct {
 	{ "fashion", TASK_FASHION, MOD_ADD },
 };
 #define NTASKS (sizeof tasks / sizeof tasks[0])
+
+static const struct task_family_ops *const families[] = {
+	[TASK_MODULAR] = &task_modular_ops, [TASK_ADD] = &task_add_ops,
+	[TASK_PARITY] = &task_parity_ops, [TASK_REPEAT] = &task_repeat_ops,
+	[TASK_FASHION] = &task_fashion_ops,
+};
+#define NFAMILIES (sizeof families / sizeof families[0])
+
+/* NULL for a family outside the table: a configuration not made by
+ * task_from_name. */
+static const struct task_family_ops *ops(const struct task_config *cfg)
+{
+	return (unsigned)cfg->family < NFAMILIES ? families[cfg->family] : NULL;
+}
 
 const char *task_names(void)
 {
@@ -46,53 +61,44 @@ int task_from_name(const char *name, struct task_config *cfg)
 
 void task_fill_defaults(struct task_config *cfg)
 {
-	struct { int *field; int def; } ints[] = {
-		{ &cfg->digits, 3 }, { &cfg->bits, 20 }, { &cfg->k, 3 },
-		{ &cfg->seq_len, 10 }, { &cfg->vocab, 20 },
-	};
-	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-		if (*ints[i].field == 0)
-			*ints[i].field = ints[i].def;
-	if (cfg->family == TASK_FASHION)
-		return; /* 0: the whole files */
-	if (cfg->n_train == 0)
-		cfg->n_train = cfg->family == TASK_ADD ? 5000 : 2000;
-	if (cfg->n_test == 0)
-		cfg->n_test = 1000;
+	if (ops(cfg))
+		ops(cfg)->defaults(cfg);
 }
 
 int task_needs_transformer(const struct task_config *cfg)
 {
-	return cfg->family == TASK_ADD || cfg->family == TASK_REPEAT;
+	return ops(cfg) && ops(cfg)->needs_transformer;
 }
 
 int task_needs_mlp(const struct task_config *cfg)
 {
-	return cfg->family == TASK_FASHION;
+	return ops(cfg) && ops(cfg)->needs_mlp;
+}
+
+int task_takes_eq_token(const struct task_config *cfg)
+{
+	return ops(cfg) && ops(cfg)->eq_token;
+}
+
+void task_default_run_id(const struct task_config *cfg, uint64_t seed,
+			 char *buf, size_t cap)
+{
+	if (ops(cfg))
+		ops(cfg)->run_id(cfg, (unsigned long long)seed, buf, cap);
 }
 
 int task_validate(const struct task_config *cfg, const char *prefix,
 		  struct traj_error *err)
 {
-	switch (cfg->family) {
-	case TASK_MODULAR: return task_modular_validate(cfg, prefix, err);
-	case TASK_ADD: return task_add_validate(cfg, prefix, err);
-	case TASK_PARITY: return task_parity_validate(cfg, prefix, err);
-	case TASK_REPEAT: return task_repeat_validate(cfg, prefix, err);
-	case TASK_FASHION: return task_fashion_validate(cfg, prefix, err);
-	}
-	return traj_fail(err, TRAJ_EINTERNAL, -1, "task: unknown family");
+	if (!ops(cfg))
+		return traj_fail(err, TRAJ_EINTERNAL, -1, "task: unknown family");
+	return ops(cfg)->validate(cfg, prefix, err);
 }
 
 void task_dims(const struct task_config *cfg, struct task_dims *dims)
 {
-	switch (cfg->family) {
-	case TASK_MODULAR: task_modular_dims(cfg, dims); break;
-	case TASK_ADD: task_add_dims(cfg, dims); break;
-	case TASK_PARITY: task_parity_dims(cfg, dims); break;
-	case TASK_REPEAT: task_repeat_dims(cfg, dims); break;
-	case TASK_FASHION: task_fashion_dims(cfg, dims); break;
-	}
+	if (ops(cfg))
+		ops(cfg)->dims(cfg, dims);
 }
 
 /* Only the family's own fields, so that the header of a modular run
@@ -101,28 +107,9 @@ cJSON *task_to_json(const struct task_config *cfg)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", cfg->name);
-	switch (cfg->family) {
-	case TASK_MODULAR:
-		cJSON_AddNumberToObject(o, "p", cfg->p);
-		cJSON_AddNumberToObject(o, "frac", cfg->frac);
-		break;
-	case TASK_ADD:
-		cJSON_AddNumberToObject(o, "digits", cfg->digits);
-		break;
-	case TASK_PARITY:
-		cJSON_AddNumberToObject(o, "bits", cfg->bits);
-		cJSON_AddNumberToObject(o, "k", cfg->k);
-		break;
-	case TASK_REPEAT:
-		cJSON_AddNumberToObject(o, "seq_len", cfg->seq_len);
-		cJSON_AddNumberToObject(o, "vocab", cfg->vocab);
-		if (cfg->filler) /* only then: older headers keep meaning */
-			cJSON_AddNumberToObject(o, "filler", cfg->filler);
-		break;
-	case TASK_FASHION:
-		break;
-	}
-	if (cfg->family != TASK_MODULAR) {
+	if (ops(cfg))
+		ops(cfg)->to_json(cfg, o);
+	if (ops(cfg) && ops(cfg)->counted) {
 		cJSON_AddNumberToObject(o, "n_train", (double)cfg->n_train);
 		cJSON_AddNumberToObject(o, "n_test", (double)cfg->n_test);
 	}
@@ -132,39 +119,14 @@ cJSON *task_to_json(const struct task_config *cfg)
 	return o;
 }
 
-static int get_int(const cJSON *json, const char *key, int64_t lo,
-		   int64_t hi, int *out, struct traj_error *err)
+int task_json_int(const cJSON *json, const char *key, int64_t lo, int64_t hi,
+		  int *out, struct traj_error *err)
 {
 	int64_t v;
 	if (json_get_int(json, "task", key, lo, hi, &v, err) < 0)
 		return -1;
 	*out = (int)v;
 	return 0;
-}
-
-static int family_from_json(const cJSON *json, struct task_config *cfg,
-			    struct traj_error *err)
-{
-	switch (cfg->family) {
-	case TASK_MODULAR:
-		return get_int(json, "p", 2, 4096, &cfg->p, err) < 0 ||
-		       json_get_number(json, "task", "frac", 0, 1, &cfg->frac,
-				       err) < 0 ? -1 : 0;
-	case TASK_ADD:
-		return get_int(json, "digits", 1, 64, &cfg->digits, err);
-	case TASK_PARITY:
-		return get_int(json, "bits", 1, 4096, &cfg->bits, err) < 0 ||
-		       get_int(json, "k", 1, 4096, &cfg->k, err) < 0 ? -1 : 0;
-	case TASK_REPEAT:
-		return get_int(json, "seq_len", 1, 4096, &cfg->seq_len, err) < 0 ||
-		       get_int(json, "vocab", 1, 1 << 20, &cfg->vocab, err) < 0 ||
-		       (cJSON_GetObjectItemCaseSensitive(json, "filler") &&
-			get_int(json, "filler", 0, 4096, &cfg->filler,
-				err) < 0) ? -1 : 0;
-	case TASK_FASHION:
-		return 0;
-	}
-	return -1;
 }
 
 int task_from_json(const cJSON *json, struct task_config *cfg,
@@ -180,11 +142,11 @@ int task_from_json(const cJSON *json, struct task_config *cfg,
 	if (task_from_name(name, cfg) < 0)
 		return traj_fail(err, TRAJ_EDATA, -1,
 				 "task.name: unknown task '%.64s'", name);
-	if (family_from_json(json, cfg, err) < 0 ||
+	if (ops(cfg)->from_json(json, cfg, err) < 0 ||
 	    json_get_int(json, "task", "seed", 0, INT64_MAX, &seed, err) < 0)
 		return -1;
 	cfg->seed = (uint64_t)seed;
-	if (cfg->family != TASK_MODULAR &&
+	if (ops(cfg)->counted &&
 	    (json_get_int(json, "task", "n_train", 0, TASK_MAX_EXAMPLES,
 			  &cfg->n_train, err) < 0 ||
 	     json_get_int(json, "task", "n_test", 0, TASK_MAX_EXAMPLES,
@@ -302,14 +264,7 @@ int task_dataset_build(const struct task_config *cfg, struct dataset *ds,
 	memset(ds, 0, sizeof *ds);
 	if (task_validate(cfg, "task.", err) < 0)
 		return -1;
-	switch (cfg->family) {
-	case TASK_MODULAR: return task_modular_build(cfg, ds, err);
-	case TASK_ADD: return task_add_build(cfg, ds, err);
-	case TASK_PARITY: return task_parity_build(cfg, ds, err);
-	case TASK_REPEAT: return task_repeat_build(cfg, ds, err);
-	case TASK_FASHION: return task_fashion_build(cfg, ds, err);
-	}
-	return traj_fail(err, TRAJ_EINTERNAL, -1, "task: unknown family");
+	return ops(cfg)->build(cfg, ds, err);
 }
 
 void task_dataset_free(struct dataset *ds)

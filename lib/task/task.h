@@ -2,7 +2,8 @@
  * header) into a train and a test split; the split is a pure function of
  * the configuration, so a scorer rebuilds exactly the data the trainer saw.
  *
- * The family (one file each, lib/task_*.c):
+ * The family (one file each, lib/task/task_*.c, behind one table of
+ * functions in task_impl.h):
  *
  * modadd, modsub, modmul, moddiv, modquad: every pair (a, b) in [0, p)^2
  *   (b != 0 for division) is one example with tokens (a, b) and label
@@ -39,6 +40,7 @@
 #ifndef TRAJ_TASK_H
 #define TRAJ_TASK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cJSON.h>
@@ -111,6 +113,14 @@ int task_validate(const struct task_config *cfg, const char *prefix,
  * positions need a transformer, dense input an MLP. */
 int task_needs_transformer(const struct task_config *cfg);
 int task_needs_mlp(const struct task_config *cfg);
+/* Whether a transformer reads the task's examples ending with a '='
+ * token (eq_token): modular arithmetic and parity. */
+int task_takes_eq_token(const struct task_config *cfg);
+/* The run id a run of the task gets when none is given: TASK-pP-sSEED
+ * for modular arithmetic, the size parameters of the other families in
+ * their place ("add-d3-s1", "repeat-l10v20-s1"). */
+void task_default_run_id(const struct task_config *cfg, uint64_t seed,
+			 char *buf, size_t cap);
 
 /* The example shape of a valid configuration, without building data. */
 void task_dims(const struct task_config *cfg, struct task_dims *dims);

@@ -1,12 +1,14 @@
 /* n-digit addition as a sequence: "a + b = c", digits most significant
  * first, the answer predicted digit by digit (see task.h). */
+#include <stdio.h>
+
 #include "task/task_impl.h"
 
 #define ADD_PLUS 10
 #define ADD_EQUALS 11
 #define ADD_MAX_DIGITS 9 /* 10^(2n) pairs must fit in 64 bits */
 
-void task_add_dims(const struct task_config *cfg, struct task_dims *d)
+static void dims(const struct task_config *cfg, struct task_dims *d)
 {
 	int n = cfg->digits;
 	d->n_inputs = 3 * n + 2; /* a, '+', b, '=', all answer digits but the last */
@@ -23,8 +25,8 @@ static uint64_t pow10u(int e)
 	return r;
 }
 
-int task_add_validate(const struct task_config *cfg, const char *prefix,
-		 struct traj_error *err)
+static int validate(const struct task_config *cfg, const char *prefix,
+		    struct traj_error *err)
 {
 	if (cfg->digits < 1 || cfg->digits > ADD_MAX_DIGITS)
 		return traj_fail(err, TRAJ_EUSAGE, -1, "%sdigits: %d outside 1..%d",
@@ -58,8 +60,41 @@ static void fill(struct split *s, const uint64_t *ids,
 	}
 }
 
-int task_add_build(const struct task_config *cfg, struct dataset *ds,
-	      struct traj_error *err)
+static int build(const struct task_config *cfg, struct dataset *ds,
+		 struct traj_error *err)
 {
 	return task_build_sampled(cfg, ds, pow10u(2 * cfg->digits), fill, err);
 }
+
+static void defaults(struct task_config *cfg)
+{
+	if (!cfg->digits)
+		cfg->digits = 3;
+	if (!cfg->n_train)
+		cfg->n_train = 5000;
+	if (!cfg->n_test)
+		cfg->n_test = 1000;
+}
+
+static void to_json(const struct task_config *cfg, cJSON *o)
+{
+	cJSON_AddNumberToObject(o, "digits", cfg->digits);
+}
+
+static int from_json(const cJSON *json, struct task_config *cfg,
+		     struct traj_error *err)
+{
+	return task_json_int(json, "digits", 1, 64, &cfg->digits, err);
+}
+
+static void run_id(const struct task_config *cfg, unsigned long long seed,
+		   char *buf, size_t cap)
+{
+	snprintf(buf, cap, "add-d%d-s%llu", cfg->digits, seed);
+}
+
+const struct task_family_ops task_add_ops = {
+	.needs_transformer = 1, .counted = 1, .defaults = defaults,
+	.dims = dims, .validate = validate, .build = build, .to_json = to_json,
+	.from_json = from_json, .run_id = run_id,
+};

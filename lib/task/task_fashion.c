@@ -17,7 +17,7 @@
 #define FASHION_TEST 10000
 #define FASHION_PACKAGE "dataset-fashion-mnist"
 
-void task_fashion_dims(const struct task_config *cfg, struct task_dims *d)
+static void dims(const struct task_config *cfg, struct task_dims *d)
 {
 	(void)cfg;
 	d->n_inputs = FASHION_PIXELS;
@@ -26,8 +26,8 @@ void task_fashion_dims(const struct task_config *cfg, struct task_dims *d)
 	d->n_outputs = 1;
 }
 
-int task_fashion_validate(const struct task_config *cfg, const char *prefix,
-		     struct traj_error *err)
+static int validate(const struct task_config *cfg, const char *prefix,
+		    struct traj_error *err)
 {
 	if (cfg->n_train < 0 || cfg->n_train > FASHION_TRAIN)
 		return traj_fail(err, TRAJ_EUSAGE, -1, "%sn_train: %lld outside 0..%d",
@@ -133,8 +133,8 @@ out:
 	return rc;
 }
 
-int task_fashion_build(const struct task_config *cfg, struct dataset *ds,
-		  struct traj_error *err)
+static int build(const struct task_config *cfg, struct dataset *ds,
+		 struct traj_error *err)
 {
 	int64_t ntr = cfg->n_train ? cfg->n_train : FASHION_TRAIN;
 	int64_t nte = cfg->n_test ? cfg->n_test : FASHION_TEST;
@@ -149,3 +149,36 @@ int task_fashion_build(const struct task_config *cfg, struct dataset *ds,
 	}
 	return 0;
 }
+
+static void defaults(struct task_config *cfg)
+{
+	(void)cfg; /* n_train, n_test 0: the whole files */
+}
+
+static void to_json(const struct task_config *cfg, cJSON *o)
+{
+	(void)cfg;
+	(void)o;
+}
+
+static int from_json(const cJSON *json, struct task_config *cfg,
+		     struct traj_error *err)
+{
+	(void)json;
+	(void)cfg;
+	(void)err;
+	return 0;
+}
+
+static void run_id(const struct task_config *cfg, unsigned long long seed,
+		   char *buf, size_t cap)
+{
+	(void)cfg;
+	snprintf(buf, cap, "fashion-s%llu", seed);
+}
+
+const struct task_family_ops task_fashion_ops = {
+	.needs_mlp = 1, .counted = 1, .defaults = defaults, .dims = dims,
+	.validate = validate, .build = build, .to_json = to_json,
+	.from_json = from_json, .run_id = run_id,
+};

@@ -1,6 +1,6 @@
 /* Shared by the task files (task.c and task_*.c); not part of the
- * library's interface. Each family provides dims, validate and build;
- * task.c dispatches on cfg->family. */
+ * library's interface. Each family provides a task_family_ops table;
+ * task.c dispatches on cfg->family through it. */
 #ifndef TRAJ_TASK_IMPL_H
 #define TRAJ_TASK_IMPL_H
 
@@ -35,34 +35,35 @@ int task_build_sampled(const struct task_config *cfg, struct dataset *ds,
 int task_check_counts(const struct task_config *cfg, uint64_t total,
 		      const char *prefix, struct traj_error *err);
 
-void task_modular_dims(const struct task_config *cfg, struct task_dims *d);
-int task_modular_validate(const struct task_config *cfg, const char *prefix,
+/* A family, as task.c sees it: adding a task is one file defining one of
+ * these and a line in task.c's tables. */
+struct task_family_ops {
+	int needs_transformer;  /* several labelled positions */
+	int needs_mlp;          /* dense input */
+	int eq_token;           /* a transformer reads it ending with '=' */
+	int counted;            /* n_train and n_test are in its header */
+	/* Gives its fields still 0 their defaults (task.h). */
+	void (*defaults)(struct task_config *cfg);
+	void (*dims)(const struct task_config *cfg, struct task_dims *d);
+	int (*validate)(const struct task_config *cfg, const char *prefix,
+			struct traj_error *err);
+	int (*build)(const struct task_config *cfg, struct dataset *ds,
 		     struct traj_error *err);
-int task_modular_build(const struct task_config *cfg, struct dataset *ds,
-		  struct traj_error *err);
+	/* Its own fields of the header's "task" object (n_train and n_test
+	 * are task.c's, when counted), in the order they are written. */
+	void (*to_json)(const struct task_config *cfg, cJSON *o);
+	int (*from_json)(const cJSON *json, struct task_config *cfg,
+			 struct traj_error *err);
+	/* The default run id: the family's size parameters and the seed. */
+	void (*run_id)(const struct task_config *cfg, unsigned long long seed,
+		       char *buf, size_t cap);
+};
 
-void task_add_dims(const struct task_config *cfg, struct task_dims *d);
-int task_add_validate(const struct task_config *cfg, const char *prefix,
-		 struct traj_error *err);
-int task_add_build(const struct task_config *cfg, struct dataset *ds,
-	      struct traj_error *err);
+extern const struct task_family_ops task_modular_ops, task_add_ops,
+	task_parity_ops, task_repeat_ops, task_fashion_ops;
 
-void task_parity_dims(const struct task_config *cfg, struct task_dims *d);
-int task_parity_validate(const struct task_config *cfg, const char *prefix,
-		    struct traj_error *err);
-int task_parity_build(const struct task_config *cfg, struct dataset *ds,
-		 struct traj_error *err);
-
-void task_repeat_dims(const struct task_config *cfg, struct task_dims *d);
-int task_repeat_validate(const struct task_config *cfg, const char *prefix,
-		    struct traj_error *err);
-int task_repeat_build(const struct task_config *cfg, struct dataset *ds,
-		 struct traj_error *err);
-
-void task_fashion_dims(const struct task_config *cfg, struct task_dims *d);
-int task_fashion_validate(const struct task_config *cfg, const char *prefix,
-		     struct traj_error *err);
-int task_fashion_build(const struct task_config *cfg, struct dataset *ds,
-		  struct traj_error *err);
+/* An integer field of the "task" object, in [lo, hi]. */
+int task_json_int(const cJSON *json, const char *key, int64_t lo, int64_t hi,
+		  int *out, struct traj_error *err);
 
 #endif

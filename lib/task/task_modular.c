@@ -1,7 +1,9 @@
 /* Modular arithmetic: every pair (a, b), label op(a, b) mod p. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonutil.h"
 #include "task/task_impl.h"
 
 #define MODP_MAX 4096 /* p^2 examples must stay a modest data set */
@@ -16,7 +18,7 @@ static int is_prime(int p)
 	return 1;
 }
 
-void task_modular_dims(const struct task_config *cfg, struct task_dims *d)
+static void dims(const struct task_config *cfg, struct task_dims *d)
 {
 	d->n_inputs = cfg->eq_token ? 3 : 2;
 	d->vocab = cfg->p + (cfg->eq_token ? 1 : 0);
@@ -24,8 +26,8 @@ void task_modular_dims(const struct task_config *cfg, struct task_dims *d)
 	d->n_outputs = 1;
 }
 
-int task_modular_validate(const struct task_config *cfg, const char *prefix,
-		     struct traj_error *err)
+static int validate(const struct task_config *cfg, const char *prefix,
+		    struct traj_error *err)
 {
 	if (cfg->p < 2 || cfg->p > MODP_MAX)
 		return traj_fail(err, TRAJ_EUSAGE, -1,
@@ -37,6 +39,14 @@ int task_modular_validate(const struct task_config *cfg, const char *prefix,
 	if (!(cfg->frac > 0 && cfg->frac < 1))
 		return traj_fail(err, TRAJ_EUSAGE, -1,
 				 "%sfrac: %g outside (0, 1)", prefix, cfg->frac);
+	/* here, not when building: a header's frac is data (task_from_json
+	 * makes this TRAJ_EDATA), an option's a usage error */
+	int64_t total = (int64_t)cfg->p * (cfg->p - (cfg->op == MOD_DIV));
+	int64_t ntrain = (int64_t)(cfg->frac * (double)total + 0.5);
+	if (ntrain < 1 || ntrain >= total)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "%sfrac: %g leaves an empty split of %lld examples",
+				 prefix, cfg->frac, (long long)total);
 	return 0;
 }
 
@@ -82,16 +92,12 @@ static void split_fill(struct split *s, const int32_t *order, int64_t first,
 	}
 }
 
-int task_modular_build(const struct task_config *cfg, struct dataset *ds,
-		  struct traj_error *err)
+static int build(const struct task_config *cfg, struct dataset *ds,
+		 struct traj_error *err)
 {
 	int64_t span = cfg->p - (cfg->op == MOD_DIV);
 	int64_t total = (int64_t)cfg->p * span;
 	int64_t ntrain = (int64_t)(cfg->frac * (double)total + 0.5);
-	if (ntrain < 1 || ntrain >= total)
-		return traj_fail(err, TRAJ_EUSAGE, -1,
-				 "task.frac: %g leaves an empty split of %lld examples",
-				 cfg->frac, (long long)total);
 	int32_t *order = malloc((size_t)total * sizeof *order);
 	if (!order)
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for the data set");
@@ -109,3 +115,35 @@ int task_modular_build(const struct task_config *cfg, struct dataset *ds,
 	free(order);
 	return 0;
 }
+
+static void defaults(struct task_config *cfg)
+{
+	(void)cfg; /* p and frac come from the options */
+}
+
+static void to_json(const struct task_config *cfg, cJSON *o)
+{
+	cJSON_AddNumberToObject(o, "p", cfg->p);
+	cJSON_AddNumberToObject(o, "frac", cfg->frac);
+}
+
+static int from_json(const cJSON *json, struct task_config *cfg,
+		     struct traj_error *err)
+{
+	return task_json_int(json, "p", 2, 4096, &cfg->p, err) < 0 ||
+	       json_get_number(json, "task", "frac", 0, 1, &cfg->frac,
+			       err) < 0 ? -1 : 0;
+}
+
+/* TASK-pP-sSEED, the run id since the first version. */
+static void run_id(const struct task_config *cfg, unsigned long long seed,
+		   char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s-p%d-s%llu", cfg->name, cfg->p, seed);
+}
+
+const struct task_family_ops task_modular_ops = {
+	.eq_token = 1, .defaults = defaults, .dims = dims, .validate = validate,
+	.build = build, .to_json = to_json, .from_json = from_json,
+	.run_id = run_id,
+};

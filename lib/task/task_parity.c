@@ -1,11 +1,13 @@
 /* Sparse parity: the label is the parity of k of the `bits` input bits,
  * which k being drawn from the seed (see task.h). */
+#include <stdio.h>
+
 #include "task/task_impl.h"
 
 #define PARITY_MAX_BITS 62
 #define SEED_SUBSET 0x73756273ULL /* "subs": the subset apart from the data */
 
-void task_parity_dims(const struct task_config *cfg, struct task_dims *d)
+static void dims(const struct task_config *cfg, struct task_dims *d)
 {
 	d->n_inputs = cfg->bits + (cfg->eq_token ? 1 : 0);
 	d->vocab = cfg->eq_token ? 3 : 2;
@@ -13,7 +15,7 @@ void task_parity_dims(const struct task_config *cfg, struct task_dims *d)
 	d->n_outputs = 1;
 }
 
-int task_parity_validate(const struct task_config *cfg, const char *prefix,
+static int validate(const struct task_config *cfg, const char *prefix,
 		    struct traj_error *err)
 {
 	if (cfg->bits < 1 || cfg->bits > PARITY_MAX_BITS)
@@ -55,8 +57,45 @@ static void fill(struct split *s, const uint64_t *ids,
 	}
 }
 
-int task_parity_build(const struct task_config *cfg, struct dataset *ds,
+static int build(const struct task_config *cfg, struct dataset *ds,
 		 struct traj_error *err)
 {
 	return task_build_sampled(cfg, ds, (uint64_t)1 << cfg->bits, fill, err);
 }
+
+static void defaults(struct task_config *cfg)
+{
+	if (!cfg->bits)
+		cfg->bits = 20;
+	if (!cfg->k)
+		cfg->k = 3;
+	if (!cfg->n_train)
+		cfg->n_train = 2000;
+	if (!cfg->n_test)
+		cfg->n_test = 1000;
+}
+
+static void to_json(const struct task_config *cfg, cJSON *o)
+{
+	cJSON_AddNumberToObject(o, "bits", cfg->bits);
+	cJSON_AddNumberToObject(o, "k", cfg->k);
+}
+
+static int from_json(const cJSON *json, struct task_config *cfg,
+		     struct traj_error *err)
+{
+	return task_json_int(json, "bits", 1, 4096, &cfg->bits, err) < 0 ||
+	       task_json_int(json, "k", 1, 4096, &cfg->k, err) < 0 ? -1 : 0;
+}
+
+static void run_id(const struct task_config *cfg, unsigned long long seed,
+		   char *buf, size_t cap)
+{
+	snprintf(buf, cap, "parity-n%dk%d-s%llu", cfg->bits, cfg->k, seed);
+}
+
+const struct task_family_ops task_parity_ops = {
+	.eq_token = 1, .counted = 1, .defaults = defaults, .dims = dims,
+	.validate = validate, .build = build, .to_json = to_json,
+	.from_json = from_json, .run_id = run_id,
+};

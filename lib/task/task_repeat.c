@@ -1,6 +1,7 @@
 /* In-context repetition: random tokens, then the same again, optionally
  * at a random offset among random tokens; every position predicts the
  * next token (see task.h). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "task/task_impl.h"
@@ -15,7 +16,7 @@ static int positions(const struct task_config *cfg)
 	return 2 * cfg->seq_len - 1 + cfg->filler;
 }
 
-void task_repeat_dims(const struct task_config *cfg, struct task_dims *d)
+static void dims(const struct task_config *cfg, struct task_dims *d)
 {
 	d->n_inputs = positions(cfg);
 	d->vocab = cfg->vocab;
@@ -32,7 +33,7 @@ static uint64_t space(const struct task_config *cfg)
 	return total;
 }
 
-int task_repeat_validate(const struct task_config *cfg, const char *prefix,
+static int validate(const struct task_config *cfg, const char *prefix,
 		    struct traj_error *err)
 {
 	if (cfg->seq_len < 2 || cfg->seq_len > REPEAT_MAX_LEN)
@@ -87,7 +88,7 @@ static void fill(struct split *s, const uint64_t *ids, int enumerated,
 	}
 }
 
-int task_repeat_build(const struct task_config *cfg, struct dataset *ds,
+static int build(const struct task_config *cfg, struct dataset *ds,
 		 struct traj_error *err)
 {
 	int64_t ntr = cfg->n_train, nte = cfg->n_test;
@@ -117,3 +118,50 @@ int task_repeat_build(const struct task_config *cfg, struct dataset *ds,
 	free(ids);
 	return 0;
 }
+
+static void defaults(struct task_config *cfg)
+{
+	if (!cfg->seq_len)
+		cfg->seq_len = 10;
+	if (!cfg->vocab)
+		cfg->vocab = 20;
+	if (!cfg->n_train)
+		cfg->n_train = 2000;
+	if (!cfg->n_test)
+		cfg->n_test = 1000;
+}
+
+static void to_json(const struct task_config *cfg, cJSON *o)
+{
+	cJSON_AddNumberToObject(o, "seq_len", cfg->seq_len);
+	cJSON_AddNumberToObject(o, "vocab", cfg->vocab);
+	if (cfg->filler) /* only then: older headers keep meaning */
+		cJSON_AddNumberToObject(o, "filler", cfg->filler);
+}
+
+static int from_json(const cJSON *json, struct task_config *cfg,
+		     struct traj_error *err)
+{
+	return task_json_int(json, "seq_len", 1, 4096, &cfg->seq_len, err) < 0 ||
+	       task_json_int(json, "vocab", 1, 1 << 20, &cfg->vocab, err) < 0 ||
+	       (cJSON_GetObjectItemCaseSensitive(json, "filler") &&
+		task_json_int(json, "filler", 0, 4096, &cfg->filler,
+			      err) < 0) ? -1 : 0;
+}
+
+static void run_id(const struct task_config *cfg, unsigned long long seed,
+		   char *buf, size_t cap)
+{
+	if (cfg->filler)
+		snprintf(buf, cap, "repeat-l%dv%df%d-s%llu", cfg->seq_len,
+			 cfg->vocab, cfg->filler, seed);
+	else
+		snprintf(buf, cap, "repeat-l%dv%d-s%llu", cfg->seq_len,
+			 cfg->vocab, seed);
+}
+
+const struct task_family_ops task_repeat_ops = {
+	.needs_transformer = 1, .counted = 1, .defaults = defaults,
+	.dims = dims, .validate = validate, .build = build, .to_json = to_json,
+	.from_json = from_json, .run_id = run_id,
+};

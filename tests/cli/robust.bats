@@ -94,7 +94,7 @@ is_prefix() {
 	cmp "$f" "$BATS_FILE_TMPDIR/small.traj"
 	# twice in a row, through a key checkpoint, with sgd momentum state
 	small_train --optim sgd --steps 40 --out "$BATS_TEST_TMPDIR/sgd.traj"
-	small_train --optim sgd --steps 10 --out "$f"
+	small_train --optim sgd --steps 10 --force --out "$f"
 	traj-train --quiet --resume "$f" --steps 30
 	traj-train --quiet --resume "$f" --steps 40
 	cmp "$f" "$BATS_TEST_TMPDIR/sgd.traj"

@@ -66,11 +66,12 @@ fake_gnuplot() {
 	cd "$BATS_TEST_TMPDIR"
 	# a quote ends a string, a line break ends a command, backquotes run
 	# a shell command outside single quotes
-	printf "r\t1\tx'\`touch pwned1\`\t1\nr\t2\tx'\`touch pwned1\`\t2\n" >odd.tsv
+	# (metric names hold no spaces: ':>pwned1' creates the file if run)
+	printf "r\t1\tx'\`:>pwned1\`\t1\nr\t2\tx'\`:>pwned1\`\t2\n" >odd.tsv
 	title=$(printf "it's'\nsystem 'touch pwned2'\n\`touch pwned3\`")
 	run -0 traj-plot -o odd.svg -t "$title" odd.tsv
 	[ ! -e pwned1 ] && [ ! -e pwned2 ] && [ ! -e pwned3 ]
-	grep -qF "x'\`touch pwned1\`" odd.svg
+	grep -qF "x'\`:>pwned1\`" odd.svg
 	grep -qF "it's' system 'touch pwned2' \`touch pwned3\`" odd.svg
 }
 
