@@ -37,3 +37,15 @@ tools() {
 	run -64 --separate-stderr traj-emerge --when
 	assert_equal "${stderr%%$'\n'*}" "traj-emerge: --when: a value is required"
 }
+
+@test "an unknown option is exactly two lines, the error and the hint, status 64, for every tool" {
+	for tool in $(tools); do
+		run -64 --separate-stderr "$tool" --no-such-option
+		[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 2 ] ||
+			fail "$tool: $stderr"
+		[[ ${stderr%%$'\n'*} == "$tool: "*no-such-option* ]] || fail "$tool: $stderr"
+		[[ ${stderr#*$'\n'} == "Try '$tool --help' for more information." ]] ||
+			fail "$tool: $stderr"
+		[ -z "$output" ] || fail "$tool wrote to stdout: $output"
+	done
+}
