@@ -331,7 +331,7 @@ struct snapshot *snapshot_new(const struct snapshot_opts *opts, FILE *out,
 int snapshot_read(struct snapshot *s, struct traj_reader *r, const char *name,
 		  struct traj_error *err)
 {
-	int rec;
+	int rec = 0;
 	int64_t before = 0;
 	while (!ckpt_select_done(&s->sel) && (rec = stream_read_next(r, err)) > 0) {
 		int64_t after = stream_reader_offset(r);
