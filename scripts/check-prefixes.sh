@@ -19,7 +19,9 @@ for obj in "$build"/lib/*/*.o; do
 	seen=1
 	mod=$(basename "$(dirname "$obj")")
 	prefixes=$(echo "$table" | awk -F: -v m="$mod" '$1 == m {print $2}')
-	for sym in $(nm -g --defined-only "$obj" | awk 'NF == 3 && $2 ~ /[TDBRCG]/ {print $3}'); do
+	# __odr_asan.NAME: AddressSanitizer's one-definition-rule marker for an
+	# exported global NAME, made by the compiler, not a symbol of ours
+	for sym in $(nm -g --defined-only "$obj" | awk 'NF == 3 && $2 ~ /[TDBRCG]/ && $3 !~ /^__odr_asan/ {print $3}'); do
 		ok=0
 		for p in $prefixes; do
 			case $sym in "$p"*) ok=1; break ;; esac
