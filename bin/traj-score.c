@@ -10,6 +10,7 @@
 #include "cli/stream_input.h"
 #include "format/metrics.h"
 #include "run/run_subject.h"
+#include "task/label_groups.h"
 
 /* Evaluation chunk: bounds scratch memory whatever the data set size. */
 #define SCORE_BATCH 4096
@@ -24,23 +25,34 @@ static void print_split(const struct run_subject *s, int64_t step,
 	cli_metric(s->rc.id, step, metric, r.acc);
 }
 
-/* For the repetition task, SPLIT/repeat/{loss,acc} over the labels that
- * copying predicts (the split's repeat mask) and SPLIT/first/{loss,acc}
- * over all others: with a random offset no one position is a repeat. */
-static void score_repeat(const struct run_subject *s, int64_t step,
-			 const char *split, const struct split *sp)
+/* SPLIT/GROUP/{loss,acc} for each non-empty group of each of the task's
+ * groupings of labels (task/label_groups.h): the repetition task's first
+ * and repeat positions, addition's carry chains. */
+static void score_groups(const struct run_subject *s, int64_t step,
+			 const char *split, const struct split *sp,
+			 const struct task_groupings *gs)
 {
 	struct batch b = task_split_batch(sp);
-	double loss[2], acc[2];
-	if (model_evaluate_groups(s->model, &b, sp->repeat, 2, loss, acc) < 0)
-		loss[0] = loss[1] = acc[0] = acc[1] = NAN;
-	const char *names[2] = { "first", "repeat" };
-	char metric[64];
-	for (int g = 0; g < 2; g++) {
-		snprintf(metric, sizeof metric, "%s/%s/loss", split, names[g]);
-		cli_metric(s->rc.id, step, metric, loss[g]);
-		snprintf(metric, sizeof metric, "%s/%s/acc", split, names[g]);
-		cli_metric(s->rc.id, step, metric, acc[g]);
+	for (int i = 0; i < gs->n; i++) {
+		const struct task_grouping *g = &gs->g[i];
+		double *v = malloc(2 * (size_t)g->ngroups * sizeof *v);
+		if (!v)
+			cli_die(TRAJ_ENOMEM, "out of memory");
+		if (model_evaluate_groups(s->model, &b, g->ids, g->ngroups, v,
+					  v + g->ngroups) < 0)
+			cli_die(TRAJ_ENOMEM, "out of memory");
+		char metric[96];
+		for (int k = 0; k < g->ngroups; k++) {
+			if (!g->count[k])
+				continue;
+			snprintf(metric, sizeof metric, "%s/%s/loss", split,
+				 g->names[k]);
+			cli_metric(s->rc.id, step, metric, v[k]);
+			snprintf(metric, sizeof metric, "%s/%s/acc", split,
+				 g->names[k]);
+			cli_metric(s->rc.id, step, metric, v[g->ngroups + k]);
+		}
+		free(v);
 	}
 }
 
@@ -73,6 +85,9 @@ static void score_split(const struct run_subject *s, int64_t step,
 	free(pos);
 }
 
+/* The groupings of the current run's train and test labels. */
+static struct task_groupings train_groups, test_groups;
+
 static int score_ckpt(struct run_subject *s, const struct traj_ckpt *c,
 		      struct traj_error *err)
 {
@@ -81,11 +96,9 @@ static int score_ckpt(struct run_subject *s, const struct traj_ckpt *c,
 	struct batch train = run_subject_batch(s, 1, 0);
 	struct batch test = run_subject_batch(s, 0, 0);
 	score_split(s, c->step, "train", &train);
-	if (s->data.train.repeat)
-		score_repeat(s, c->step, "train", &s->data.train);
+	score_groups(s, c->step, "train", &s->data.train, &train_groups);
 	score_split(s, c->step, "test", &test);
-	if (s->data.test.repeat)
-		score_repeat(s, c->step, "test", &s->data.test);
+	score_groups(s, c->step, "test", &s->data.test, &test_groups);
 	fflush(stdout);
 	cli_check_output(stdout);
 	return 0;
@@ -101,8 +114,18 @@ static void score_stream(struct cli_stream_input *in)
 	while ((rec = stream_read_next(in->reader, &err)) > 0) {
 		if (rec == TRAJ_REC_RUN) {
 			run_subject_free(&s);
+			task_groupings_free(&train_groups);
+			task_groupings_free(&test_groups);
 			rc = run_subject_setup(&s, stream_reader_run(in->reader), 1,
 					       SCORE_BATCH, &err);
+			if (rc == 0)
+				rc = task_label_groupings(&s.rc.task,
+							  &s.data.train,
+							  &train_groups, &err);
+			if (rc == 0)
+				rc = task_label_groupings(&s.rc.task,
+							  &s.data.test,
+							  &test_groups, &err);
 		} else if (rec == TRAJ_REC_CKPT) {
 			rc = score_ckpt(&s, stream_reader_ckpt(in->reader), &err);
 		}
@@ -112,6 +135,8 @@ static void score_stream(struct cli_stream_input *in)
 	if (rc < 0 && err.offset < 0)
 		err.offset = stream_reader_offset(in->reader);
 	run_subject_free(&s);
+	task_groupings_free(&train_groups);
+	task_groupings_free(&test_groups);
 	if (rec >= 0 && rc == 0)
 		return;
 	cli_finish(TRAJ_OK);

@@ -33,7 +33,7 @@ static const struct task_family_ops *const families[] = {
 
 /* NULL for a family outside the table: a configuration not made by
  * task_from_name. */
-static const struct task_family_ops *ops(const struct task_config *cfg)
+const struct task_family_ops *task_family_of(const struct task_config *cfg)
 {
 	return (unsigned)cfg->family < NFAMILIES ? families[cfg->family] : NULL;
 }
@@ -61,44 +61,44 @@ int task_from_name(const char *name, struct task_config *cfg)
 
 void task_fill_defaults(struct task_config *cfg)
 {
-	if (ops(cfg))
-		ops(cfg)->defaults(cfg);
+	if (task_family_of(cfg))
+		task_family_of(cfg)->defaults(cfg);
 }
 
 int task_needs_transformer(const struct task_config *cfg)
 {
-	return ops(cfg) && ops(cfg)->needs_transformer;
+	return task_family_of(cfg) && task_family_of(cfg)->needs_transformer;
 }
 
 int task_needs_mlp(const struct task_config *cfg)
 {
-	return ops(cfg) && ops(cfg)->needs_mlp;
+	return task_family_of(cfg) && task_family_of(cfg)->needs_mlp;
 }
 
 int task_takes_eq_token(const struct task_config *cfg)
 {
-	return ops(cfg) && ops(cfg)->eq_token;
+	return task_family_of(cfg) && task_family_of(cfg)->eq_token;
 }
 
 void task_default_run_id(const struct task_config *cfg, uint64_t seed,
 			 char *buf, size_t cap)
 {
-	if (ops(cfg))
-		ops(cfg)->run_id(cfg, (unsigned long long)seed, buf, cap);
+	if (task_family_of(cfg))
+		task_family_of(cfg)->run_id(cfg, (unsigned long long)seed, buf, cap);
 }
 
 int task_validate(const struct task_config *cfg, const char *prefix,
 		  struct traj_error *err)
 {
-	if (!ops(cfg))
+	if (!task_family_of(cfg))
 		return traj_fail(err, TRAJ_EINTERNAL, -1, "task: unknown family");
-	return ops(cfg)->validate(cfg, prefix, err);
+	return task_family_of(cfg)->validate(cfg, prefix, err);
 }
 
 void task_dims(const struct task_config *cfg, struct task_dims *dims)
 {
-	if (ops(cfg))
-		ops(cfg)->dims(cfg, dims);
+	if (task_family_of(cfg))
+		task_family_of(cfg)->dims(cfg, dims);
 }
 
 /* Only the family's own fields, so that the header of a modular run
@@ -107,9 +107,9 @@ cJSON *task_to_json(const struct task_config *cfg)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", cfg->name);
-	if (ops(cfg))
-		ops(cfg)->to_json(cfg, o);
-	if (ops(cfg) && ops(cfg)->counted) {
+	if (task_family_of(cfg))
+		task_family_of(cfg)->to_json(cfg, o);
+	if (task_family_of(cfg) && task_family_of(cfg)->counted) {
 		cJSON_AddNumberToObject(o, "n_train", (double)cfg->n_train);
 		cJSON_AddNumberToObject(o, "n_test", (double)cfg->n_test);
 	}
@@ -142,11 +142,11 @@ int task_from_json(const cJSON *json, struct task_config *cfg,
 	if (task_from_name(name, cfg) < 0)
 		return traj_fail(err, TRAJ_EDATA, -1,
 				 "task.name: unknown task '%.64s'", name);
-	if (ops(cfg)->from_json(json, cfg, err) < 0 ||
+	if (task_family_of(cfg)->from_json(json, cfg, err) < 0 ||
 	    json_get_int(json, "task", "seed", 0, INT64_MAX, &seed, err) < 0)
 		return -1;
 	cfg->seed = (uint64_t)seed;
-	if (ops(cfg)->counted &&
+	if (task_family_of(cfg)->counted &&
 	    (json_get_int(json, "task", "n_train", 0, TASK_MAX_EXAMPLES,
 			  &cfg->n_train, err) < 0 ||
 	     json_get_int(json, "task", "n_test", 0, TASK_MAX_EXAMPLES,
@@ -264,7 +264,7 @@ int task_dataset_build(const struct task_config *cfg, struct dataset *ds,
 	memset(ds, 0, sizeof *ds);
 	if (task_validate(cfg, "task.", err) < 0)
 		return -1;
-	return ops(cfg)->build(cfg, ds, err);
+	return task_family_of(cfg)->build(cfg, ds, err);
 }
 
 void task_dataset_free(struct dataset *ds)

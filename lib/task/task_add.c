@@ -93,8 +93,55 @@ static void run_id(const struct task_config *cfg, unsigned long long seed,
 	snprintf(buf, cap, "add-d%d-s%llu", cfg->digits, seed);
 }
 
+/* The length of the carry chain reaching each answer digit: 0 when no
+ * carry comes in, 1 when the digit below makes one (its digits sum to
+ * 10 or more), L + 1 when the digit below sums to 9 and passes on a
+ * chain of length L. Labels are most significant first, so label k is
+ * position n - k from the units; the units digit never has a carry in. */
+static void carry_chains(const int32_t *tok, int n, uint8_t *chain)
+{
+	chain[n] = 0;
+	for (int k = n - 1; k >= 0; k--) {
+		int below = tok[k] + tok[n + 1 + k]; /* digit k of a and b */
+		chain[k] = below >= 10 ? 1
+			   : below == 9 && chain[k + 1] ? chain[k + 1] + 1 : 0;
+	}
+}
+
+/* "carry/L" over all answer digits, and "pos/K/carry/L" per digit, where
+ * L is the length of the chain reaching the digit. */
+static int label_groups(const struct task_config *cfg, const struct split *s,
+			struct task_groupings *out, struct traj_error *err)
+{
+	int n = cfg->digits, K = n + 1, T = 3 * n + 2;
+	struct task_grouping *all = task_grouping_add(out, s->n * K, n + 1, err);
+	struct task_grouping *pos = all ? task_grouping_add(out, s->n * K,
+							    K * (n + 1), err)
+					: NULL;
+	if (!pos)
+		return -1;
+	for (int c = 0; c <= n; c++) {
+		snprintf(all->names[c], TASK_GROUP_NAME, "carry/%d", c);
+		for (int k = 0; k < K; k++)
+			snprintf(pos->names[k * (n + 1) + c], TASK_GROUP_NAME,
+				 "pos/%d/carry/%d", k, c);
+	}
+	uint8_t chain[ADD_MAX_DIGITS + 1];
+	for (int64_t e = 0; e < s->n; e++) {
+		carry_chains(s->tokens + e * T, n, chain);
+		for (int k = 0; k < K; k++) {
+			int64_t i = e * K + k;
+			all->ids[i] = chain[k];
+			pos->ids[i] = (uint8_t)(k * (n + 1) + chain[k]);
+			all->count[all->ids[i]]++;
+			pos->count[pos->ids[i]]++;
+		}
+	}
+	return 0;
+}
+
 const struct task_family_ops task_add_ops = {
 	.needs_transformer = 1, .counted = 1, .defaults = defaults,
 	.dims = dims, .validate = validate, .build = build, .to_json = to_json,
-	.from_json = from_json, .run_id = run_id,
+	.from_json = from_json, .run_id = run_id, .label_groups = label_groups,
 };

@@ -5,6 +5,7 @@
 #define TRAJ_TASK_IMPL_H
 
 #include "common/rng.h"
+#include "task/label_groups.h"
 #include "task/task.h"
 
 /* Spaces of at most this many examples are enumerated and shuffled, so
@@ -57,7 +58,16 @@ struct task_family_ops {
 	/* The default run id: the family's size parameters and the seed. */
 	void (*run_id)(const struct task_config *cfg, unsigned long long seed,
 		       char *buf, size_t cap);
+	/* Optional: its groupings of a split's labels (label_groups.h),
+	 * appended with task_grouping_add. */
+	int (*label_groups)(const struct task_config *cfg,
+			    const struct split *s, struct task_groupings *out,
+			    struct traj_error *err);
 };
+
+/* The family's table, or NULL for a configuration not made by
+ * task_from_name. */
+const struct task_family_ops *task_family_of(const struct task_config *cfg);
 
 extern const struct task_family_ops task_modular_ops, task_add_ops,
 	task_parity_ops, task_repeat_ops, task_fashion_ops;

@@ -160,8 +160,26 @@ static void run_id(const struct task_config *cfg, unsigned long long seed,
 			 cfg->vocab, seed);
 }
 
+/* "first" and "repeat": the labels that copying cannot and can predict
+ * (the split's repeat mask). */
+static int label_groups(const struct task_config *cfg, const struct split *s,
+			struct task_groupings *out, struct traj_error *err)
+{
+	int64_t nl = s->n * positions(cfg);
+	struct task_grouping *g = task_grouping_add(out, nl, 2, err);
+	if (!g)
+		return -1;
+	snprintf(g->names[0], TASK_GROUP_NAME, "first");
+	snprintf(g->names[1], TASK_GROUP_NAME, "repeat");
+	for (int64_t i = 0; i < nl; i++) {
+		g->ids[i] = s->repeat[i] != 0;
+		g->count[g->ids[i]]++;
+	}
+	return 0;
+}
+
 const struct task_family_ops task_repeat_ops = {
 	.needs_transformer = 1, .counted = 1, .defaults = defaults,
 	.dims = dims, .validate = validate, .build = build, .to_json = to_json,
-	.from_json = from_json, .run_id = run_id,
+	.from_json = from_json, .run_id = run_id, .label_groups = label_groups,
 };

@@ -140,7 +140,32 @@ seq_train() {
 		assert_line --regexp "^add-d2-s1	4	$m	[0-9.e-]+$"
 	done
 	refute_line --partial "pos/3/"
-	[ "${#lines[@]}" -eq 36 ] # 2 checkpoints x 2 splits x (2 + 3 x 2 + 1)
+	# 2 checkpoints x 2 splits x (2 + 3 x 2 + 1), and the carry groups
+	[ "$(printf '%s\n' "${lines[@]}" | grep -vc /carry/)" -eq 36 ]
+}
+
+@test "add: scores by the carry chain reaching each answer digit" {
+	seq_train --task add --digits 2 --n-train 200 --n-test 200 \
+		>"$BATS_TEST_TMPDIR/run.traj"
+	traj-score "$BATS_TEST_TMPDIR/run.traj" >"$BATS_TEST_TMPDIR/s.tsv"
+	for m in carry/0 carry/1 carry/2 pos/0/carry/0 pos/0/carry/2 \
+		pos/1/carry/1 pos/2/carry/0; do
+		grep -q "^add-d2-s1	4	test/$m/acc	" "$BATS_TEST_TMPDIR/s.tsv" ||
+			fail "no test/$m/acc"
+	done
+	# The units digit never has a carry in; a chain of two reaches only
+	# the carry-out digit; a carry into the units is impossible.
+	run grep -E '/pos/2/carry/[12]/|/pos/1/carry/2/|/carry/3/' \
+		"$BATS_TEST_TMPDIR/s.tsv"
+	assert_failure
+	for split in train test; do
+		for m in loss acc; do
+			[ "$(metric $split/pos/2/$m 4 <"$BATS_TEST_TMPDIR/s.tsv")" = \
+			  "$(metric $split/pos/2/carry/0/$m 4 <"$BATS_TEST_TMPDIR/s.tsv")" ]
+			[ "$(metric $split/carry/2/$m 4 <"$BATS_TEST_TMPDIR/s.tsv")" = \
+			  "$(metric $split/pos/0/carry/2/$m 4 <"$BATS_TEST_TMPDIR/s.tsv")" ]
+		done
+	done
 }
 
 @test "parity trains both an MLP and a transformer" {
