@@ -63,10 +63,25 @@ static int setup_once(struct run_subject *s, const cJSON *run, int with_data,
 	return run_subject_setup(s, run, with_data, batch, err);
 }
 
+/* Whether the checkpoint at `step` is the one `want` names, given what
+ * s holds so far. */
+static int wanted(const struct run_subject *s, int64_t want, int64_t step)
+{
+	return want >= 0 ? step == want :
+	       want == RUN_STEP_FIRST ? s->step < 0 : 1;
+}
+
+/* Whether s holds the checkpoint `want` names for good. */
+static int found(const struct run_subject *s, int64_t want)
+{
+	return want >= 0 ? s->step == want :
+	       want == RUN_STEP_FIRST ? s->step >= 0 : 0;
+}
+
 static int load_if(struct run_subject *s, const struct traj_ckpt *c,
 		   int64_t want, struct traj_error *err)
 {
-	if (want >= 0 && c->step != want)
+	if (!wanted(s, want, c->step))
 		return 0;
 	if (model_load(s->model, c->tensors, c->ntensors, err) < 0)
 		return -1;
@@ -79,11 +94,10 @@ static int check_found(const struct run_subject *s, int64_t step,
 		       const struct run_subject *other, int64_t other_step,
 		       int64_t first, int64_t last, struct traj_error *err)
 {
-	int64_t missing = s->step < 0 ? step :
-			  other && other->step < 0 ? other_step : -2;
-	if (missing == -2)
+	if (s->step >= 0 && (!other || other->step >= 0))
 		return 0;
-	if (last < 0)
+	int64_t missing = s->step < 0 ? step : other_step;
+	if (last < 0 || missing < 0)
 		return traj_fail(err, TRAJ_EDATA, -1, "no checkpoint");
 	return traj_fail(err, TRAJ_EDATA, -1, "no checkpoint at step %lld "
 			 "(steps %lld..%lld)", (long long)missing,
@@ -113,10 +127,9 @@ int run_subject_read(struct traj_reader *r, const struct run_load *want,
 		first = first < 0 ? c->step : first;
 		last = c->step;
 		rc = load_if(s, c, step, err);
-		if (rc == 0 && other && c->step == want->other_step)
+		if (rc == 0 && other)
 			rc = load_if(other, c, want->other_step, err);
-		if (step >= 0 && s->step == step &&
-		    (!other || other->step == want->other_step))
+		if (found(s, step) && (!other || found(other, want->other_step)))
 			break;
 	}
 	if (rc < 0 && err->offset < 0)

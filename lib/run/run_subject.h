@@ -39,10 +39,13 @@ struct batch run_subject_batch(const struct run_subject *s, int train,
 int run_subject_same_model(const struct run_subject *a,
 			   const struct run_subject *b);
 
-/* What run_subject_read loads: the checkpoint at `step` (-1: the last)
- * into a subject set up at the run record, with the data set or not,
- * scratch for `batch` examples; optionally (other not NULL) the
- * checkpoint at other_step into other (same run, no data set). */
+/* What run_subject_read loads: the checkpoint at `step` (RUN_STEP_LAST,
+ * RUN_STEP_FIRST: the last or the first) into a subject set up at the run
+ * record, with the data set or not, scratch for `batch` examples;
+ * optionally (other not NULL) the checkpoint at other_step (a step or
+ * one of the same two) into other (same run, no data set). */
+#define RUN_STEP_LAST (-1)
+#define RUN_STEP_FIRST (-2)
 struct run_load {
 	int64_t step;
 	int with_data, batch;

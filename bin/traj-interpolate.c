@@ -1,0 +1,346 @@
+/* traj-interpolate: loss and accuracy along the straight line between two
+ * checkpoints, and the barrier on it (linear mode connectivity), as
+ * metric lines. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/interpolate.h"
+#include "cli/cli.h"
+#include "cli/metric_out.h"
+#include "cli/options.h"
+#include "cli/stream_input.h"
+#include "format/metrics.h"
+#include "run/run_subject.h"
+
+/* Evaluation chunk, as traj-score's: the same sums, the same bits. */
+#define INTERP_BATCH 4096
+#define NSPLITS 2
+
+static const char *const split_names[NSPLITS] = { "train", "test" };
+
+struct options {
+	int points, pairs, barrier_only, header, threads;
+	int64_t step_a, step_b, examples;
+};
+
+/* One end of the line: a stream and a step (RUN_STEP_LAST, _FIRST). */
+struct end {
+	const char *path;
+	int64_t step;
+	int given;          /* a step was named */
+};
+
+/* "FILE:STEP" names the checkpoint at STEP of FILE, unless FILE:STEP is
+ * itself a file; anything else is a FILE. */
+static void parse_end(char *arg, struct end *e)
+{
+	char *colon = strrchr(arg, ':');
+	e->path = arg;
+	if (!colon || !colon[1] || access(arg, F_OK) == 0)
+		return;
+	for (const char *p = colon + 1; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return;
+	e->step = cli_int(arg, colon + 1, 0, INT64_MAX);
+	e->given = 1;
+	*colon = '\0';
+}
+
+static void set_step(struct end *e, int64_t step, const char *opt)
+{
+	if (step < 0)
+		return;
+	if (e->given)
+		cli_usage_error("%s: the step is given twice", opt);
+	e->step = step;
+	e->given = 1;
+}
+
+static void die_input(const char *name, struct traj_error *err)
+{
+	cli_die_error(name, err);
+}
+
+/* Loads A (with its data set) and, from the same stream, B. */
+static void read_one(struct end *a, struct end *b, struct run_subject *sa,
+		     struct run_subject *sb)
+{
+	struct cli_stream_input in;
+	struct traj_error err;
+	struct run_load want = { .step = a->step, .with_data = 1,
+				 .batch = INTERP_BATCH, .other_step = b->step };
+	cli_stream_open(&in, a->path, NULL, 1);
+	if (run_subject_read(in.reader, &want, sa, sb, &err) < 0)
+		die_input(in.name, &err);
+	cli_stream_close(&in);
+}
+
+static void read_end(const struct end *e, int with_data,
+		     struct run_subject *s)
+{
+	struct cli_stream_input in;
+	struct traj_error err;
+	struct run_load want = { .step = e->step, .with_data = with_data,
+				 .batch = INTERP_BATCH, .other_step = -1 };
+	cli_stream_open(&in, e->path, NULL, 1);
+	if (run_subject_read(in.reader, &want, s, NULL, &err) < 0)
+		die_input(in.name, &err);
+	cli_stream_close(&in);
+}
+
+/* B's parameters must be read as A's model's; B's data set is not used. */
+static void check_pair(const struct run_subject *sa, const char *name_a,
+		       const struct run_subject *sb, const char *name_b)
+{
+	struct traj_error err;
+	if (lmc_check_models(sa->model, sa->rc.model, sb->model, sb->rc.model,
+			     &err) < 0)
+		cli_die(TRAJ_EDATA, "%s: not the model of '%s': %s", name_b,
+			name_a, err.msg);
+	cJSON *ta = task_to_json(&sa->rc.task), *tb = task_to_json(&sb->rc.task);
+	if (ta && tb && !cJSON_Compare(ta, tb, 1))
+		fprintf(stderr, "%s: note: '%s' has another task configuration; "
+			"both ends are scored on the splits of '%s'\n",
+			cli_prog(), name_b, name_a);
+	cJSON_Delete(ta);
+	cJSON_Delete(tb);
+}
+
+static void put(const char *run, int64_t step, const char *a, const char *b,
+		const char *c, double v)
+{
+	char metric[96];
+	snprintf(metric, sizeof metric, "interp/%s/%s/%s", a, b, c);
+	cli_metric(run, step, metric, v);
+}
+
+static void report(const struct options *o, const char *run, int64_t step,
+		   const struct eval_result *r, double *y)
+{
+	int n = o->points;
+	char t[32];
+	for (int i = 0; i < n && !o->barrier_only; i++) {
+		snprintf(t, sizeof t, "%.6g", lmc_t(i, n));
+		for (int s = 0; s < NSPLITS; s++) {
+			const struct eval_result *e = &r[i * NSPLITS + s];
+			put(run, step, t, split_names[s], "loss", e->loss);
+			put(run, step, t, split_names[s], "acc", e->acc);
+		}
+	}
+	for (int s = 0; s < NSPLITS; s++) {
+		struct lmc_barrier bl, be;
+		for (int i = 0; i < n; i++)
+			y[i] = r[i * NSPLITS + s].loss;
+		lmc_barrier(y, n, &bl);
+		for (int i = 0; i < n; i++)
+			y[i] = 1.0 - r[i * NSPLITS + s].acc;
+		lmc_barrier(y, n, &be);
+		put(run, step, "barrier", split_names[s], "loss", bl.height);
+		put(run, step, "barrier", split_names[s], "loss_t", bl.t);
+		put(run, step, "barrier", split_names[s], "loss_mean", bl.above_mean);
+		put(run, step, "barrier", split_names[s], "err", be.height);
+		put(run, step, "barrier", split_names[s], "err_t", be.t);
+		put(run, step, "barrier", split_names[s], "err_mean", be.above_mean);
+	}
+	fflush(stdout);
+	cli_check_output(stdout);
+}
+
+/* The line from sa's loaded parameters to sb's, on sa's splits. */
+struct evaluator {
+	const struct options *o;
+	float *a;                    /* (nparams) copy of A */
+	struct eval_result *r;       /* (points, NSPLITS) */
+	double *y;                   /* (points) */
+};
+
+static void evaluate(struct evaluator *ev, struct run_subject *sa,
+		     const struct run_subject *sb)
+{
+	const struct options *o = ev->o;
+	struct model *m = sa->model;
+	struct traj_error err;
+	if (!ev->a) {
+		ev->a = malloc(m->nparams * sizeof *ev->a);
+		ev->r = malloc((size_t)o->points * NSPLITS * sizeof *ev->r);
+		ev->y = malloc((size_t)o->points * sizeof *ev->y);
+		if (!ev->a || !ev->r || !ev->y)
+			cli_die(TRAJ_ENOMEM, "out of memory");
+	}
+	memcpy(ev->a, m->params, m->nparams * sizeof *ev->a);
+	struct batch splits[NSPLITS] = {
+		run_subject_batch(sa, 1, o->examples),
+		run_subject_batch(sa, 0, o->examples),
+	};
+	if (lmc_path(m, ev->a, sb->model->params, o->points, splits, NSPLITS,
+		     ev->r, &err) < 0)
+		cli_die(err.status, "%s", err.msg);
+	report(o, sa->rc.id, sa->step, ev->r, ev->y);
+}
+
+/* The next checkpoint of in (1), or its end (0); sets s up at the run
+ * record, refusing a second one. */
+static int next_ckpt(struct cli_stream_input *in, struct run_subject *s,
+		     int with_data)
+{
+	struct traj_error err;
+	int rec;
+	while ((rec = stream_read_next(in->reader, &err)) > 0) {
+		if (rec == TRAJ_REC_CKPT)
+			return 1;
+		if (rec != TRAJ_REC_RUN)
+			continue;
+		if (s->ready)
+			cli_die(TRAJ_EDATA, "%s: several runs in one stream; "
+				"select one with traj-snapshot", in->name);
+		if (run_subject_setup(s, stream_reader_run(in->reader),
+				      with_data, INTERP_BATCH, &err) < 0)
+			die_input(in->name, &err);
+	}
+	if (rec < 0)
+		die_input(in->name, &err);
+	return 0;
+}
+
+static void load(struct cli_stream_input *in, struct run_subject *s)
+{
+	struct traj_error err;
+	const struct traj_ckpt *c = stream_reader_ckpt(in->reader);
+	if (model_load(s->model, c->tensors, c->ntensors, &err) < 0) {
+		err.offset = stream_reader_offset(in->reader);
+		die_input(in->name, &err);
+	}
+	s->step = c->step;
+}
+
+/* --pairs: A and B at every step both streams hold, in step order. */
+static void run_pairs(struct evaluator *ev, const char *pa, const char *pb,
+		      struct run_subject *sa, struct run_subject *sb)
+{
+	struct cli_stream_input a, b;
+	int64_t pairs = 0;
+	cli_stream_open(&a, pa, NULL, 1);
+	cli_stream_open(&b, pb, NULL, 1);
+	int ha = next_ckpt(&a, sa, 1), hb = next_ckpt(&b, sb, 0);
+	while (ha && hb) {
+		int64_t ka = stream_reader_ckpt(a.reader)->step;
+		int64_t kb = stream_reader_ckpt(b.reader)->step;
+		if (ka != kb) {
+			if (ka < kb)
+				ha = next_ckpt(&a, sa, 1);
+			else
+				hb = next_ckpt(&b, sb, 0);
+			continue;
+		}
+		if (pairs++ == 0)
+			check_pair(sa, a.name, sb, b.name);
+		load(&a, sa);
+		load(&b, sb);
+		evaluate(ev, sa, sb);
+		ha = next_ckpt(&a, sa, 1);
+		hb = next_ckpt(&b, sb, 0);
+	}
+	if (pairs == 0)
+		cli_die(TRAJ_EDATA, "%s: no checkpoint at a step of '%s'",
+			b.name, a.name);
+	cli_stream_close(&a);
+	cli_stream_close(&b);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	*o = (struct options){ .points = 11, .step_a = -1, .step_b = -1 };
+	const struct cli_opt opts[] = {
+		CLI_INT('n', "points", &o->points, "N", 2, LMC_POINTS_MAX,
+			"points on the line, t = 0, 1/(N-1), ..., 1 (11)"),
+		CLI_I64('a', "step-a", &o->step_a, "N", 0, INT64_MAX,
+			"A is the checkpoint at step N (one FILE: the first;\n"
+			"two: the last of A's FILE)"),
+		CLI_I64('b', "step-b", &o->step_b, "N", 0, INT64_MAX,
+			"B is the checkpoint at step N (the last)"),
+		CLI_FLAG('p', "pairs", &o->pairs,
+			"two streams: the line between their checkpoints at\n"
+			"every step both hold"),
+		CLI_I64('e', "examples", &o->examples, "N", 0, INT32_MAX,
+			"score the first N examples of each split (0: all)"),
+		CLI_FLAG(0, "barrier-only", &o->barrier_only,
+			"print the interp/barrier lines only"),
+		CLI_FLAG('H', "header", &o->header,
+			"print a '# run step metric value' comment line first"),
+		CLI_OPT_THREADS(&o->threads),
+		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
+	};
+	const struct cli_spec spec = {
+		.usage = "traj-interpolate [OPTION]... A [B]",
+		.intro =
+"Score the model at N points (1-t) A + t B of the straight line between two\n"
+"checkpoints A and B of traj streams (traj-stream(5)) on the train and test\n"
+"splits of A's run, and print metric lines\n"
+"  RUN<TAB>STEP<TAB>interp/T/SPLIT/{loss,acc}<TAB>VALUE\n"
+"and the barriers (linear mode connectivity, Frankle et al. 2020)\n"
+"  interp/barrier/SPLIT/{loss,err}[_t,_mean]\n"
+"RUN and STEP are A's. A and B are FILE or FILE:STEP: two streams (each\n"
+"at its last checkpoint unless named), or with one FILE (- for standard\n"
+"input) its first and last checkpoints, or --step-a and --step-b.\n",
+		.opts = opts,
+		.footer =
+"Exit status: 0 success, 64 usage error, 65 invalid stream, no checkpoint\n"
+"at a step, or A and B of different models, 66 cannot open a file, 74\n"
+"read or write error, 75 truncated stream.\n",
+	};
+	int first = cli_parse(&spec, argc, argv);
+	int nfiles = argc - first;
+	if (nfiles < 1 || nfiles > 2)
+		cli_usage_error("expected one or two streams, got %d", nfiles);
+	if (o->pairs && (nfiles != 2 || o->step_a >= 0 || o->step_b >= 0))
+		cli_usage_error("--pairs: two streams and no steps");
+	if (o->threads)
+		cli_apply_threads(o->threads);
+	return first;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct run_subject sa = {0}, sb = {0};
+	struct evaluator ev = { .o = &o };
+	cli_init("traj-interpolate");
+	int first = parse_args(argc, argv, &o);
+	int nfiles = argc - first;
+	struct end a = { .step = RUN_STEP_LAST }, b = { .step = RUN_STEP_LAST };
+	parse_end(argv[first], &a);
+	if (nfiles == 2)
+		parse_end(argv[first + 1], &b);
+	if (o.pairs && (a.given || b.given))
+		cli_usage_error("--pairs: two streams and no steps");
+	set_step(&a, o.step_a, "--step-a");
+	set_step(&b, o.step_b, "--step-b");
+	if (nfiles == 1 && !a.given)
+		a.step = RUN_STEP_FIRST;
+	int same = nfiles == 1 || strcmp(a.path, b.path) == 0;
+	if (same && nfiles == 2 && strcmp(a.path, "-") == 0)
+		cli_usage_error("standard input twice: give one '-' and --step-a, "
+				"--step-b");
+	if (o.header)
+		fputs(METRIC_HEADER, stdout);
+	if (o.pairs) {
+		run_pairs(&ev, a.path, b.path, &sa, &sb);
+	} else {
+		if (same) {
+			read_one(&a, &b, &sa, &sb);
+		} else {
+			read_end(&a, 1, &sa);
+			read_end(&b, 0, &sb);
+		}
+		check_pair(&sa, a.path, &sb, b.path);
+		evaluate(&ev, &sa, &sb);
+	}
+	free(ev.a);
+	free(ev.r);
+	free(ev.y);
+	run_subject_free(&sa);
+	run_subject_free(&sb);
+	return cli_finish(TRAJ_OK);
+}
