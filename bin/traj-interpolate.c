@@ -63,29 +63,17 @@ static void die_input(const char *name, struct traj_error *err)
 	cli_die_error(name, err);
 }
 
-/* Loads A (with its data set) and, from the same stream, B. */
-static void read_one(struct end *a, struct end *b, struct run_subject *sa,
-		     struct run_subject *sb)
-{
-	struct cli_stream_input in;
-	struct traj_error err;
-	struct run_load want = { .step = a->step, .with_data = 1,
-				 .batch = INTERP_BATCH, .other_step = b->step };
-	cli_stream_open(&in, a->path, NULL, 1);
-	if (run_subject_read(in.reader, &want, sa, sb, &err) < 0)
-		die_input(in.name, &err);
-	cli_stream_close(&in);
-}
-
-static void read_end(const struct end *e, int with_data,
-		     struct run_subject *s)
+/* Loads e's checkpoint into s (with the data set or not) and, when other
+ * is not NULL, the checkpoint at other_step of the same stream into it. */
+static void read_end(const struct end *e, int with_data, struct run_subject *s,
+		     struct run_subject *other, int64_t other_step)
 {
 	struct cli_stream_input in;
 	struct traj_error err;
 	struct run_load want = { .step = e->step, .with_data = with_data,
-				 .batch = INTERP_BATCH, .other_step = -1 };
+				 .batch = INTERP_BATCH, .other_step = other_step };
 	cli_stream_open(&in, e->path, NULL, 1);
-	if (run_subject_read(in.reader, &want, s, NULL, &err) < 0)
+	if (run_subject_read(in.reader, &want, s, other, &err) < 0)
 		die_input(in.name, &err);
 	cli_stream_close(&in);
 }
@@ -131,12 +119,7 @@ static void report(const struct options *o, const char *run, int64_t step,
 	}
 	for (int s = 0; s < NSPLITS; s++) {
 		struct lmc_barrier bl, be;
-		for (int i = 0; i < n; i++)
-			y[i] = r[i * NSPLITS + s].loss;
-		lmc_barrier(y, n, &bl);
-		for (int i = 0; i < n; i++)
-			y[i] = 1.0 - r[i * NSPLITS + s].acc;
-		lmc_barrier(y, n, &be);
+		lmc_path_barriers(r, n, NSPLITS, s, y, &bl, &be);
 		put(run, step, "barrier", split_names[s], "loss", bl.height);
 		put(run, step, "barrier", split_names[s], "loss_t", bl.t);
 		put(run, step, "barrier", split_names[s], "loss_mean", bl.above_mean);
@@ -180,39 +163,22 @@ static void evaluate(struct evaluator *ev, struct run_subject *sa,
 	report(o, sa->rc.id, sa->step, ev->r, ev->y);
 }
 
-/* The next checkpoint of in (1), or its end (0); sets s up at the run
- * record, refusing a second one. */
+/* The next checkpoint of in (1), or its end (0). */
 static int next_ckpt(struct cli_stream_input *in, struct run_subject *s,
 		     int with_data)
 {
 	struct traj_error err;
-	int rec;
-	while ((rec = stream_read_next(in->reader, &err)) > 0) {
-		if (rec == TRAJ_REC_CKPT)
-			return 1;
-		if (rec != TRAJ_REC_RUN)
-			continue;
-		if (s->ready)
-			cli_die(TRAJ_EDATA, "%s: several runs in one stream; "
-				"select one with traj-snapshot", in->name);
-		if (run_subject_setup(s, stream_reader_run(in->reader),
-				      with_data, INTERP_BATCH, &err) < 0)
-			die_input(in->name, &err);
-	}
-	if (rec < 0)
+	int rc = run_subject_next(in->reader, s, with_data, INTERP_BATCH, &err);
+	if (rc < 0)
 		die_input(in->name, &err);
-	return 0;
+	return rc;
 }
 
 static void load(struct cli_stream_input *in, struct run_subject *s)
 {
 	struct traj_error err;
-	const struct traj_ckpt *c = stream_reader_ckpt(in->reader);
-	if (model_load(s->model, c->tensors, c->ntensors, &err) < 0) {
-		err.offset = stream_reader_offset(in->reader);
+	if (run_subject_load(in->reader, s, &err) < 0)
 		die_input(in->name, &err);
-	}
-	s->step = c->step;
 }
 
 /* --pairs: A and B at every step both streams hold, in step order. */
@@ -273,7 +239,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
 	};
 	const struct cli_spec spec = {
-		.usage = "traj-interpolate [OPTION]... A [B]",
+		.usage = "traj-interpolate [OPTION]... [A [B]]",
 		.intro =
 "Score the model at N points (1-t) A + t B of the straight line between two\n"
 "checkpoints A and B of traj streams (traj-stream(5)) on the train and test\n"
@@ -283,7 +249,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 "  interp/barrier/SPLIT/{loss,err}[_t,_mean]\n"
 "RUN and STEP are A's. A and B are FILE or FILE:STEP: two streams (each\n"
 "at its last checkpoint unless named), or with one FILE (- for standard\n"
-"input) its first and last checkpoints, or --step-a and --step-b.\n",
+"input, also with no FILE) its first and last checkpoints, or --step-a and\n"
+"--step-b.\n",
 		.opts = opts,
 		.footer =
 "Exit status: 0 success, 64 usage error, 65 invalid stream, no checkpoint\n"
@@ -292,7 +259,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	int first = cli_parse(&spec, argc, argv);
 	int nfiles = argc - first;
-	if (nfiles < 1 || nfiles > 2)
+	if (nfiles > 2)
 		cli_usage_error("expected one or two streams, got %d", nfiles);
 	if (o->pairs && (nfiles != 2 || o->step_a >= 0 || o->step_b >= 0))
 		cli_usage_error("--pairs: two streams and no steps");
@@ -309,17 +276,21 @@ int main(int argc, char **argv)
 	cli_init("traj-interpolate");
 	int first = parse_args(argc, argv, &o);
 	int nfiles = argc - first;
-	struct end a = { .step = RUN_STEP_LAST }, b = { .step = RUN_STEP_LAST };
-	parse_end(argv[first], &a);
+	struct end a = { .path = "-", .step = RUN_STEP_LAST },
+		   b = { .step = RUN_STEP_LAST };
+	if (nfiles >= 1)
+		parse_end(argv[first], &a);
 	if (nfiles == 2)
 		parse_end(argv[first + 1], &b);
+	else
+		b.path = a.path;
 	if (o.pairs && (a.given || b.given))
 		cli_usage_error("--pairs: two streams and no steps");
 	set_step(&a, o.step_a, "--step-a");
 	set_step(&b, o.step_b, "--step-b");
-	if (nfiles == 1 && !a.given)
+	if (nfiles < 2 && !a.given)
 		a.step = RUN_STEP_FIRST;
-	int same = nfiles == 1 || strcmp(a.path, b.path) == 0;
+	int same = nfiles < 2 || strcmp(a.path, b.path) == 0;
 	if (same && nfiles == 2 && strcmp(a.path, "-") == 0)
 		cli_usage_error("standard input twice: give one '-' and --step-a, "
 				"--step-b");
@@ -328,12 +299,9 @@ int main(int argc, char **argv)
 	if (o.pairs) {
 		run_pairs(&ev, a.path, b.path, &sa, &sb);
 	} else {
-		if (same) {
-			read_one(&a, &b, &sa, &sb);
-		} else {
-			read_end(&a, 1, &sa);
-			read_end(&b, 0, &sb);
-		}
+		read_end(&a, 1, &sa, same ? &sb : NULL, b.step);
+		if (!same)
+			read_end(&b, 0, &sb, NULL, 0);
 		check_pair(&sa, a.path, &sb, b.path);
 		evaluate(&ev, &sa, &sb);
 	}

@@ -22,7 +22,7 @@ static const char usage[] =
 "  llc        local learning coefficient of every checkpoint, by SGLD\n"
 "  progress   Nanda et al.'s progress measures for modular addition\n"
 "  diff       how the weights move: distances, singular values, Fourier\n"
-"  interpolate  loss, accuracy and barrier on the line between checkpoints\n"
+"  interpolate  loss, accuracy, barrier on the line between checkpoints\n"
 "  convert    export a checkpoint to .npy, .npz, safetensors; import them\n"
 "  probe      linear probes and CKA on activations at hook points\n"
 "  ablate     ablation, patching, attribution with a budget, circuits\n"

@@ -1,4 +1,6 @@
 #include "analysis/interpolate.h"
+#include "model/mlp.h"
+#include "model/transformer.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -54,28 +56,30 @@ static int check_views(const struct model *a, const struct model *b,
 		       struct traj_error *err)
 {
 	char sa[128], sb[128];
+	for (int i = 0; i < a->nviews; i++)
+		if (model_find_view(b, a->views[i].name) < 0)
+			return traj_fail(err, TRAJ_EDATA, -1,
+					 "tensor '%s' is missing",
+					 a->views[i].name);
+	for (int j = 0; j < b->nviews; j++)
+		if (model_find_view(a, b->views[j].name) < 0)
+			return traj_fail(err, TRAJ_EDATA, -1, "tensor '%s': "
+					 "not in the other model",
+					 b->views[j].name);
 	for (int i = 0; i < a->nviews; i++) {
 		const struct param_view *va = &a->views[i];
 		int j = model_find_view(b, va->name);
-		if (j < 0)
-			return traj_fail(err, TRAJ_EDATA, -1,
-					 "tensor '%s' is missing", va->name);
 		if (!same_shape(va, &b->views[j])) {
 			shape_text(&b->views[j], sb, sizeof sb);
 			shape_text(va, sa, sizeof sa);
 			return traj_fail(err, TRAJ_EDATA, -1, "tensor '%s': "
 					 "shape %s, not %s", va->name, sb, sa);
 		}
-		if (j != i || b->views[j].offset != va->offset)
+		if (b->views[j].offset != va->offset)
 			return traj_fail(err, TRAJ_EDATA, -1, "tensor '%s': "
 					 "at another place in the model",
 					 va->name);
 	}
-	for (int j = 0; j < b->nviews; j++)
-		if (model_find_view(a, b->views[j].name) < 0)
-			return traj_fail(err, TRAJ_EDATA, -1, "tensor '%s': "
-					 "not in the other model",
-					 b->views[j].name);
 	if (a->nparams != b->nparams)
 		return traj_fail(err, TRAJ_EDATA, -1, "%zu parameters, not %zu",
 				 b->nparams, a->nparams);
@@ -100,8 +104,39 @@ static int config_field_fail(const char *key, const cJSON *xa,
 			 tb, ta);
 }
 
-static int check_config(const cJSON *ca, const cJSON *cb,
+static int compare_config(const cJSON *ca, const cJSON *cb,
+			  struct traj_error *err);
+
+/* The configuration with every field written (defaults filled in), or a
+ * copy of it for a kind this file does not know. */
+static cJSON *normalised(const cJSON *c)
+{
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(c, "kind");
+	struct traj_error err;
+	struct mlp_config mc;
+	struct transformer_config tc;
+	const char *k = cJSON_IsString(kind) ? kind->valuestring : "";
+	if (strcmp(k, "mlp") == 0 && mlp_config_from_json(c, &mc, &err) == 0)
+		return mlp_config_to_json(&mc);
+	if (strcmp(k, "transformer") == 0 &&
+	    transformer_config_from_json(c, &tc, &err) == 0)
+		return transformer_config_to_json(&tc);
+	return cJSON_Duplicate(c, 1);
+}
+
+static int check_config(const cJSON *cfg_a, const cJSON *cfg_b,
 			struct traj_error *err)
+{
+	cJSON *ca = normalised(cfg_a), *cb = normalised(cfg_b);
+	int rc = ca && cb ? compare_config(ca, cb, err)
+			  : traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	cJSON_Delete(ca);
+	cJSON_Delete(cb);
+	return rc;
+}
+
+static int compare_config(const cJSON *ca, const cJSON *cb,
+			  struct traj_error *err)
 {
 	const cJSON *x;
 	cJSON_ArrayForEach(x, ca) {
@@ -169,4 +204,16 @@ void lmc_barrier(const double *y, int n, struct lmc_barrier *out)
 		if (y[i] > top)
 			top = y[i];
 	out->above_mean = top - 0.5 * (y0 + y1);
+}
+
+void lmc_path_barriers(const struct eval_result *path, int n, int nsplits,
+		       int s, double *scratch, struct lmc_barrier *loss,
+		       struct lmc_barrier *error)
+{
+	for (int i = 0; i < n; i++)
+		scratch[i] = path[(size_t)i * (size_t)nsplits + (size_t)s].loss;
+	lmc_barrier(scratch, n, loss);
+	for (int i = 0; i < n; i++)
+		scratch[i] = 1.0 - path[(size_t)i * (size_t)nsplits + (size_t)s].acc;
+	lmc_barrier(scratch, n, error);
 }

@@ -61,4 +61,10 @@ struct lmc_barrier {
 };
 void lmc_barrier(const double *y, int n, struct lmc_barrier *out);
 
+/* The barriers of the loss and of the error (1 - acc) of split s of a
+ * path (lmc_path's out, n points, nsplits splits); scratch holds n. */
+void lmc_path_barriers(const struct eval_result *path, int n, int nsplits,
+		       int s, double *scratch, struct lmc_barrier *loss,
+		       struct lmc_barrier *error);
+
 #endif

@@ -138,3 +138,32 @@ int run_subject_read(struct traj_reader *r, const struct run_load *want,
 		return -1;
 	return check_found(s, step, other, want->other_step, first, last, err);
 }
+
+int run_subject_next(struct traj_reader *r, struct run_subject *s,
+		     int with_data, int batch, struct traj_error *err)
+{
+	int rec;
+	while ((rec = stream_read_next(r, err)) > 0) {
+		if (rec == TRAJ_REC_CKPT)
+			return 1;
+		if (rec == TRAJ_REC_RUN &&
+		    setup_once(s, stream_reader_run(r), with_data, batch,
+			       err) < 0) {
+			if (err->offset < 0)
+				err->offset = stream_reader_offset(r);
+			return -1;
+		}
+	}
+	return rec < 0 ? -1 : 0;
+}
+
+int run_subject_load(struct traj_reader *r, struct run_subject *s,
+		     struct traj_error *err)
+{
+	if (load_if(s, stream_reader_ckpt(r), -1, err) < 0) {
+		if (err->offset < 0)
+			err->offset = stream_reader_offset(r);
+		return -1;
+	}
+	return 0;
+}

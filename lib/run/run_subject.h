@@ -61,4 +61,16 @@ int run_subject_read(struct traj_reader *r, const struct run_load *want,
 		     struct run_subject *s, struct run_subject *other,
 		     struct traj_error *err);
 
+/* For reading a stream checkpoint by checkpoint: reads r up to its next
+ * checkpoint (stream_reader_ckpt), setting s up at the run record as
+ * run_subject_setup does (a second run record is TRAJ_EDATA, as for
+ * run_subject_read). Returns 1 at a checkpoint, 0 at the end of the
+ * stream, -1 on error. */
+int run_subject_next(struct traj_reader *r, struct run_subject *s,
+		     int with_data, int batch, struct traj_error *err);
+/* Loads the reader's current checkpoint into s (its step into s->step);
+ * errors carry the reader's offset. */
+int run_subject_load(struct traj_reader *r, struct run_subject *s,
+		     struct traj_error *err);
+
 #endif
