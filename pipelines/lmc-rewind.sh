@@ -1,0 +1,179 @@
+#!/bin/sh
+# Instability analysis (Frankle, Dziugaite, Roy and Carbin 2020): from
+# each rewind step k of a parent run, two copies train to the same final
+# step with different batch orders; traj interpolate measures the error
+# barrier on the straight line between their ends. A network is stable at
+# k when the copies end in one linearly connected mode (test error barrier
+# within 2 points, Frankle et al.'s threshold). Reports the barrier per k,
+# the earliest k from which every later k is stable, and draws lmc.png.
+#
+# Needs only what traj train offers today: the parent's checkpoint at k
+# with its optimiser state is exported (traj convert), its batch-order
+# generator is given a new state (optim/order/rng, from a seed) and the
+# epoch is closed (optim/order/pos = n_train, so the next batch starts a
+# fresh shuffle), it is imported as a one-checkpoint stream and continued
+# with traj train --resume. Weights, Adam moments and the step count are
+# the parent's at k; only the order of the examples differs.
+#
+# STUDY=fashion (default): a 784-300-300-10 ReLU MLP (LeNet-300-100 with
+# a second layer of 300: traj's MLPs have one width) on Fashion-MNIST,
+# Adam lr 1.2e-3 (Frankle & Carbin's LeNet), batches of 60; needs Debian's
+# dataset-fashion-mnist. STUDY=modadd: the grokking MLP on a+b mod 97
+# trained with batches of 256 (full-batch training has no batch order).
+#
+# QUICK=1 (CI, well under a minute): fashion on 2000 training and 1000
+# test images, 300 steps, rewinds 0 and 100; ranges in pipelines/lib.
+#
+# Usage: pipelines/lmc-rewind.sh [OUTDIR]   (default: lmc-out)
+# Environment: TRAJ_BIN (default build/bin), THREADS (2), QUICK, CHECK,
+#   STUDY, STEPS, REWIND ("0 10 ..."), PAIRS (copy pairs per k, 1),
+#   EXAMPLES (examples per split scored on the line; 0 = all), POINTS (11),
+#   SAME_ORDER=1 (the control: both copies get the same order, so their
+#   ends are the same bits and every barrier is 0).
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+PATH="${TRAJ_BIN:-$here/build/bin}:$PATH"
+. "$here/pipelines/lib/range.sh"
+out=${1:-lmc-out}
+threads=${THREADS:-2}
+study=${STUDY:-fashion}
+pairs=${PAIRS:-1}
+points=${POINTS:-11}
+mkdir -p "$out/tmp"
+
+case $study in
+fashion)
+	set -- --task fashion --width 300 --depth 2 --activation relu \
+		--optim adamw --lr 1.2e-3 --wd 0 --batch 60
+	if [ "$range_size" = quick ]; then
+		set -- "$@" --n-train 2000 --n-test 1000
+		steps=${STEPS:-300} rewind=${REWIND:-"0 100"} examples=${EXAMPLES:-0}
+	else
+		steps=${STEPS:-2000} rewind=${REWIND:-"0 10 30 100 300 1000"}
+		examples=${EXAMPLES:-10000}
+	fi ;;
+modadd)
+	set -- --task modadd --p 97 --frac 0.3 --width 512 --depth 1 \
+		--activation relu --optim adamw --lr 1e-3 --wd 1 --batch 256
+	steps=${STEPS:-3000} rewind=${REWIND:-"0 30 100 300 1000"}
+	examples=${EXAMPLES:-0} ;;
+*)
+	echo "lmc-rewind.sh: STUDY: '$study', expected fashion or modadd" >&2
+	exit 64 ;;
+esac
+
+# The parent: checkpoints at step 0 and at each rewind step, each the last
+# of a --resume (so it carries the optimiser state), nothing in between.
+parent=$out/parent.traj
+traj train --quiet "$@" --seed 1 --steps 0 --every 1000000000 --state key \
+	--threads "$threads" --force --out "$parent"
+for k in $rewind; do
+	[ "$k" -eq 0 ] || traj train --resume "$parent" --steps "$k" --quiet \
+		--threads "$threads"
+done
+
+# set_order DIR SEED: a new batch order from SEED, starting at the next step.
+set_order() {
+	d=$1/optim/order
+	[ -f "$d/perm.npy" ] || {
+		echo "lmc-rewind.sh: full-batch training has no batch order" >&2
+		exit 65
+	}
+	n=$(grep -ao "'shape': ([0-9]*" "$d/perm.npy" | grep -o '[0-9]*$')
+	hex=$(printf 'order %s' "$2" | sha256sum | cut -c1-64)
+	{ head -c $(($(wc -c <"$d/rng.npy") - 32)) "$d/rng.npy"
+	  perl -e 'print pack("H*", $ARGV[0])' "$hex"; } >"$d/rng.new"
+	{ head -c $(($(wc -c <"$d/pos.npy") - 8)) "$d/pos.npy"
+	  perl -e 'print pack("q<", $ARGV[0])' "$n"; } >"$d/pos.new"
+	mv "$d/rng.new" "$d/rng.npy"
+	mv "$d/pos.new" "$d/pos.npy"
+}
+
+# child K ORDER NAME: the parent at K, trained on to $steps in ORDER.
+child() {
+	dir=$out/tmp/$3
+	rm -rf "$dir"
+	traj convert --export npy "$dir" --step "$1" -t '*' "$parent"
+	set_order "$dir" "$2"
+	sed -e "s/^\([[:space:]]*\"run\":[[:space:]]*\"\)[^\"]*/\1$3/" \
+		-e "s/^\([[:space:]]*\"state\":[[:space:]]*\"\)[^\"]*/\1key/" \
+		"$dir/run.json" >"$dir/child.json"
+	traj convert --import npy "$dir" --run "$dir/child.json" --step "$1" \
+		-o "$out/$3.traj" -f
+	traj train --resume "$out/$3.traj" --steps "$steps" --quiet --threads "$threads"
+	rm -rf "$dir"
+}
+
+: >"$out/lmc.tsv"
+for k in $rewind; do
+	r=1
+	while [ "$r" -le "$pairs" ]; do
+		a=lmc-k$k-o$((2 * r - 1)) b=lmc-k$k-o$((2 * r))
+		child "$k" $((2 * r - 1)) "$a"
+		ob=$((2 * r))
+		[ "${SAME_ORDER:-0}" = 0 ] || ob=$((2 * r - 1))
+		child "$k" "$ob" "$b"
+		# the line's figures, under the run lmc-rR at step k
+		traj interpolate --threads "$threads" -n "$points" -e "$examples" \
+			"$out/$a.traj" "$out/$b.traj" |
+			awk -F'\t' -v OFS='\t' -v k="$k" -v r="$r" '{ $1 = "lmc-r" r; $2 = k; print }' \
+			>>"$out/lmc.tsv"
+		rm -f "$out/$a.traj" "$out/$b.traj"
+		r=$((r + 1))
+	done
+done
+
+# Per k, over the pairs: mean test and train error barriers, loss barrier,
+# mean test accuracy at the ends.
+awk -F'\t' '
+	$3 == "interp/barrier/test/err" { te[$2] += $4; n[$2]++ }
+	$3 == "interp/barrier/train/err" { tr[$2] += $4 }
+	$3 == "interp/barrier/test/loss" { tl[$2] += $4 }
+	$3 == "interp/0/test/acc" || $3 == "interp/1/test/acc" { acc[$2] += $4 / 2 }
+	END { for (k in n) printf "%d\t%.4f\t%.4f\t%.4f\t%.4f\n", k, te[k] / n[k],
+		tr[k] / n[k], tl[k] / n[k], acc[k] / n[k] }' "$out/lmc.tsv" |
+	sort -n >"$out/barriers.tsv"
+echo "rewind k, test error barrier, train error barrier, test loss barrier, end test accuracy:"
+sed 's/^/  /' "$out/barriers.tsv"
+stable=$(awk -F'\t' '{ k[NR] = $1; b[NR] = $2 } END {
+	s = "none"; for (i = NR; i >= 1 && b[i] <= 0.02; i--) s = k[i]; print s }' "$out/barriers.tsv")
+echo "earliest stable rewind step (test error barrier <= 0.02 from there on): $stable"
+
+if command -v gnuplot >/dev/null; then
+	awk -F'\t' '$1 == "lmc-r1" && split($3, p, "/") == 4 && p[3] == "test" &&
+		p[4] == "acc" && p[2] != "barrier" { print $2, p[2], 1 - $4 }' \
+		"$out/lmc.tsv" | sort -k1,1n -k2,2g |
+		awk 'NR > 1 && $1 != k { print ""; print "" } { k = $1; print }' \
+		>"$out/curves.dat"
+	nk=$(wc -l <"$out/barriers.tsv")
+	ks=$(cut -f1 "$out/barriers.tsv" | tr '\n' ' ')
+	gnuplot <<EOF
+set terminal pngcairo size 1100,420 font ",10"
+set output "$out/lmc.png"
+set multiplot layout 1,2 title "Instability: two copies from rewind step k, different batch orders ($study)"
+set xlabel "t on the line (1-t) A + t B"
+set ylabel "test error"
+set key top left
+plot for [i=0:$((nk - 1))] "$out/curves.dat" index i using 2:3 with linespoints \
+	title sprintf("k = %s", word("$ks", i + 1)) pt 7 ps 0.5
+set xlabel "rewind step k"
+set ylabel "error barrier"
+set yrange [0:0.03 < * < 1]
+set key top right
+plot "$out/barriers.tsv" using 0:2:xtic(1) with linespoints pt 7 title "test", \
+	"" using 0:3 with linespoints pt 5 title "train", 0.02 with lines dt 2 title "2 points"
+unset multiplot
+EOF
+fi
+
+k0=$(awk -F'\t' 'NR == 1 { print $2 }' "$out/barriers.tsv")
+klast=$(awk -F'\t' '{ v = $2 } END { print v }' "$out/barriers.tsv")
+if [ "$study" = fashion ]; then
+	if [ "$range_size" = quick ]; then
+		range "test error barrier at k = 0" "$k0" 0 0.3
+		range "test error barrier at the last k" "$klast" 0 0.05
+	else
+		range "test error barrier at the last k" "$klast" 0 0.02
+	fi
+fi
+range_done
