@@ -28,7 +28,9 @@
 # Environment: TRAJ_BIN (default build/bin), THREADS (2), QUICK, CHECK,
 #   STUDY, STEPS, REWIND ("0 10 ..."), PAIRS (copy pairs per k, 1),
 #   EXAMPLES (examples per split scored on the line; 0 = all), POINTS (11),
-#   SAME_ORDER=1 (the control: both copies get the same order, so their
+#   EVERY (the copies' checkpoint interval; default: start and end only),
+#   KEEP=1 (keep the copies' streams, lmc-kK-oO.traj, for traj interpolate
+#   --pairs), SAME_ORDER=1 (the control: both copies get the same order, so their
 #   ends are the same bits and every barrier is 0).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -97,6 +99,7 @@ child() {
 	set_order "$dir" "$2"
 	sed -e "s/^\([[:space:]]*\"run\":[[:space:]]*\"\)[^\"]*/\1$3/" \
 		-e "s/^\([[:space:]]*\"state\":[[:space:]]*\"\)[^\"]*/\1key/" \
+		-e "s/^\([[:space:]]*\"every\":[[:space:]]*\)[0-9]*/\1${EVERY:-1000000000}/" \
 		"$dir/run.json" >"$dir/child.json"
 	traj convert --import npy "$dir" --run "$dir/child.json" --step "$1" \
 		-o "$out/$3.traj" -f
@@ -118,7 +121,7 @@ for k in $rewind; do
 			"$out/$a.traj" "$out/$b.traj" |
 			awk -F'\t' -v OFS='\t' -v k="$k" -v r="$r" '{ $1 = "lmc-r" r; $2 = k; print }' \
 			>>"$out/lmc.tsv"
-		rm -f "$out/$a.traj" "$out/$b.traj"
+		[ "${KEEP:-0}" = 1 ] || rm -f "$out/$a.traj" "$out/$b.traj"
 		r=$((r + 1))
 	done
 done
