@@ -1,0 +1,156 @@
+#!/bin/sh
+# When each digit of addition emerges, and whether the inside of the
+# network tells it first. docs/addition.md reports and discusses the
+# figures.
+#
+# For each number of digits and seed: a small transformer learns n-digit
+# addition (traj train --task add, answer digits most significant first);
+# traj score gives each answer digit's test accuracy (test/pos/K/acc) and
+# its accuracy by the carry chain reaching it (test/carry/L/acc); linear
+# probes (traj probe) read, at the position that predicts digit K, the
+# digit itself (target cK) and the carry coming into it (target carryK)
+# from every layer's residual stream. traj emerge --changepoint finds the
+# rises of all these series with one detector, so the lead of an
+# internal signal is the step of the digit's test-accuracy rise minus the
+# step of the probe's rise (positive: the probe rose first). A digit with
+# no test rise within the budget counts a probe rise as a false alarm.
+#
+# Full size: 2 to 5 digits, seeds 1 2 3. QUICK=1 (CI): 2 and 3 digits,
+# seed 1, fewer steps.
+#
+# Usage: pipelines/addition.sh [OUTDIR]   (default: addition-out)
+# Environment: TRAJ_BIN (default build/bin), THREADS (2), QUICK, CHECK,
+# DIGITS and SEEDS (lists) to choose the runs, LEARNT (0.8) the test
+# accuracy a digit's rise must reach, REUSE=1 to analyse the runs already
+# in OUTDIR again without training them.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+PATH="${TRAJ_BIN:-$here/build/bin}:$PATH"
+. "$here/pipelines/lib/range.sh"
+out=${1:-addition-out}
+mkdir -p "$out"
+threads=${THREADS:-2}
+
+if [ "$range_size" = quick ]; then
+	digits=${DIGITS:-2 3}
+	seeds=${SEEDS:-1}
+	steps_per_digit=250
+	every=25
+else
+	digits=${DIGITS:-2 3 4 5}
+	seeds=${SEEDS:-1 2 3}
+	steps_per_digit=600
+	every=25
+fi
+# A digit is learnt when its test accuracy rises to this level; a probe
+# signal is its first significant rise, of any size.
+learnt=${LEARNT:-0.8}
+model="--model transformer --layers 1 --d-model 64 --heads 4 --d-mlp 256"
+
+: >"$out/leads.tsv"
+for n in $digits; do
+	steps=$((steps_per_digit * n))
+	for seed in $seeds; do
+		ntrain=20000
+		[ "$n" -gt 2 ] || ntrain=5000 # of the 10,000 2-digit sums
+		id=add-d$n-s$seed
+		run=$out/$id
+		if [ "${REUSE:-0}" = 1 ] && [ -s "$run.probes.tsv" ]; then
+			echo "$id: reusing $run.*" >&2
+		else
+		echo "$id: traj train, score, probes ($steps steps)" >&2
+		# shellcheck disable=SC2086 # model is a list of options
+		traj train --quiet --threads "$threads" --task add --digits "$n" \
+			--n-train "$ntrain" --n-test 1000 $model --lr 3e-3 \
+			--batch 256 --steps "$steps" --every "$every" --seed "$seed" \
+			--no-state --force --out "$run.traj"
+		traj score --threads "$threads" "$run.traj" >"$run.scores.tsv"
+		# Label K is predicted at position 2n+1+K; the carry into it
+		# comes out of operand digit K (carryK), the units digit K = n
+		# has none.
+		: >"$run.probes.tsv"
+		k=0
+		while [ "$k" -le "$n" ]; do
+			set -- -T "c$k"
+			[ "$k" -lt "$n" ] && set -- "$@" -T "carry$k"
+			traj probe --threads "$threads" --split test --pos $((2 * n + 1 + k)) \
+				"$@" "$run.traj" |
+				awk -F'\t' -v OFS='\t' -v k="$k" '{
+					n = split($3, p, "/")  # probe/HOOK/TARGET/acc
+					t = p[n - 1]; sub(/[0-9]+$/, "", t)
+					$3 = "probe/pos/" k "/" (t == "c" ? "digit" : "carry") "/" p[2] "/acc"
+					print }' >>"$run.probes.tsv"
+			k=$((k + 1))
+		done
+		fi
+		cat "$run.scores.tsv" "$run.probes.tsv" |
+			traj emerge --changepoint -m 'test/pos/*/acc' -m 'test/carry/*/acc' \
+				-m 'probe/*' >"$run.events.tsv"
+		traj plot -o "$run.png" -m 'test/pos/*/loss' -e "$run.events.tsv" \
+			-t "$id: test loss of each answer digit, and the rises traj emerge finds" \
+			"$run.scores.tsv" 2>/dev/null || echo "$id: no plot (gnuplot?)" >&2
+		# One line per digit and signal: run, digits, K, the step of the
+		# test rise (never: not learnt), the signal, the step of its
+		# first rise (never), the lead (missed: the digit was learnt but
+		# the signal never rose; false-alarm: it rose, the digit was not
+		# learnt; -: neither).
+		awk -F'\t' -v OFS='\t' -v id="$id" -v n="$n" -v learnt="$learnt" '
+			FNR == NR { # the probe lines: which signals each digit has
+				split($3, p, "/"); sigs[p[3], p[4] "/" p[5]] = 1; next }
+			$4 != "rise" && $4 != "rising" { next }
+			$3 ~ /^test\/pos\/[0-9]+\/acc$/ && $6 >= learnt {
+				split($3, p, "/"); if (!(p[3] in test)) test[p[3]] = $2; next }
+			$3 ~ /^probe\/pos\// {
+				split($3, p, "/"); key = p[3] SUBSEP p[4] "/" p[5]
+				if (!(key in rise)) rise[key] = $2 }
+			END {
+				for (key in sigs) {
+					split(key, q, SUBSEP); k = q[1]
+					t = (k in test) ? test[k] : "never"
+					r = (key in rise) ? rise[key] : "never"
+					lead = t != "never" && r != "never" ? t - r : \
+					       t != "never" ? "missed" : r != "never" ? "false-alarm" : "-"
+					print id, n, k, t, q[2], r, lead
+				}
+			}' "$run.probes.tsv" "$run.events.tsv" |
+			sort -t "$(printf '\t')" -k3,3n -k5,5 >>"$out/leads.tsv"
+	done
+done
+
+# Summary, per signal: over the digits learnt, how often it rose first,
+# at the same checkpoint, or later, its median lead in steps and how
+# often it never rose; over the digits not learnt, its false alarms.
+{
+printf 'signal\tlearnt\tfirst\tsame\tlater\tmedian_lead\tmissed\tnot_learnt\tfalse_alarms\n'
+awk -F'\t' '
+	{ sig[$5] = 1 }
+	$4 == "never" { nl[$5]++; if ($7 == "false-alarm") fa[$5]++; next }
+	$7 == "missed" { miss[$5]++; next }
+	{ n[$5]++; lead[$5, n[$5]] = $7
+	  if ($7 > 0) first[$5]++; else if ($7 == 0) same[$5]++; else later[$5]++ }
+	END {
+		for (s in sig) {
+			m = n[s]
+			for (i = 1; i <= m; i++) v[i] = lead[s, i]
+			for (i = 2; i <= m; i++) for (j = i; j > 1 && v[j-1] > v[j]; j--) {
+				t = v[j]; v[j] = v[j-1]; v[j-1] = t }
+			med = !m ? "-" : (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+			printf "%s\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\n", s, m + miss[s], first[s],
+				same[s], later[s], med, miss[s], nl[s], fa[s]
+		}
+	}' "$out/leads.tsv" | sort
+} >"$out/summary.tsv"
+column -t -s "$(printf '\t')" "$out/summary.tsv"
+
+# Every run's digits all rise in the quick runs; the first digit to rise
+# is the carry digit (K = 0) or the units digit (K = n): the digits that
+# need the longest carry chains come last.
+rose=$(awk -F'\t' '$4 != "never" { print $1, $3 }' "$out/leads.tsv" | sort -u | wc -l)
+# (every digit has the digit signal, so each appears in leads.tsv)
+total=$(for n in $digits; do for s in $seeds; do echo $((n + 1)); done; done |
+	awk '{ t += $1 } END { print t }')
+echo "digits with a test rise: $rose of $total"
+if [ "$range_size" = quick ]; then
+	range digits_rose "$rose" $((total - 2)) "$total"
+fi
+range_done

@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# The addition study (docs/addition.md) at its quick size (QUICK=1): it
+# runs, finds each digit's test-accuracy rise, and tabulates the probes'
+# leads with the columns the docs describe.
+
+setup() {
+	load test_helper
+	[ -z "${TRAJ_SANITIZED:-}" ] ||
+		skip "the studies run in the plain suite; under the sanitizers they take too long"
+	export QUICK=1
+	W=$BATS_FILE_TMPDIR
+}
+
+@test "addition.sh: each digit's rise, and the probes' leads per digit" {
+	run -0 "$TRAJ_ROOT/pipelines/addition.sh" "$W/add"
+	assert_line --regexp '^range check: all [0-9]+ figures in range \(quick size\)$'
+	assert_line --regexp '^digits with a test rise: [0-9]+ of 7$'
+	# one line per digit and signal: 3 + 4 digits, the carry signal on
+	# all but the units digit
+	[ "$(wc -l <"$W/add/leads.tsv")" -eq 12 ]
+	run -0 cut -f5 "$W/add/leads.tsv"
+	assert_line 'digit/blocks.0.hook_resid_post'
+	assert_line 'carry/blocks.0.hook_resid_post'
+	head -1 "$W/add/summary.tsv" | grep -q '^signal	learnt	first	same	later	median_lead	missed	not_learnt	false_alarms$'
+	# a lead is the test rise's step minus the signal's
+	awk -F'\t' '$4 != "never" && $6 != "never" && $7 != $4 - $6 { exit 1 }' \
+		"$W/add/leads.tsv"
+	grep -q 'test/carry/1/acc' "$W/add/add-d3-s1.scores.tsv"
+	[ -s "$W/add/add-d3-s1.png" ] || command -v gnuplot >/dev/null || true
+}
