@@ -26,7 +26,8 @@ static int enomem(struct traj_error *err)
 	return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 }
 
-/* Takes t (its data included) into l; `where` names the file. */
+/* Takes t (its data included) into l; `where` names the file. Names
+ * twice are found at the end (set_unique): an archive may hold 65,536. */
 static int set_add(struct convert_set *l, struct traj_tensor *t,
 		   const char *where, struct traj_error *err)
 {
@@ -37,12 +38,6 @@ static int set_add(struct convert_set *l, struct traj_tensor *t,
 		tensor_free(t);
 		return -1;
 	}
-	for (int i = 0; i < l->n; i++)
-		if (strcmp(l->t[i].name, t->name) == 0) {
-			tensor_free(t);
-			return traj_fail(err, TRAJ_EDATA, -1, "%s: tensor '%s' twice",
-					 where, l->t[i].name);
-		}
 	if (l->n == l->cap) {
 		int cap = l->cap ? 2 * l->cap : 16;
 		struct traj_tensor *nt = realloc(l->t, (size_t)cap * sizeof *nt);
@@ -55,6 +50,32 @@ static int set_add(struct convert_set *l, struct traj_tensor *t,
 	}
 	l->t[l->n++] = *t;
 	return 0;
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Refuses a tensor name that the set holds twice. */
+static int set_unique(const struct convert_set *l, const char *where,
+		      struct traj_error *err)
+{
+	if (l->n < 2)
+		return 0;
+	const char **names = malloc((size_t)l->n * sizeof *names);
+	if (!names)
+		return enomem(err);
+	for (int i = 0; i < l->n; i++)
+		names[i] = l->t[i].name;
+	qsort(names, (size_t)l->n, sizeof *names, by_string);
+	int r = 0;
+	for (int i = 1; i < l->n && r == 0; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			r = traj_fail(err, TRAJ_EDATA, -1, "%s: tensor '%s' twice",
+				      where, names[i]);
+	free(names);
+	return r;
 }
 
 static int read_file(const char *path, unsigned char **b, size_t *len,
@@ -207,6 +228,8 @@ int convert_import(enum convert_format fmt, const char *path,
 		traj_error_prefix(err, path);
 		return -1;
 	}
+	if (set_unique(l, path, err) < 0)
+		return -1;
 	if (!l->n) /* as for a directory without .npy files */
 		return traj_fail(err, TRAJ_EDATA, -1, "%s: no tensor to import", path);
 	return 0;
