@@ -88,82 +88,190 @@ int npy_write(FILE *out, const struct traj_tensor *t, struct traj_error *err)
 
 /* ---- parsing the header dict ---- */
 
-/* The value text after 'key': in the dict, or NULL. */
-static const char *dict_value(const char *dict, const char *key)
+/* The dict is a Python literal that numpy reads with ast.literal_eval;
+ * this reads the subset numpy writes, exactly: {'descr': '<f4',
+ * 'fortran_order': False, 'shape': (2, 3), } then spaces and a newline.
+ * Anything two readers could read differently is refused: a key twice
+ * (Python keeps the last), a key numpy refuses, bytes after the dict,
+ * (3) for (3,), escapes, NUL or non-ASCII bytes. */
+struct dict_parse {
+	const char *s;
+	size_t len, i;
+	const char *why; /* the error, at byte i of the dict */
+	char why_buf[96];
+};
+
+static int fail_at(struct dict_parse *p, const char *why)
 {
-	char pat[32];
-	snprintf(pat, sizeof pat, "'%s':", key);
-	const char *p = strstr(dict, pat);
-	if (!p)
-		return NULL;
-	p += strlen(pat);
-	while (*p == ' ')
-		p++;
-	return p;
+	p->why = why;
+	return -1;
 }
 
-static int parse_shape(const char *p, struct traj_tensor *t)
+static void skip_ws(struct dict_parse *p)
 {
-	if (*p++ != '(')
+	while (p->i < p->len && (p->s[p->i] == ' ' || p->s[p->i] == '\t' ||
+				 p->s[p->i] == '\n' || p->s[p->i] == '\r'))
+		p->i++;
+}
+
+static int expect(struct dict_parse *p, char c)
+{
+	skip_ws(p);
+	if (p->i >= p->len || p->s[p->i] != c) {
+		snprintf(p->why_buf, sizeof p->why_buf, "'%c' expected", c);
+		return fail_at(p, p->why_buf);
+	}
+	p->i++;
+	return 0;
+}
+
+/* A quoted string without escapes into out[0 .. cap). */
+static int py_string(struct dict_parse *p, char *out, size_t cap)
+{
+	skip_ws(p);
+	if (p->i >= p->len || (p->s[p->i] != '\'' && p->s[p->i] != '"'))
+		return fail_at(p, "a quoted string expected");
+	char q = p->s[p->i++];
+	size_t n = 0;
+	for (;; p->i++) {
+		if (p->i >= p->len)
+			return fail_at(p, "unterminated string");
+		unsigned char c = (unsigned char)p->s[p->i];
+		if (c == (unsigned char)q)
+			break;
+		if (c == '\\')
+			return fail_at(p, "escape in a string (not written by numpy)");
+		if (c < ' ' || c > '~')
+			return fail_at(p, c ? "control or non-ASCII byte in a string"
+					    : "NUL byte in a string");
+		if (n + 1 >= cap)
+			return fail_at(p, "string too long");
+		out[n++] = (char)c;
+	}
+	p->i++;
+	out[n] = '\0';
+	return 0;
+}
+
+static int py_bool(struct dict_parse *p, int *v)
+{
+	skip_ws(p);
+	const char *w = p->s + p->i;
+	size_t left = p->len - p->i, n;
+	if (left >= 4 && memcmp(w, "True", 4) == 0)
+		n = 4, *v = 1;
+	else if (left >= 5 && memcmp(w, "False", 5) == 0)
+		n = 5, *v = 0;
+	else
+		return fail_at(p, "True or False expected");
+	if (n < left && (isalnum((unsigned char)w[n]) || w[n] == '_'))
+		return fail_at(p, "True or False expected");
+	p->i += n;
+	return 0;
+}
+
+/* A tuple of non-negative integers as Python writes it: (), (3,), (2, 3). */
+static int py_shape(struct dict_parse *p, struct traj_tensor *t)
+{
+	if (expect(p, '('))
 		return -1;
 	t->rank = 0;
+	int comma = 0;
 	for (;;) {
-		while (*p == ' ')
-			p++;
-		if (*p == ')')
-			return 0;
-		if (!isdigit((unsigned char)*p) || t->rank == TRAJ_MAX_RANK)
-			return -1;
-		char *end;
-		long long v = strtoll(p, &end, 10);
-		if (v < 0 || v > INT64_MAX / 2)
-			return -1;
+		skip_ws(p);
+		if (p->i < p->len && p->s[p->i] == ')')
+			break;
+		if (t->rank && !comma)
+			return fail_at(p, "',' or ')' expected in shape");
+		if (p->i >= p->len || !isdigit((unsigned char)p->s[p->i]))
+			return fail_at(p, "shape: an integer expected");
+		if (t->rank == TRAJ_MAX_RANK)
+			return fail_at(p, "shape: rank too large");
+		if (p->s[p->i] == '0' && p->i + 1 < p->len &&
+		    isdigit((unsigned char)p->s[p->i + 1]))
+			return fail_at(p, "shape: leading zero (not Python)");
+		int64_t v = 0;
+		for (; p->i < p->len && isdigit((unsigned char)p->s[p->i]); p->i++) {
+			if (v > INT64_MAX / 20)
+				return fail_at(p, "shape: dimension too large");
+			v = v * 10 + (p->s[p->i] - '0');
+		}
 		t->shape[t->rank++] = v;
-		p = end;
-		while (*p == ' ')
-			p++;
-		if (*p == ',')
-			p++;
-		else if (*p != ')')
-			return -1;
+		skip_ws(p);
+		comma = p->i < p->len && p->s[p->i] == ',';
+		if (comma)
+			p->i++;
 	}
+	if (t->rank == 1 && !comma)
+		return fail_at(p, "shape: (n) is not a tuple, (n,) is");
+	p->i++;
+	return 0;
 }
 
-static int parse_dict(const char *dict, struct traj_tensor *t, const char **why)
+enum { K_DESCR, K_FORTRAN, K_SHAPE, NKEYS };
+static const char *const key_names[NKEYS] = {"descr", "fortran_order", "shape"};
+
+static int parse_dict(struct dict_parse *p, struct traj_tensor *t)
 {
-	const char *descr = dict_value(dict, "descr");
-	const char *fo = dict_value(dict, "fortran_order");
-	const char *shape = dict_value(dict, "shape");
-	char ds[8] = "";
-	if (!descr || !fo || !shape) {
-		*why = "header lacks descr, fortran_order or shape";
+	int seen[NKEYS] = {0}, fortran = 0;
+	char key[32], descr[16];
+	if (expect(p, '{'))
 		return -1;
+	for (;;) {
+		skip_ws(p);
+		if (p->i < p->len && p->s[p->i] == '}')
+			break;
+		size_t at = p->i;
+		if (py_string(p, key, sizeof key))
+			return -1;
+		int k = 0;
+		while (k < NKEYS && strcmp(key, key_names[k]) != 0)
+			k++;
+		if (k == NKEYS) {
+			p->i = at;
+			snprintf(p->why_buf, sizeof p->why_buf, "unknown key '%s'"
+				 " (numpy refuses it)", key);
+			return fail_at(p, p->why_buf);
+		}
+		if (seen[k]++) {
+			p->i = at;
+			snprintf(p->why_buf, sizeof p->why_buf, "key '%s' twice", key);
+			return fail_at(p, p->why_buf);
+		}
+		if (expect(p, ':'))
+			return -1;
+		int r = k == K_DESCR ? py_string(p, descr, sizeof descr)
+		      : k == K_FORTRAN ? py_bool(p, &fortran) : py_shape(p, t);
+		if (r)
+			return -1;
+		skip_ws(p);
+		if (p->i < p->len && p->s[p->i] == ',')
+			p->i++;
+		else if (p->i >= p->len || p->s[p->i] != '}')
+			return fail_at(p, "',' or '}' expected");
 	}
-	if (*descr != '\'' || !strchr(descr + 1, '\'') ||
-	    strchr(descr + 1, '\'') - descr - 1 >= (long)sizeof ds) {
-		*why = "descr is not a simple dtype";
-		return -1;
-	}
-	memcpy(ds, descr + 1, (size_t)(strchr(descr + 1, '\'') - descr - 1));
-	if (dtype_of_descr(ds, &t->dtype) < 0) {
-		*why = "unsupported dtype (f2, f4, f8, i1, i2, i4, i8, u1, little-endian)";
-		return -1;
-	}
-	if (strncmp(fo, "False", 5) != 0) {
-		*why = "Fortran order is not supported";
-		return -1;
-	}
-	if (parse_shape(shape, t) < 0) {
-		*why = "bad shape";
-		return -1;
-	}
+	p->i++;
+	skip_ws(p);
+	if (p->i < p->len)
+		return fail_at(p, p->s[p->i] ? "bytes after the header dict"
+					     : "NUL byte after the header dict");
+	for (int k = 0; k < NKEYS; k++)
+		if (!seen[k]) {
+			snprintf(p->why_buf, sizeof p->why_buf, "the header lacks '%s'",
+				 key_names[k]);
+			return fail_at(p, p->why_buf);
+		}
+	if (dtype_of_descr(descr, &t->dtype) < 0)
+		return fail_at(p, "unsupported dtype (f2, f4, f8, i1, i2, i4, i8, u1,"
+			       " little-endian)");
+	if (fortran)
+		return fail_at(p, "Fortran order is not supported");
 	return 0;
 }
 
 int npy_parse(const unsigned char *buf, size_t len, const char *name,
 	      struct traj_tensor *t, struct traj_error *err)
 {
-	const char *why;
 	size_t hl, start;
 	if (len < 10 || memcmp(buf, magic, 6) != 0)
 		return traj_fail(err, TRAJ_EDATA, 0, "not a .npy file (bad magic)");
@@ -179,16 +287,11 @@ int npy_parse(const unsigned char *buf, size_t len, const char *name,
 	}
 	if (hl > len - start || hl > 65536)
 		return traj_fail(err, TRAJ_EDATA, 8, "truncated header");
-	char *dict = malloc(hl + 1);
-	if (!dict)
-		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-	memcpy(dict, buf + start, hl);
-	dict[hl] = 0;
 	struct traj_tensor h = {0};
-	int bad = parse_dict(dict, &h, &why);
-	free(dict);
-	if (bad)
-		return traj_fail(err, TRAJ_EDATA, (int64_t)start, "%s", why);
+	struct dict_parse p = {.s = (const char *)buf + start, .len = hl};
+	if (parse_dict(&p, &h) < 0)
+		return traj_fail(err, TRAJ_EDATA, (int64_t)(start + p.i),
+				 "npy header: %s", p.why);
 	int64_t n = tensor_numel_checked(h.rank, h.shape, INT64_MAX / 8);
 	size_t data = start + hl;
 	if (n < 0)

@@ -22,7 +22,9 @@ size_t npy_size(const struct traj_tensor *t);
 /* Parses a whole .npy file held in buf[0 .. len) into t (named `name`,
  * with its own copy of the data). Refuses a bad magic, an unknown version
  * or dtype, Fortran order, a shape that disagrees with the bytes present
- * (truncated or trailing data). Returns 0, or -1 with err set
+ * (truncated or trailing data), and a header dict that numpy would read
+ * otherwise or not at all: a key twice or unknown, bytes after the dict,
+ * (3) as a shape, escapes, NUL or non-ASCII bytes. Returns 0, or -1 with err set
  * (TRAJ_EDATA, offsets into buf). */
 int npy_parse(const unsigned char *buf, size_t len, const char *name,
 	      struct traj_tensor *t, struct traj_error *err);
