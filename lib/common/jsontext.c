@@ -12,17 +12,58 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Length of the string literal starting at text[i] == '"', or 0 when it
- * does not end within len (the parser reports that). */
-static size_t string_len(const char *text, size_t i, size_t len)
+/* Length of the UTF-8 sequence at t[0 .. n) (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0 when invalid. */
+static size_t utf8_len(const unsigned char *t, size_t n)
 {
-	for (size_t j = i + 1; j < len; j++) {
-		if (text[j] == '\\')
-			j++;
-		else if (text[j] == '"')
-			return j + 1 - i;
+	unsigned char c = t[0], lo = 0x80, hi = 0xbf;
+	size_t k;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		k = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+	else if (c >= 0xf0 && c <= 0xf4)
+		k = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (n < k || t[1] < lo || t[1] > hi)
+		return 0;
+	for (size_t i = 2; i < k; i++)
+		if (t[i] < 0x80 || t[i] > 0xbf)
+			return 0;
+	return k;
+}
+
+/* Checks the string literal starting at text[i] == '"': UTF-8, no raw
+ * control byte, no \u0000 (a C string would end there: "f32\u0000"
+ * would read as "f32"). Sets *n to its length, or to 0 when it does not
+ * end within len (the parser reports that); *at to the offending byte. */
+static const char *check_string(const char *text, size_t i, size_t len,
+				size_t *n, size_t *at)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	*n = 0;
+	for (size_t j = i + 1; j < len;) {
+		size_t k = 1;
+		*at = j;
+		if (t[j] == '"') {
+			*n = j + 1 - i;
+			return NULL;
+		}
+		if (t[j] < 0x20)
+			return "control byte in a string (JSON wants \\u00XX)";
+		if (t[j] == '\\') {
+			if (j + 5 < len && t[j + 1] == 'u' && memcmp(t + j + 2, "0000", 4) == 0)
+				return "\\u0000 (NUL) in a string";
+			k = 2;
+		} else if (!(k = utf8_len(t + j, len - j))) {
+			return "invalid UTF-8";
+		}
+		j += k;
 	}
-	return 0;
+	return NULL;
 }
 
 /* An integer literal (no fraction, no exponent) larger than 2^53 in
@@ -78,10 +119,13 @@ int json_text_check(const char *text, size_t len, int max_depth,
 		char c = text[i];
 		size_t n = 1;
 		const char *bad = NULL;
+		size_t at = i;
 		if (c == '"') {
-			n = string_len(text, i, len);
-			if (n == 0)
+			bad = check_string(text, i, len, &n, &at);
+			if (!bad && n == 0)
 				return 0;
+		} else if ((unsigned char)c >= 0x80) {
+			bad = "invalid UTF-8 outside a string";
 		} else if (c == '-' || is_digit(c)) {
 			bad = check_number(text, i, len, &n);
 		} else if (c == '[' || c == '{') {
@@ -92,7 +136,7 @@ int json_text_check(const char *text, size_t len, int max_depth,
 		}
 		if (bad) {
 			*why = bad;
-			*pos = i;
+			*pos = at;
 			return -1;
 		}
 		i += n;

@@ -2,7 +2,9 @@
  * turns 1e400 into inf and 9007199254740993 into 9007199254740992 without
  * a word, and nests as deep as 1000 levels (recursion). Run before
  * cJSON_Parse*: a text that passes has only finite numbers, integer
- * literals that a double holds exactly, and bounded nesting. */
+ * literals that a double holds exactly, bounded nesting, and strings of
+ * UTF-8 (RFC 3629) without a raw control byte or \u0000, which cJSON
+ * would end the C string at ("f32\u0000" read as "f32"). */
 #ifndef TRAJ_JSONTEXT_H
 #define TRAJ_JSONTEXT_H
 
