@@ -21,7 +21,9 @@ static int copy(const struct traj_tensor *t, void *ctx, struct traj_error *err)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct traj_error err;
-	free(safetensors_metadata(data, size, "traj_run"));
+	char *meta;
+	if (safetensors_metadata(data, size, "traj_run", &meta, &err) == 0)
+		free(meta);
 	safetensors_read(data, size, copy, NULL, &err);
 	return 0;
 }

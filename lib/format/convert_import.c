@@ -297,8 +297,13 @@ cJSON *convert_import_run(enum convert_format fmt, const char *path,
 		size_t len;
 		if (read_file(path, &b, &len, err) < 0)
 			return NULL;
-		char *text = safetensors_metadata(b, len, "traj_run");
+		char *text;
+		int r = safetensors_metadata(b, len, "traj_run", &text, err);
 		free(b);
+		if (r < 0) {
+			traj_error_prefix(err, path);
+			return NULL;
+		}
 		if (text) {
 			cJSON *run = run_from_text(text, strlen(text), path, err);
 			free(text);

@@ -22,14 +22,21 @@ int safetensors_write(FILE *out, const struct traj_tensor *t, int n,
  * returns 0 to go on, -1 (err set) to stop. */
 typedef int (*st_visit)(const struct traj_tensor *t, void *ctx,
 			struct traj_error *err);
-/* Parses a whole file in buf[0 .. len). Refuses a header that is not
- * such JSON, offsets outside the data, or sizes that disagree with the
- * shape. Returns 0, or -1 with err set (TRAJ_EDATA). */
+/* Parses a whole file in buf[0 .. len), then visits its tensors in the
+ * header's order. Refuses, as the reference reader does, a header that
+ * is not such JSON (jsontext's checks: UTF-8, no \u0000, exact numbers),
+ * bytes after its object other than the padding, a key twice,
+ * __metadata__ other than strings, offsets outside the data, sizes that
+ * disagree with the shape, and data not covered exactly once (a gap, an
+ * overlap, bytes after the last tensor). Returns 0, or -1 with err set
+ * (TRAJ_EDATA, byte offsets into buf). */
 int safetensors_read(const unsigned char *buf, size_t len, st_visit visit,
 		     void *ctx, struct traj_error *err);
 
-/* The string value of `key` in the header's __metadata__, as a new
- * string, or NULL when absent (or the header is malformed). */
-char *safetensors_metadata(const unsigned char *buf, size_t len, const char *key);
+/* Sets *out to the string value of `key` in the header's __metadata__
+ * (a new string), or NULL when absent. Returns 0, or -1 with err set when
+ * the header is malformed (the checks of safetensors_read on the header). */
+int safetensors_metadata(const unsigned char *buf, size_t len, const char *key,
+			 char **out, struct traj_error *err);
 
 #endif
