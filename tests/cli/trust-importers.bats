@@ -51,7 +51,7 @@ setup() {
 	run -1 /usr/bin/python3 -c "import numpy as np; np.load('$F/crafted/npy-junk-after-dict.npy')"
 }
 
-@test "an npz of 65,536 entries (ZIP64 end records by Python's zipfile) is imported whole" {
+@test "an npz of 65,536 entries (ZIP64 end records by Python's zipfile) is imported whole, and exported so" {
 	/usr/bin/python3 - <<'PY'
 import io, zipfile, numpy as np
 b = io.BytesIO()
@@ -66,6 +66,10 @@ PY
 	assert_output --regexp $'^ckpt\tmodadd-p11-s1\t0\t65536\t'
 	run -0 bash -c "traj-snapshot -lv big.traj | grep -c $'\tt65535\tf32\t2\t'"
 	assert_output 1
+	# and written back with ZIP64 end records, which numpy reads whole
+	run -0 traj-convert --export npz back.npz big.traj
+	run -0 /usr/bin/python3 -c "import numpy as np; z = np.load('back.npz'); print(len(z.files), z['t65535'].tolist())"
+	assert_output "65536 [0.0, 1.0]"
 }
 
 @test "stream headers: a dtype \"f32\\u0000\" is not f32, and invalid UTF-8 is refused" {
