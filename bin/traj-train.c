@@ -1,13 +1,13 @@
 /* traj-train: train a model on a task and stream its checkpoints. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "format/stream.h"
 #include "run/resume_policy.h"
 #include "run/runplan.h"
+#include "run/runstart.h"
 #include "run/trainloop.h"
 
 /* Seeds travel as JSON numbers, exact only below 2^53. */
@@ -15,40 +15,19 @@
 
 struct options {
 	struct run_plan plan;
+	struct run_start start;
+	int64_t reinit;
 	const char *out, *resume;
 	int threads, force, quiet, allow_nonfinite;
 	int steps_given;
 	int config_given;    /* an option that --resume takes from FILE */
 };
 
-static void set_no_bias(const char *arg, void *ctx)
-{
-	(void)arg;
-	((struct mlp_config *)ctx)->bias = 0;
-}
-
-static void set_no_state(const char *arg, void *ctx)
-{
-	(void)arg;
-	*(const char **)ctx = "none";
-}
-
 /* The options --resume takes from its FILE: all but these. */
-static void mark_run_options(struct cli_opt *opts, struct options *o)
-{
-	static const char *const keep[] = {
-		"steps", "threads", "quiet", "force", "resume", "allow-nonfinite",
-		"help", "version",
-	};
-	for (struct cli_opt *opt = opts; opt->type != CLI_T_END; opt++) {
-		opt->given = &o->config_given;
-		for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
-			if (opt->long_name && strcmp(opt->long_name, keep[i]) == 0)
-				opt->given = NULL;
-		if (opt->long_name && strcmp(opt->long_name, "steps") == 0)
-			opt->given = &o->steps_given;
-	}
-}
+static const char *const keep_with_resume[] = {
+	"steps", "threads", "quiet", "force", "resume", "allow-nonfinite",
+	"help", "version", NULL,
+};
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
@@ -92,8 +71,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		CLI_INT(0, "width", &p->mlp.width, "N", 1, 65536,
 			"hidden units per layer (512)"),
 		CLI_INT(0, "depth", &p->mlp.depth, "N", 1, 64, "hidden layers (1)"),
-		CLI_CALLBACK(0, "no-bias", set_no_bias, &p->mlp, NULL,
-			"layers without biases"),
+		CLI_FLAG(0, "no-bias", &p->no_bias, "layers without biases"),
 		CLI_GROUP("Transformer (defaults: Nanda et al.'s grokking model):"),
 		CLI_INT(0, "layers", &p->tf.n_layers, "N", 1, TF_MAX_LAYERS, "blocks (1)"),
 		CLI_INT(0, "d-model", &p->tf.d_model, "N", 1, TF_MAX_DIM,
@@ -138,6 +116,15 @@ static void parse_args(int argc, char **argv, struct options *o)
 		CLI_FLAG(0, "allow-nonfinite", &o->allow_nonfinite,
 			"go on when the loss or a parameter becomes NaN or\n"
 			"infinite (else stop there, status 65)"),
+		CLI_GROUP("Lottery tickets (docs/lottery.md):"),
+		CLI_STRING(0, "mask", &o->start.mask, "FILE",
+			"train with the masks of FILE's last checkpoint (traj\n"
+			"prune): pruned weights stay exactly 0"),
+		CLI_STRING(0, "init-from", &o->start.init_from, "STREAM[:STEP]",
+			"start from the weights, optimiser state and batch\n"
+			"order of STREAM at STEP (0): rewinding"),
+		CLI_I64(0, "reinit", &o->reinit, "SEED", 0, SEED_MAX,
+			"fresh weights from SEED instead (a control)"),
 		CLI_GROUP("Checkpoints:"),
 		CLI_STRING(0, "every", &nm->every, "N",
 			"a checkpoint every N steps; 0 = none (100); or\n"
@@ -160,8 +147,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"checkpoints that carry the optimiser state for\n"
 			"--resume: key (key checkpoints and the last), all,\n"
 			"or none (key)"),
-		CLI_CALLBACK(0, "no-state", set_no_state, &nm->state, NULL,
-			"the same as --state none"),
+		CLI_FLAG(0, "no-state", &p->no_state, "the same as --state none"),
 		CLI_STRING(0, "resume", &o->resume, "FILE",
 			"continue the run in FILE (written by --out) from its\n"
 			"last complete checkpoint that carries the state,\n"
@@ -189,21 +175,20 @@ static void parse_args(int argc, char **argv, struct options *o)
 "66 cannot open the file to resume, 71 out of memory, 73 cannot create\n"
 "FILE or it holds a run (--resume, --force), 74 write error.\n",
 	};
-	mark_run_options(opts, o);
+	cli_mark_given(opts, &o->config_given, keep_with_resume);
+	for (struct cli_opt *opt = opts; opt->type != CLI_T_END; opt++)
+		if (opt->long_name && strcmp(opt->long_name, "steps") == 0)
+			opt->given = &o->steps_given;
+	o->reinit = -1;
 	int first = cli_parse(&spec, argc, argv);
+	o->start.reinit = o->reinit >= 0;
+	o->start.reinit_seed = (uint64_t)o->reinit;
 	if (o->resume && o->config_given)
 		cli_usage_error("--resume: the run's options come from '%s'; only "
 				"--steps, --threads and --quiet may be given",
 				o->resume);
 	if (first < argc)
 		cli_usage_error("unexpected argument '%s'", argv[first]);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 struct progress { const struct options *o; double start; };
@@ -214,22 +199,7 @@ static void show_progress(const struct trainer *t, void *ctx)
 	if (!p->o->quiet && t->step % 50 == 0)
 		cli_progress("step %lld/%lld  loss %.4g  %.0f s", (long long)t->step,
 			     (long long)t->rc->train.steps, (double)t->last_loss,
-			     now() - p->start);
-}
-
-static void report(const struct options *o, const struct trainer *t,
-		   double start, int64_t ckpts, long bytes)
-{
-	if (o->quiet)
-		return;
-	double secs = now() - start;
-	fprintf(stderr, "%s: %s: %lld steps in %.1f s (%.2f ms/step), "
-		"%lld checkpoints", cli_prog(), t->rc->id, (long long)t->step,
-		secs, t->step ? 1e3 * secs / (double)t->step : 0.0,
-		(long long)ckpts);
-	if (bytes >= 0)
-		fprintf(stderr, ", %ld bytes", bytes);
-	fprintf(stderr, ", last batch loss %.4g\n", (double)t->last_loss);
+			     cli_seconds() - p->start);
 }
 
 /* A new run: its header records the writer options for --resume. */
@@ -245,14 +215,12 @@ static FILE *start_run(struct options *o, struct trainer *t,
 	o->plan.wopts.sync = 1;
 	if (trainer_init(t, rc, &err) < 0)
 		cli_die_error(NULL, &err);
-	FILE *out = stdout;
-	if (o->out && strcmp(o->out, "-") != 0) {
-		if (!o->force && resume_file_holds_run(o->out))
-			cli_die(TRAJ_ECREATE, "'%s' holds a run: continue it with "
-				"--resume, or replace it with --force", o->out);
-		if (!(out = fopen(o->out, "wb")))
-			cli_die(TRAJ_ECREATE, "cannot create '%s': %m", o->out);
-	}
+	if (run_start_apply(t, rc, &o->start, &err) < 0)
+		err.status == TRAJ_EUSAGE ? cli_usage_error("%s", err.msg)
+					  : cli_die_error(NULL, &err);
+	FILE *out = resume_output_open(o->out, o->force, &err);
+	if (!out)
+		cli_die_error(NULL, &err);
 	cli_check_binary_output(out, o->force);
 	*w = trainer_writer_open(t, out, &o->plan.wopts, &err);
 	if (!*w)
@@ -299,7 +267,8 @@ int main(int argc, char **argv)
 	o.plan.names.blas_core = getenv("TRAJ_BLAS_CORE");
 	parse_args(argc, argv, &o);
 	FILE *out = o.resume ? resume_run(&o, &s, &t, &w) : start_run(&o, &t, &w);
-	struct progress p = {&o, now()};
+	struct progress p = {&o, cli_seconds()};
+	int64_t first_step = t.step;
 	struct trainer_loop loop = {.resumed = o.resume != NULL,
 		.allow_nonfinite = o.allow_nonfinite, .progress = show_progress,
 		.ctx = &p};
@@ -313,7 +282,12 @@ int main(int argc, char **argv)
 	if (loop.stopped) /* the stream ends well-formed before it */
 		cli_die(stop.status, "%s: %s; the checkpoints before it are kept "
 			"(--allow-nonfinite goes on)", name, stop.msg);
-	report(&o, &t, p.start, loop.ckpts, ftell(out));
+	if (!o.quiet) {
+		char line[512];
+		trainer_summary(&t, first_step, cli_seconds() - p.start,
+				loop.ckpts, ftell(out), line, sizeof line);
+		fprintf(stderr, "%s: %s\n", cli_prog(), line);
+	}
 	trainer_free(&t);
 	if (o.resume)
 		resume_session_free(&s);

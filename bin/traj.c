@@ -27,6 +27,7 @@ static const char usage[] =
 "  probe      linear probes and CKA on activations at hook points\n"
 "  ablate     ablation, patching, attribution with a budget, circuits\n"
 "  attack     adversarial robustness (FGSM, PGD, minimal radius) per checkpoint\n"
+"  prune      masks for lottery tickets: magnitude and random pruning\n"
 "  plot       metric lines to a PNG or SVG picture (gnuplot)\n"
 "  sweep      run traj train over many configurations (parallel, Slurm)\n"
 "\n"

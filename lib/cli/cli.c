@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include <time.h>
+
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -212,4 +214,11 @@ void cli_print_version(void)
 {
 	printf("%s (traj) %s\n", progname, TRAJ_VERSION);
 	exit(cli_finish(TRAJ_OK));
+}
+
+double cli_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

@@ -48,6 +48,9 @@ int cli_progress_enabled(void);
 void cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_progress_done(void);
 
+/* Seconds on the monotonic clock, for timing progress and reports. */
+double cli_seconds(void);
+
 /* Catches SIGINT and SIGTERM (without restarting interrupted reads) and
  * returns the flag they set: for follow mode, which ends cleanly on
  * them (see stream_reader_follow). */

@@ -225,3 +225,13 @@ int cli_apply_threads(int n)
 	openblas_set_num_threads(n);
 	return n;
 }
+
+void cli_mark_given(struct cli_opt *opts, int *flag, const char *const *except)
+{
+	for (struct cli_opt *o = opts; o->type != CLI_T_END; o++) {
+		o->given = flag;
+		for (const char *const *e = except; *e; e++)
+			if (o->long_name && strcmp(o->long_name, *e) == 0)
+				o->given = NULL;
+	}
+}

@@ -113,6 +113,12 @@ struct cli_spec {
  * the options). Returns the index in argv of the first operand. */
 int cli_parse(const struct cli_spec *spec, int argc, char **argv);
 
+/* Points the `given` of every option of the table at *flag but of those
+ * whose long names are in `except` (NULL-terminated), which get NULL:
+ * for options that exclude a group of others (traj-train --resume). */
+void cli_mark_given(struct cli_opt *opts, int *flag,
+		    const char *const *except);
+
 /* The whole --help text: usage, intro, the option table, footer. */
 void cli_help(const struct cli_spec *spec, FILE *out);
 

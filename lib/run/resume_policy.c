@@ -108,3 +108,19 @@ void resume_session_free(struct resume_session *s)
 	run_config_free(&s->rc);
 	s->f = NULL;
 }
+
+FILE *resume_output_open(const char *path, int force, struct traj_error *err)
+{
+	FILE *out;
+	if (!path || strcmp(path, "-") == 0)
+		return stdout;
+	if (!force && resume_file_holds_run(path)) {
+		traj_fail(err, TRAJ_ECREATE, -1, "'%s' holds a run: continue it "
+			  "with --resume, or replace it with --force", path);
+		return NULL;
+	}
+	if (!(out = fopen(path, "wb")))
+		traj_fail(err, TRAJ_ECREATE, -1, "cannot create '%s': %s", path,
+			  strerror(errno));
+	return out;
+}

@@ -42,6 +42,10 @@ int resume_begin(struct resume_session *s, const char *path, int64_t steps,
  * cuts or rewrites FILE, and opens *w for appending to *out (FILE). */
 int resume_continue(struct resume_session *s, struct trainer *t,
 		    struct traj_writer **w, FILE **out, struct traj_error *err);
+/* The output of a new run: standard output for NULL or "-", else `path`
+ * created, unless it holds a run and not `force` (TRAJ_ECREATE: "'x'
+ * holds a run: continue it with --resume, or replace it with --force"). */
+FILE *resume_output_open(const char *path, int force, struct traj_error *err);
 /* Frees what resume_begin and resume_continue hold but the output. */
 void resume_session_free(struct resume_session *s);
 

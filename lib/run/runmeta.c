@@ -180,6 +180,10 @@ cJSON *run_to_json(const struct run_config *rc)
 	cJSON_AddItemToObject(o, "task", task_to_json(&rc->task));
 	cJSON_AddItemToObject(o, "optim", run_optim_to_json(&rc->optim));
 	cJSON_AddItemToObject(o, "train", train_to_json(&rc->train));
+	if (rc->init)
+		cJSON_AddItemToObject(o, "init", cJSON_Duplicate(rc->init, 1));
+	if (rc->mask)
+		cJSON_AddItemToObject(o, "mask", cJSON_Duplicate(rc->mask, 1));
 	return o;
 }
 
@@ -208,12 +212,25 @@ int run_from_json(const cJSON *json, struct run_config *rc,
 	    train_from_json(cJSON_GetObjectItemCaseSensitive(json, "train"),
 			    &rc->train, err) < 0)
 		return -1;
+	const cJSON *mask = cJSON_GetObjectItemCaseSensitive(json, "mask");
+	const cJSON *init = cJSON_GetObjectItemCaseSensitive(json, "init");
+	if ((mask && !cJSON_IsObject(mask)) || (init && !cJSON_IsObject(init)))
+		return traj_fail(err, TRAJ_EDATA, -1, "run.%s: expected an object",
+				 mask && !cJSON_IsObject(mask) ? "mask" : "init");
 	rc->model = cJSON_Duplicate(model, 1);
-	return rc->model ? 0 : traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	rc->mask = mask ? cJSON_Duplicate(mask, 1) : NULL;
+	rc->init = init ? cJSON_Duplicate(init, 1) : NULL;
+	if (!rc->model || (mask && !rc->mask) || (init && !rc->init)) {
+		run_config_free(rc);
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	}
+	return 0;
 }
 
 void run_config_free(struct run_config *rc)
 {
 	cJSON_Delete(rc->model);
-	rc->model = NULL;
+	cJSON_Delete(rc->mask);
+	cJSON_Delete(rc->init);
+	rc->model = rc->mask = rc->init = NULL;
 }

@@ -43,6 +43,10 @@ struct run_config {
 	struct task_config task;
 	struct optim_config optim;
 	struct train_config train;
+	cJSON *mask;             /* owned, or NULL: a masked run's "mask"
+				    object (formats/run-header.md) */
+	cJSON *init;             /* owned, or NULL: where the weights came
+				    from ("init": --init-from, --reinit) */
 };
 
 /* A new object; the caller frees it with cJSON_Delete. */

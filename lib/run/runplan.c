@@ -179,7 +179,12 @@ static int from_names(struct run_plan *p, struct traj_error *err)
 	    stream_encoding_from_name(n->encoding, &p->wopts.encoding) < 0)
 		return unknown("encoding", "encoding", n->encoding,
 			       "raw, shuffle, xor, pred2, delta", err);
-	if (n->state && run_state_policy_from_name(n->state, &rc->train.state) < 0)
+	if (p->no_bias)
+		p->mlp.bias = 0;
+	if (p->no_state)
+		rc->train.state = STATE_NONE;
+	else if (n->state &&
+		 run_state_policy_from_name(n->state, &rc->train.state) < 0)
 		return traj_fail(err, TRAJ_EUSAGE, -1, "--state: '%s' is not key,"
 				 " all or none", n->state);
 	if (n->every && every_from_name(n->every, &rc->train, err) < 0)

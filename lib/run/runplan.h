@@ -32,6 +32,7 @@ struct run_plan {
 				     layernorm, attn_only; d_head and d_mlp
 				     0 for their defaults */
 	int64_t data_seed;        /* -1: the run seed */
+	int no_bias, no_state;    /* --no-bias, --no-state */
 	/* the optimiser's hyper-parameters; NAN: its default */
 	double lr, weight_decay, beta1, beta2, eps, momentum;
 };

@@ -61,7 +61,32 @@ int trainer_init(struct trainer *t, const struct run_config *rc,
 	rng_seed(&t->order, rc->seed ^ SEED_ORDER);
 	if (optim_init(&t->opt, &rc->optim, t->model->nparams) < 0)
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for the optimiser");
+	return rc->mask ? trainer_mask_on(t, err) : 0;
+}
+
+int trainer_mask_on(struct trainer *t, struct traj_error *err)
+{
+	if (t->masked)
+		return 0;
+	if (mask_init(&t->mask, t->model, err) < 0)
+		return -1;
+	t->masked = 1;
 	return 0;
+}
+
+void trainer_mask_apply(struct trainer *t)
+{
+	if (!t->masked)
+		return;
+	mask_apply(&t->mask, t->model, t->model->params);
+	mask_apply(&t->mask, t->model, t->opt.m);
+	if (t->opt.v)
+		mask_apply(&t->mask, t->model, t->opt.v);
+}
+
+void trainer_reinit(struct trainer *t, uint64_t seed)
+{
+	model_init(t->model, seed ^ SEED_INIT);
 }
 
 /* Without replacement within an epoch; a new shuffle each epoch. */
@@ -98,7 +123,11 @@ float trainer_step(struct trainer *t)
 	struct model *m = t->model;
 	memset(m->grads, 0, m->nparams * sizeof *m->grads);
 	t->last_loss = m->ops->loss(m, &b, 1);
+	if (t->masked)
+		mask_apply(&t->mask, m, m->grads);
 	optim_step(&t->opt, m->params, m->grads);
+	if (t->masked) /* open_lth's classic bug is to forget this one */
+		mask_apply(&t->mask, m, m->params);
 	t->step++;
 	return t->last_loss;
 }
@@ -175,13 +204,24 @@ int trainer_checkpoint(struct trainer *t, struct traj_writer *w,
 		cJSON_AddNumberToObject(metrics, "train/batch_loss", t->last_loss);
 	}
 	int nstate = wants_state(t, w) ? trainstate_count(t) : 0;
-	int rc = stream_write_begin(w, t->step, t->model->nviews + nstate,
+	int nmask = t->masked ? mask_count(&t->mask) : 0;
+	int rc = stream_write_begin(w, t->step, t->model->nviews + nmask + nstate,
 				    metrics, err);
 	cJSON_Delete(metrics);
 	for (int i = 0; rc == 0 && i < t->model->nviews; i++) {
 		struct traj_tensor view;
 		model_view_tensor(t->model, i, &view);
 		rc = stream_write_tensor(w, &view, err);
+	}
+	for (int i = 0; rc == 0 && nmask && i < t->model->nviews; i++) {
+		struct traj_tensor view;
+		if (!t->mask.masked[i])
+			continue;
+		if (mask_view_tensor(&t->mask, t->model, i, &view) < 0)
+			rc = traj_fail(err, TRAJ_EINTERNAL, -1, "parameter name "
+				       "'%s' too long for a mask", t->model->views[i].name);
+		else
+			rc = stream_write_tensor(w, &view, err);
 	}
 	if (rc == 0 && nstate)
 		rc = trainstate_write(t, w, err);
@@ -190,6 +230,8 @@ int trainer_checkpoint(struct trainer *t, struct traj_writer *w,
 
 void trainer_free(struct trainer *t)
 {
+	if (t->masked)
+		mask_free(&t->mask);
 	model_free(t->model);
 	optim_free(&t->opt);
 	task_dataset_free(&t->data);

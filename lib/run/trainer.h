@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "model/mask.h"
 #include "model/model.h"
 #include "model/optim.h"
 #include "common/rng.h"
@@ -27,11 +28,25 @@ struct trainer {
 	int64_t batch;           /* examples per step */
 	int64_t step;            /* updates done so far */
 	float last_loss;         /* loss of the batch of the latest update */
+	int masked;              /* rc->mask: pruned parameters stay 0 */
+	struct model_mask mask;  /* set up when masked */
 };
 
 int trainer_init(struct trainer *t, const struct run_config *rc,
 		 struct traj_error *err);
-/* One update; returns the loss of its batch before the update. */
+/* Makes the run masked (t->mask kept everything until mask_load fills
+ * it); trainer_init does it when the run header has a "mask". */
+int trainer_mask_on(struct trainer *t, struct traj_error *err);
+/* Zeroes what the mask prunes in the parameters and the optimiser's
+ * moments (after loading weights or state into a masked trainer). */
+void trainer_mask_apply(struct trainer *t);
+/* New weights: the initialisation of a run with that seed. */
+void trainer_reinit(struct trainer *t, uint64_t seed);
+/* One update; returns the loss of its batch before the update. A masked
+ * run masks the gradient before the optimiser and the parameters after
+ * it, so that a pruned parameter, its gradient and its moments stay
+ * exactly 0 whatever the optimiser does (weight decay, momentum, moments
+ * restored from a dense run). */
 float trainer_step(struct trainer *t);
 /* Whether the latest update left the batch loss and every parameter
  * finite; else -1 with TRAJ_EDATA and a message naming the step and the
@@ -44,7 +59,7 @@ int trainer_check_finite(const struct trainer *t, struct traj_error *err);
 struct traj_writer *trainer_writer_open(const struct trainer *t, FILE *out,
 					const struct traj_write_opts *wo,
 					struct traj_error *err);
-/* Writes the current parameters, and the resume state ("optim/" tensors,
+/* Writes the current parameters, the masks of a masked run, and the resume state ("optim/" tensors,
  * see trainstate.h) where rc->train.state asks for it, as a checkpoint at t->step. */
 int trainer_checkpoint(struct trainer *t, struct traj_writer *w,
 		       struct traj_error *err);

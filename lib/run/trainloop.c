@@ -1,5 +1,7 @@
 #include "run/trainloop.h"
 
+#include <stdio.h>
+
 #include "run/autockpt.h"
 #include "run/schedule.h"
 
@@ -14,7 +16,9 @@ int trainer_run(struct trainer *t, struct traj_writer *w,
 		/* A resumed run's first step is already written, but it is
 		 * still the reference of the automatic checkpoints. */
 		int written = first && loop->resumed;
-		int fixed = schedule_wants(&sched, t->step) || written;
+		/* The first step is always written: step 0, or the step a
+		 * rewound run (--init-from) starts at. */
+		int fixed = first || schedule_wants(&sched, t->step);
 		int want = tc->auto_every ? autockpt_wants(&au, t->model, &t->data,
 							    t->step, fixed) : fixed;
 		if (!written && want) {
@@ -32,4 +36,17 @@ int trainer_run(struct trainer *t, struct traj_writer *w,
 		if (loop->progress)
 			loop->progress(t, loop->ctx);
 	}
+}
+
+void trainer_summary(const struct trainer *t, int64_t first_step, double secs,
+		     int64_t ckpts, long bytes, char *buf, size_t len)
+{
+	int64_t n = t->step - first_step;
+	char b[48] = "";
+	if (bytes >= 0)
+		snprintf(b, sizeof b, ", %ld bytes", bytes);
+	snprintf(buf, len, "%s: %lld steps in %.1f s (%.2f ms/step), %lld "
+		 "checkpoints%s, last batch loss %.4g", t->rc->id, (long long)n,
+		 secs, n > 0 ? 1e3 * secs / (double)n : 0.0, (long long)ckpts, b,
+		 (double)t->last_loss);
 }

@@ -6,6 +6,7 @@
 #ifndef TRAJ_TRAINLOOP_H
 #define TRAJ_TRAINLOOP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "format/stream.h"
@@ -31,5 +32,12 @@ struct trainer_loop {
  * checkpoints before it are written and w stays open for closing). */
 int trainer_run(struct trainer *t, struct traj_writer *w,
 		struct trainer_loop *loop, struct traj_error *err);
+
+/* One line for people, without newline, into buf: "ID: N steps in S s
+ * (M ms/step), K checkpoints, B bytes, last batch loss L" (bytes < 0:
+ * left out), the steps counted from first_step (a rewound run starts
+ * later than 0). */
+void trainer_summary(const struct trainer *t, int64_t first_step, double secs,
+		     int64_t ckpts, long bytes, char *buf, size_t len);
 
 #endif

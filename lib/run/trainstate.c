@@ -192,6 +192,17 @@ int trainstate_restore(struct trainer *t, const struct traj_ckpt *c,
 	    (t->opt.v && restore_moment(t, c, "v", t->opt.v, err)) ||
 	    restore_order(t, c, err))
 		return -1;
+	if (t->masked) {
+		int n = mask_load(&t->mask, t->model, c->tensors, c->ntensors, err);
+		if (n == 0)
+			return traj_fail(err, TRAJ_EDATA, -1,
+					 "checkpoint at step %lld of a masked run "
+					 "has no mask tensors (mask/...)",
+					 (long long)c->step);
+		if (n < 0)
+			return -1;
+		trainer_mask_apply(t);
+	}
 	t->opt.t = c->step;
 	t->step = c->step;
 	restore_loss(t, c);

@@ -16,7 +16,7 @@ int trainstate_count(const struct trainer *t);
 int trainstate_write(const struct trainer *t, struct traj_writer *w,
 		     struct traj_error *err);
 /* Restores parameters, optimiser state, batch order, step and last loss
- * from a checkpoint of a run built from the same configuration. Every
+ * (and the masks, when t is masked: "mask/" tensors required) from a checkpoint of a run built from the same configuration. Every
  * value is checked (the checkpoint is outside input); TRAJ_EDATA when
  * something is missing or inconsistent. */
 int trainstate_restore(struct trainer *t, const struct traj_ckpt *c,
