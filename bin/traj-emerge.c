@@ -1,15 +1,14 @@
 /* traj-emerge: find phase transitions in metric lines. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "analysis/emerge.h"
 #include "analysis/emerge_state.h"
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/state_lock.h"
 #include "common/atomicfile.h"
 #include "format/metrics.h"
 
@@ -140,23 +139,6 @@ static long feed(struct emerge *e, FILE *in, const char *name, int lenient)
 	return skipped;
 }
 
-/* Takes FILE.lock (a file of its own: the state itself is replaced by
- * rename, and a lock on the old one would guard nothing), waiting for a
- * tick already running. */
-static int lock_state(const char *state)
-{
-	size_t n = strlen(state) + sizeof ".lock";
-	char *path = malloc(n);
-	if (!path)
-		cli_die(TRAJ_ENOMEM, "out of memory");
-	snprintf(path, n, "%s.lock", state);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0)
-		cli_die(TRAJ_ECREATE, "cannot lock '%s': %s", path, strerror(errno));
-	free(path);
-	return fd;
-}
-
 /* The detectors as the last run left them; a bad state is one line, and
  * a fresh start. Returns the exit status it deserves. */
 static int load_state(struct emerge **e, const struct options *o)
@@ -204,7 +186,7 @@ int main(int argc, char **argv)
 		cli_die(TRAJ_ENOMEM, "out of memory");
 	int lock = -1, status = TRAJ_OK;
 	if (o.state) {
-		lock = lock_state(o.state);
+		lock = cli_state_lock(o.state);
 		status = load_state(&e, &o);
 	}
 	long skipped = 0;

@@ -1,4 +1,5 @@
 /* traj-score: loss and accuracy of every checkpoint, as metric lines. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,9 +8,12 @@
 #include "cli/cli.h"
 #include "cli/metric_out.h"
 #include "cli/options.h"
+#include "cli/state_lock.h"
 #include "cli/stream_input.h"
 #include "format/metrics.h"
+#include "common/atomicfile.h"
 #include "run/run_subject.h"
+#include "run/score_state.h"
 #include "task/label_groups.h"
 
 /* Evaluation chunk: bounds scratch memory whatever the data set size. */
@@ -104,41 +108,112 @@ static int score_ckpt(struct run_subject *s, const struct traj_ckpt *c,
 	return 0;
 }
 
-/* Scores every checkpoint of the input; ends the program on an error,
- * after every checkpoint before it was scored. */
-static void score_stream(struct cli_stream_input *in)
+/* --state FILE: where the last run stopped (run/score_state.h). */
+static const char *state_path;
+
+static void save_state(const struct score_state *st)
+{
+	struct atomic_file a;
+	struct traj_error err;
+	if (atomic_open(&a, state_path, &err) < 0)
+		cli_die_error(state_path, &err);
+	if (scorestate_save(st, a.f, &err) < 0) {
+		atomic_abort(&a);
+		cli_die_error(state_path, &err);
+	}
+	if (atomic_commit(&a, &err) < 0)
+		cli_die_error(state_path, &err);
+}
+
+/* Reads the state; a bad one is one line and a start from the beginning.
+ * Returns the exit status it deserves. */
+static int load_state(struct score_state *st)
+{
+	scorestate_init(st);
+	FILE *f = fopen(state_path, "r");
+	if (!f && errno == ENOENT)
+		return TRAJ_OK;
+	if (!f)
+		cli_die(TRAJ_ENOINPUT, "cannot open '%s': %s", state_path,
+			strerror(errno));
+	struct traj_error err;
+	int rc = scorestate_load(st, f, state_path, &err);
+	fclose(f);
+	if (rc == 0)
+		return TRAJ_OK;
+	fprintf(stderr, "%s: %s; scoring from the start\n", cli_prog(), err.msg);
+	return TRAJ_EDATA;
+}
+
+/* Goes on where the state says, or from the start if the stream is not
+ * the one it was written for (a line on stderr). Returns whether the
+ * reader stands after the recorded checkpoint, its run record read. */
+static int resume(struct cli_stream_input *in, const char *path,
+		  struct score_state *st)
+{
+	if (st->run_at < 0)
+		return 0;
+	struct traj_error err;
+	int rc = scorestate_resume(in->reader, st, &err);
+	if (rc < 0)
+		cli_die_error(in->name, &err);
+	if (rc > 0)
+		return 1;
+	fprintf(stderr, "%s: %s: %s; scoring from the start\n", cli_prog(),
+		in->name, err.msg);
+	cli_stream_close(in);
+	cli_stream_open(in, path, NULL, 1);
+	scorestate_init(st);
+	return 0;
+}
+
+/* Sets up the scoring of the run the reader just read. */
+static int setup_run(struct run_subject *s, const struct traj_reader *r,
+		     struct traj_error *err)
+{
+	run_subject_free(s);
+	task_groupings_free(&train_groups);
+	task_groupings_free(&test_groups);
+	int rc = run_subject_setup(s, stream_reader_run(r), 1, SCORE_BATCH, err);
+	if (rc == 0)
+		rc = task_label_groupings(&s->rc.task, &s->data.train,
+					  &train_groups, err);
+	if (rc == 0)
+		rc = task_label_groupings(&s->rc.task, &s->data.test,
+					  &test_groups, err);
+	return rc;
+}
+
+/* Scores every checkpoint of the input (after the run record already
+ * read when `resumed`), noting each in st when there is one; ends the
+ * program on an error, after every checkpoint before it was scored.
+ * With a state, a stream that ends inside a checkpoint is one still
+ * being written: the checkpoint is left for the next run. */
+static void score_stream(struct cli_stream_input *in, struct score_state *st,
+			 int resumed)
 {
 	struct run_subject s = {0};
 	struct traj_error err;
-	int rec, rc = 0;
-	while ((rec = stream_read_next(in->reader, &err)) > 0) {
-		if (rec == TRAJ_REC_RUN) {
-			run_subject_free(&s);
-			task_groupings_free(&train_groups);
-			task_groupings_free(&test_groups);
-			rc = run_subject_setup(&s, stream_reader_run(in->reader), 1,
-					       SCORE_BATCH, &err);
-			if (rc == 0)
-				rc = task_label_groupings(&s.rc.task,
-							  &s.data.train,
-							  &train_groups, &err);
-			if (rc == 0)
-				rc = task_label_groupings(&s.rc.task,
-							  &s.data.test,
-							  &test_groups, &err);
-		} else if (rec == TRAJ_REC_CKPT) {
+	int rec = 0, rc = resumed ? setup_run(&s, in->reader, &err) : 0;
+	while (rc == 0 && (rec = stream_read_next(in->reader, &err)) > 0) {
+		if (rec == TRAJ_REC_RUN)
+			rc = setup_run(&s, in->reader, &err);
+		else if (rec == TRAJ_REC_CKPT)
 			rc = score_ckpt(&s, stream_reader_ckpt(in->reader), &err);
-		}
-		if (rc < 0)
-			break;
+		if (rc == 0 && st)
+			rc = scorestate_note(st, in->reader, rec, &err);
 	}
 	if (rc < 0 && err.offset < 0)
 		err.offset = stream_reader_offset(in->reader);
 	run_subject_free(&s);
 	task_groupings_free(&train_groups);
 	task_groupings_free(&test_groups);
+	if (st && rec < 0 && err.status == TRAJ_ETRUNC)
+		rec = 0;
 	if (rec >= 0 && rc == 0)
 		return;
+	if (st)
+		save_state(st);
 	cli_finish(TRAJ_OK);
 	cli_die_error(in->name, &err);
 }
@@ -149,11 +224,16 @@ int main(int argc, char **argv)
 	cli_init("traj-score");
 	const struct cli_opt opts[] = {
 		CLI_FLAG('H', "header", &header,
-			"print a '# run step metric value' comment line first"),
+			"print a '# run step metric value' comment line first\n"
+			"(with --state, only when scoring from the start)"),
 		CLI_OPT_THREADS(&threads),
 		CLI_FLAG('f', "follow", &follow,
 			"at the end of FILE wait for more, like tail -f, until\n"
 			"the run's end record, SIGINT or SIGTERM (status 0)"),
+		CLI_STRING(0, "state", &state_path, "FILE",
+			"score only the checkpoints after those FILE records,\n"
+			"then record where this run stopped (cron; FILE.lock\n"
+			"keeps two runs from overlapping)"),
 		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
 	};
 	const struct cli_spec spec = {
@@ -166,24 +246,44 @@ int main(int argc, char **argv)
 "FILE is -, read standard input; checkpoints are scored as they arrive.\n",
 		.opts = opts,
 		.footer =
-"Exit status: 0 success, 64 usage error, 65 invalid stream, 66 cannot open\n"
-"FILE, 74 read or write error, 75 truncated stream (every complete\n"
-"checkpoint was scored first).\n",
+"Exit status: 0 success, 64 usage error, 65 invalid stream or a bad --state\n"
+"file (named; everything scored from the start), 66 cannot open FILE, 73\n"
+"cannot write the state, 74 read or write error, 75 truncated stream\n"
+"(every complete checkpoint was scored first; with --state, the stream is\n"
+"taken to be still written: status 0, the checkpoint waits for next time).\n",
 	};
 	optind = cli_parse(&spec, argc, argv);
 	if (argc - optind > 1)
 		cli_usage_error("expected at most one FILE, got %d", argc - optind);
+	const char *path = optind < argc ? argv[optind] : NULL;
+	if (state_path && (!path || strcmp(path, "-") == 0))
+		cli_usage_error("--state needs a FILE to go on in, not standard input");
+	if (state_path && follow)
+		cli_usage_error("--follow waits for ever, --state is for runs that end: not both");
 	if (threads)
 		cli_apply_threads(threads);
+	struct score_state st;
+	int status = TRAJ_OK, resumed = 0;
+	if (state_path) {
+		cli_state_lock(state_path); /* held until the process ends */
+		status = load_state(&st);
+	}
 	/* Scores need the parameters only: the optimiser state is checked
 	 * but not decompressed. */
 	struct cli_stream_input in;
-	cli_stream_open(&in, optind < argc ? argv[optind] : NULL, NULL, 1);
+	cli_stream_open(&in, path, NULL, 1);
+	if (state_path)
+		resumed = resume(&in, path, &st);
 	if (follow)
 		stream_reader_follow(in.reader, cli_stop_on_signals());
-	if (header)
+	if (header && !resumed)
 		fputs(METRIC_HEADER, stdout);
-	score_stream(&in);
+	score_stream(&in, state_path ? &st : NULL, resumed);
 	cli_stream_close(&in);
-	return cli_finish(TRAJ_OK);
+	if (state_path) {
+		fflush(stdout);
+		cli_check_output(stdout);
+		save_state(&st);
+	}
+	return cli_finish(status);
 }

@@ -143,6 +143,20 @@ const struct traj_tensor *stream_ckpt_find(const struct traj_ckpt *c, const char
 /* Byte offset of the next unread byte. */
 int64_t stream_reader_offset(const struct traj_reader *r);
 void stream_reader_free(struct traj_reader *r);
+/* Moves a reader of a seekable file to byte `offset`, which must be where
+ * a key checkpoint of the current run starts (the ckpt record; as
+ * stream_reader_record_offset gave it when that checkpoint was read,
+ * perhaps by another process), or, before anything was read, where a run
+ * record starts: to go on from a checkpoint without reading the ones
+ * before it. The reader must be new or between checkpoints (after
+ * TRAJ_REC_RUN or TRAJ_REC_CKPT); it forgets its reference window
+ * and stream_reader_last_ckpt, and stream_reader_run_ckpts counts from
+ * there. Returns 0, or -1 with err set: TRAJ_EINTERNAL in another state,
+ * TRAJ_EFAIL when the input cannot seek. If `offset` is not such a
+ * checkpoint, stream_read_next fails (TRAJ_EDATA) or reads a
+ * checkpoint that does not belong: check what it returns. */
+int stream_reader_seek(struct traj_reader *r, int64_t offset,
+		       struct traj_error *err);
 
 /* The last complete checkpoint of the current run, still valid after
  * stream_read_next failed (truncated input); ntensors is 0 and step -1

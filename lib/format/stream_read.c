@@ -174,6 +174,27 @@ int64_t stream_reader_offset(const struct traj_reader *r)
 	return r->off;
 }
 
+int stream_reader_seek(struct traj_reader *r, int64_t offset,
+		       struct traj_error *err)
+{
+	if ((r->state != IN_RUN && r->state != AT_START) || offset < 0)
+		return traj_fail(err, TRAJ_EINTERNAL, -1,
+				 "seek inside a checkpoint, after an error or to a negative offset");
+	if (fseeko(r->in, (off_t)offset, SEEK_SET) != 0)
+		return traj_fail(err, TRAJ_EFAIL, r->off, "cannot seek to byte %lld: %s",
+				 (long long)offset, strerror(errno));
+	clearerr(r->in);
+	stream_set_clear(&r->cur);
+	stream_set_clear(&r->prev);
+	stream_set_clear(&r->prev2);
+	memset(&r->view, 0, sizeof r->view);
+	memset(&r->last, 0, sizeof r->last);
+	r->last.step = -1;
+	r->run_ckpts = 0;
+	r->off = offset;
+	return 0;
+}
+
 int stream_ckpt_truncated(const struct traj_reader *r, struct traj_error *err)
 {
 	if (r->stopped)
