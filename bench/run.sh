@@ -108,6 +108,21 @@ for variant in "" "--last-only"; do
 		"$(div "$ms" "$tf_ms")"
 done
 
+# Masked training step (lottery tickets, docs/lottery.md): the 784-300-
+#    300-10 MLP of pipelines/lottery.sh on batches of 128, dense and masked
+#    at a density of 0.2 (gradient masked before AdamW, weights after it),
+#    against bench/torch_masked.py doing the same, same BLAS threads.
+if [ "$quick" = 1 ]; then msteps=50; else msteps=200; fi
+$BB/masked_step "$msteps" >"$tmp/mk" 2>/dev/null
+OPENBLAS_CORETYPE=$core $py bench/torch_masked.py --steps "$msteps" --threads 1 \
+	--blas-threads "$threads" >>"$tmp/mk"
+awk '{ v[$1] = $2 }
+	END { printf "masked_step_ms\ttraj\tdense %s\tmasked %s\tmasked/dense %.2f\n",
+		v["traj_dense_ms"], v["traj_masked_ms"], v["traj_masked_ms"] / v["traj_dense_ms"]
+	      printf "masked_step_ms\ttorch\tdense %s\tmasked %s\tmasked/dense %.2f\ttorch/traj masked %.2f\n",
+		v["torch_dense_ms"], v["torch_masked_ms"], v["torch_masked_ms"] / v["torch_dense_ms"],
+		v["torch_masked_ms"] / v["traj_masked_ms"] }' "$tmp/mk"
+
 # 5. Analysis throughput: traj diff and traj snapshot re-encoding in MB/s
 #    of raw float32 checkpoint, against `zstd -d` decompressing the same
 #    stream (its data frames; zstd skips the record frames), best of 3;
