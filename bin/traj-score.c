@@ -32,19 +32,21 @@ static void print_split(const struct run_subject *s, int64_t step,
 /* SPLIT/GROUP/{loss,acc} for each non-empty group of each of the task's
  * groupings of labels (task/label_groups.h): the repetition task's first
  * and repeat positions, addition's carry chains. */
-static void score_groups(const struct run_subject *s, int64_t step,
-			 const char *split, const struct split *sp,
-			 const struct task_groupings *gs)
+static int score_groups(const struct run_subject *s, int64_t step,
+			const char *split, const struct split *sp,
+			const struct task_groupings *gs, struct traj_error *err)
 {
 	struct batch b = task_split_batch(sp);
 	for (int i = 0; i < gs->n; i++) {
 		const struct task_grouping *g = &gs->g[i];
 		double *v = malloc(2 * (size_t)g->ngroups * sizeof *v);
 		if (!v)
-			cli_die(TRAJ_ENOMEM, "out of memory");
+			return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 		if (model_evaluate_groups(s->model, &b, g->ids, g->ngroups, v,
-					  v + g->ngroups) < 0)
-			cli_die(TRAJ_ENOMEM, "out of memory");
+					  v + g->ngroups, err) < 0) {
+			free(v);
+			return -1;
+		}
 		char metric[96];
 		for (int k = 0; k < g->ngroups; k++) {
 			if (!g->count[k])
@@ -58,35 +60,44 @@ static void score_groups(const struct run_subject *s, int64_t step,
 		}
 		free(v);
 	}
+	return 0;
 }
 
 /* Loss and accuracy; for a model with K > 1 labelled positions also
  * SPLIT/pos/I/loss and SPLIT/pos/I/acc for each position I = 0..K-1 (the
  * task's labelled positions in order: answer digits, sequence positions)
  * and SPLIT/seq_acc, the fraction of examples with every label right. */
-static void score_split(const struct run_subject *s, int64_t step,
-			const char *split, const struct batch *b)
+static int score_split(const struct run_subject *s, int64_t step,
+		       const char *split, const struct batch *b,
+		       struct traj_error *err)
 {
 	int K = s->model->n_outputs;
+	struct eval_result r;
 	if (K == 1) {
-		print_split(s, step, split, model_evaluate(s->model, b));
-		return;
+		if (model_evaluate(s->model, b, &r, err) < 0)
+			return -1;
+		print_split(s, step, split, r);
+		return 0;
 	}
 	double *pos = malloc(2 * (size_t)K * sizeof *pos), seq = NAN;
 	if (!pos)
-		cli_die(TRAJ_ENOMEM, "out of memory");
-	print_split(s, step, split, model_evaluate_detail(s->model, b, pos,
-							  pos + K, &seq));
-	char metric[64];
-	for (int k = 0; k < K; k++) {
-		snprintf(metric, sizeof metric, "%s/pos/%d/loss", split, k);
-		cli_metric(s->rc.id, step, metric, pos[k]);
-		snprintf(metric, sizeof metric, "%s/pos/%d/acc", split, k);
-		cli_metric(s->rc.id, step, metric, pos[K + k]);
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	int rc = model_evaluate_detail(s->model, b, pos, pos + K, &seq, &r,
+				       err);
+	if (rc == 0) {
+		print_split(s, step, split, r);
+		char metric[64];
+		for (int k = 0; k < K; k++) {
+			snprintf(metric, sizeof metric, "%s/pos/%d/loss", split, k);
+			cli_metric(s->rc.id, step, metric, pos[k]);
+			snprintf(metric, sizeof metric, "%s/pos/%d/acc", split, k);
+			cli_metric(s->rc.id, step, metric, pos[K + k]);
+		}
+		snprintf(metric, sizeof metric, "%s/seq_acc", split);
+		cli_metric(s->rc.id, step, metric, seq);
 	}
-	snprintf(metric, sizeof metric, "%s/seq_acc", split);
-	cli_metric(s->rc.id, step, metric, seq);
 	free(pos);
+	return rc;
 }
 
 /* The groupings of the current run's train and test labels. */
@@ -99,10 +110,13 @@ static int score_ckpt(struct run_subject *s, const struct traj_ckpt *c,
 		return -1;
 	struct batch train = run_subject_batch(s, 1, 0);
 	struct batch test = run_subject_batch(s, 0, 0);
-	score_split(s, c->step, "train", &train);
-	score_groups(s, c->step, "train", &s->data.train, &train_groups);
-	score_split(s, c->step, "test", &test);
-	score_groups(s, c->step, "test", &s->data.test, &test_groups);
+	if (score_split(s, c->step, "train", &train, err) < 0 ||
+	    score_groups(s, c->step, "train", &s->data.train, &train_groups,
+			 err) < 0 ||
+	    score_split(s, c->step, "test", &test, err) < 0 ||
+	    score_groups(s, c->step, "test", &s->data.test, &test_groups,
+			 err) < 0)
+		return -1;
 	fflush(stdout);
 	cli_check_output(stdout);
 	return 0;

@@ -110,7 +110,10 @@ int llc_models_estimate(struct llc_models *lm, const struct llc_config *c,
 {
 	struct model *m = lm->models[0];
 	struct batch all = task_split_batch(lm->train);
-	double init_loss = model_evaluate(m, &all).loss;
+	struct eval_result r;
+	if (model_evaluate(m, &all, &r, err) < 0)
+		return -1;
+	double init_loss = r.loss;
 	if (!isfinite(init_loss))
 		return traj_fail(err, TRAJ_EDATA, -1, "the training loss at "
 				 "the checkpoint is not finite (%g)", init_loss);

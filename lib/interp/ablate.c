@@ -152,16 +152,20 @@ static void ablate_hook(void *ctx, int hook, int64_t e0, int n, float *act)
 
 /* Loss and accuracy over b like model_evaluate, chunk by chunk so that
  * the hook knows each chunk's first example (a->base): the model's own
- * e0 counts from the start of the batch it is given. */
-static struct eval_result evaluate(struct ablator *a, struct model *model,
-				   const struct batch *b)
+ * e0 counts from the start of the batch it is given. Errors:
+ * TRAJ_ENOMEM. */
+static int evaluate(struct ablator *a, struct model *model,
+		    const struct batch *b, struct eval_result *r,
+		    struct traj_error *err)
 {
 	int K = model->n_outputs, C = model->n_classes, T = model->n_inputs;
-	struct eval_result r = { NAN, NAN, b->n };
+	*r = (struct eval_result){ NAN, NAN, b->n };
 	float *z = malloc((size_t)model->max_batch * K * C * sizeof *z);
+	if (!z)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	double loss = 0.0;
 	int64_t right = 0;
-	for (int e0 = 0; z && e0 < b->n; e0 += model->max_batch) {
+	for (int e0 = 0; e0 < b->n; e0 += model->max_batch) {
 		struct batch chunk = *b;
 		chunk.n = b->n - e0 < model->max_batch ? b->n - e0 : model->max_batch;
 		if (b->tokens)
@@ -177,31 +181,35 @@ static struct eval_result evaluate(struct ablator *a, struct model *model,
 		}
 	}
 	a->base = 0;
-	if (z && b->n > 0) {
-		r.loss = loss / ((double)b->n * K);
-		r.acc = (double)right / ((double)b->n * K);
+	/* over no examples: NAN, the mean of nothing */
+	if (b->n > 0) {
+		r->loss = loss / ((double)b->n * K);
+		r->acc = (double)right / ((double)b->n * K);
 	}
 	free(z);
-	return r;
+	return 0;
 }
 
-static struct eval_result run_pass(struct ablator *a, struct model *model,
-				   const struct batch *b)
+static int run_pass(struct ablator *a, struct model *model,
+		    const struct batch *b, struct eval_result *r,
+		    struct traj_error *err)
 {
 	model_set_hook(model, ablate_hook, a);
-	struct eval_result r = evaluate(a, model, b);
+	int rc = evaluate(a, model, b, r, err);
 	model_set_hook(model, NULL, NULL);
 	a->capture_into = NULL;
 	a->active = NULL;
 	a->nactive = 0;
-	a->forward_passes++;
-	return r;
+	a->forward_passes += rc == 0;
+	return rc;
 }
 
-struct eval_result ablator_baseline(struct ablator *a)
+int ablator_baseline(struct ablator *a, struct eval_result *r,
+		     struct traj_error *err)
 {
 	a->capture_into = a->cap;
-	struct eval_result r = run_pass(a, a->m, &a->data);
+	if (run_pass(a, a->m, &a->data, r, err) < 0)
+		return -1;
 	int64_t n = a->data.n;
 	for (int h = 0; h < a->m->nhooks; h++) {
 		if (!a->cap[h])
@@ -214,34 +222,36 @@ struct eval_result ablator_baseline(struct ablator *a)
 			a->mean[h][k] = n ? (float)(sum / (double)n) : 0.0f;
 		}
 	}
-	return r;
+	return 0;
 }
 
-struct eval_result ablator_capture_source(struct ablator *a,
-					  struct model *model,
-					  const struct batch *b)
+int ablator_capture_source(struct ablator *a, struct model *model,
+			   const struct batch *b, struct eval_result *r,
+			   struct traj_error *err)
 {
+	if (b->n != a->data.n)
+		return traj_fail(err, TRAJ_EINTERNAL, -1, "patch source of %d "
+				 "examples for %d", b->n, a->data.n);
 	if (!a->src)
 		a->src = hook_buffers(a, (size_t)a->data.n);
-	if (!a->src || b->n != a->data.n) {
-		struct eval_result bad = { NAN, NAN, 0 };
-		return bad;
-	}
+	if (!a->src)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	a->capture_into = a->src;
-	return run_pass(a, model, b);
+	return run_pass(a, model, b, r, err);
 }
 
-struct eval_result ablator_eval_in(struct ablator *a, struct model *model,
-				   const int *active, int n)
+int ablator_eval_in(struct ablator *a, struct model *model, const int *active,
+		    int n, struct eval_result *r, struct traj_error *err)
 {
 	if (model == a->m && ablator_reuse_applies(a, active, n))
-		return ablator_reuse_eval(a, active, n);
+		return ablator_reuse_eval(a, active, n, r, err);
 	a->active = active;
 	a->nactive = n;
-	return run_pass(a, model, &a->data);
+	return run_pass(a, model, &a->data, r, err);
 }
 
-struct eval_result ablator_eval(struct ablator *a, const int *active, int n)
+int ablator_eval(struct ablator *a, const int *active, int n,
+		 struct eval_result *r, struct traj_error *err)
 {
-	return ablator_eval_in(a, a->m, active, n);
+	return ablator_eval_in(a, a->m, active, n, r, err);
 }

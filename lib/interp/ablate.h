@@ -104,20 +104,25 @@ int ablator_init(struct ablator *a, struct model *m, const struct batch *data,
 		 struct traj_error *err);
 void ablator_free(struct ablator *a);
 
+/* The passes below evaluate the model's loss and accuracy over data into
+ * *r (NAN over no examples, the mean of nothing) and return 0, or -1
+ * with err set (TRAJ_ENOMEM). */
 /* One clean pass over data that captures the activations (and means)
- * the method needs; returns the clean loss and accuracy. */
-struct eval_result ablator_baseline(struct ablator *a);
+ * the method needs. */
+int ablator_baseline(struct ablator *a, struct eval_result *r,
+		     struct traj_error *err);
 /* One clean pass of `model` (m, or another model with the same hooks)
- * over `b` (same number of examples as data), capturing the patch
- * source. Allocates a->src on first use; loss NAN when out of memory. */
-struct eval_result ablator_capture_source(struct ablator *a,
-					  struct model *model,
-					  const struct batch *b);
+ * over `b` (as many examples as data: else TRAJ_EINTERNAL), capturing
+ * the patch source. Allocates a->src on first use. */
+int ablator_capture_source(struct ablator *a, struct model *model,
+			   const struct batch *b, struct eval_result *r,
+			   struct traj_error *err);
 /* One pass over data with the components active[0..n) replaced, in the
  * model `model` (a->m or one with the same hooks). */
-struct eval_result ablator_eval_in(struct ablator *a, struct model *model,
-				   const int *active, int n);
-struct eval_result ablator_eval(struct ablator *a, const int *active, int n);
+int ablator_eval_in(struct ablator *a, struct model *model, const int *active,
+		    int n, struct eval_result *r, struct traj_error *err);
+int ablator_eval(struct ablator *a, const int *active, int n,
+		 struct eval_result *r, struct traj_error *err);
 
 /* Opt-in, before ablator_baseline, for passes in the model the ablator
  * was made with, whose weights stay as they are: passes whose components
@@ -125,12 +130,14 @@ struct eval_result ablator_eval(struct ablator *a, const int *active, int n);
  * MLP layer) restart from the clean pass's activations at the labelled
  * positions instead of recomputing the model (ablate_fast.c); they still
  * count as one forward pass each. Does nothing for other models (MLPs,
- * LayerNorm). Returns -1 when out of memory. */
-int ablator_reuse(struct ablator *a);
+ * LayerNorm). Errors: TRAJ_ENOMEM. */
+int ablator_reuse(struct ablator *a, struct traj_error *err);
 void ablator_reuse_free(struct ablator *a);
 int ablator_reuse_applies(const struct ablator *a, const int *active, int n);
-struct eval_result ablator_reuse_eval(struct ablator *a, const int *active,
-				      int n);
+/* A pass through the shortcut (ablator_reuse_applies must hold), as
+ * ablator_eval. */
+int ablator_reuse_eval(struct ablator *a, const int *active, int n,
+		       struct eval_result *r, struct traj_error *err);
 /* One row (width floats, one position of one example) takes src_row's
  * values (NULL: zeros) on component c. */
 void ablator_replace_row(const struct ablator *a, const struct component *c,

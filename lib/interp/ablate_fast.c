@@ -88,11 +88,11 @@ static float *rows_of(size_t rows, int width)
 	return malloc(rows * (size_t)width * sizeof(float));
 }
 
-int ablator_reuse(struct ablator *a)
+int ablator_reuse(struct ablator *a, struct traj_error *err)
 {
 	struct ablate_fast *f = calloc(1, sizeof *f);
 	if (!f)
-		return -1;
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	if (fast_setup(f, a->m) < 0) {
 		free(f);
 		return 0;
@@ -121,7 +121,7 @@ int ablator_reuse(struct ablator *a)
 	a->fast = f;
 	if (!ok) {
 		ablator_reuse_free(a);
-		return -1;
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	}
 	return 0;
 }
@@ -249,17 +249,17 @@ static void add_xent(const float *logits, int rows, int U, const int32_t *y,
 	}
 }
 
-static struct eval_result finish(struct ablator *a, double loss,
-				 int64_t right)
+static int finish(struct ablator *a, double loss, int64_t right,
+		  struct eval_result *r)
 {
 	int64_t N = a->data.n, K = a->fast->K;
-	struct eval_result res = { NAN, NAN, N };
+	*r = (struct eval_result){ NAN, NAN, N }; /* N = 0: the mean of nothing */
 	if (N > 0) {
-		res.loss = loss / ((double)N * K);
-		res.acc = (double)right / ((double)N * K);
+		r->loss = loss / ((double)N * K);
+		r->acc = (double)right / ((double)N * K);
 	}
 	a->forward_passes++;
-	return res;
+	return 0;
 }
 
 /* Whether every component is a neuron of the last block's MLP: then the
@@ -277,19 +277,22 @@ static int neurons_only(const struct ablator *a, const int *active, int n)
 
 /* The clean logits and the neurons' logit directions, once; -1 when out
  * of memory (the caller takes the general path). */
-static int neuron_setup(struct ablator *a)
+/* The clean logits and the neurons' logit directions, on first use.
+ * Errors: TRAJ_ENOMEM (not a fallback to the chunked pass, whose
+ * rounding differs). */
+static int neuron_setup(struct ablator *a, struct traj_error *err)
 {
 	struct ablate_fast *f = a->fast;
 	if (f->clean)
 		return 0;
 	int64_t N = a->data.n;
 	f->clean = malloc(((size_t)N * f->K * f->U + 1) * sizeof(float));
-	f->u = malloc((size_t)f->M * f->U * sizeof(float));
+	f->u = malloc(((size_t)f->M * f->U + 1) * sizeof(float));
 	if (!f->clean || !f->u) {
 		free(f->clean);
 		free(f->u);
 		f->clean = f->u = NULL;
-		return -1;
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	}
 	linalg_matmul(f->M, f->U, f->D, f->W_out, f->W_U, 0.0f, f->u);
 	for (int64_t e0 = 0; e0 < N; e0 += FAST_CHUNK) {
@@ -324,8 +327,8 @@ static void neuron_row(const struct ablator *a, const int *active, int n,
 	}
 }
 
-static struct eval_result neuron_eval(struct ablator *a, const int *active,
-				      int n)
+static int neuron_eval(struct ablator *a, const int *active, int n,
+		       struct eval_result *r)
 {
 	struct ablate_fast *f = a->fast;
 	double loss = 0.0;
@@ -337,15 +340,15 @@ static struct eval_result neuron_eval(struct ablator *a, const int *active,
 				 a->data.labels + (size_t)e * f->K + k, &loss,
 				 &right);
 		}
-	return finish(a, loss, right);
+	return finish(a, loss, right, r);
 }
 
-struct eval_result ablator_reuse_eval(struct ablator *a, const int *active,
-				      int n)
+int ablator_reuse_eval(struct ablator *a, const int *active, int n,
+		       struct eval_result *r, struct traj_error *err)
 {
 	const struct ablate_fast *f = a->fast;
-	if (neurons_only(a, active, n) && neuron_setup(a) == 0)
-		return neuron_eval(a, active, n);
+	if (neurons_only(a, active, n))
+		return neuron_setup(a, err) < 0 ? -1 : neuron_eval(a, active, n, r);
 	int heads = 0;
 	for (int i = 0; i < n; i++)
 		heads |= a->comps[active[i]].hook == f->hz;
@@ -357,5 +360,5 @@ struct eval_result ablator_reuse_eval(struct ablator *a, const int *active,
 		add_xent(f->logits, ne * f->K, f->U,
 			 a->data.labels + (size_t)e0 * f->K, &loss, &right);
 	}
-	return finish(a, loss, right);
+	return finish(a, loss, right, r);
 }

@@ -7,9 +7,7 @@
 static int ablator_eval_fn(void *ctx, const int *active, int n,
 			   struct eval_result *out, struct traj_error *err)
 {
-	(void)err;
-	*out = ablator_eval(ctx, active, n);
-	return 0;
+	return ablator_eval(ctx, active, n, out, err);
 }
 
 static int ablator_attribute_fn(void *ctx, double *score,

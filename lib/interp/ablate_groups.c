@@ -34,12 +34,10 @@ static int group_eval(void *ctx, const int *active, int k,
 {
 	struct group_run *gr = ctx;
 	int n = 0;
-	(void)err;
 	for (int i = 0; i < k; i++)
 		for (int j = gr->start[active[i]]; j < gr->start[active[i] + 1]; j++)
 			gr->scratch[n++] = gr->members[j];
-	*out = ablator_eval(gr->a, gr->scratch, n);
-	return 0;
+	return ablator_eval(gr->a, gr->scratch, n, out, err);
 }
 
 static int group_attribute(void *ctx, double *score, struct traj_error *err)

@@ -68,11 +68,11 @@ static void time_lines(const struct metric_sink *m, const char *name,
 
 int ablate_lines_time(const struct metric_sink *m, int64_t from_step,
 		      const struct component *comps, int n,
-		      const struct time_patch *t)
+		      const struct time_patch *t, struct traj_error *err)
 {
 	struct rank_result *res = ablate_rank_results_new(n);
 	if (!res)
-		return -1;
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	ablate_line(m, "timepatch", NULL, "acc", t->bs.acc);
 	ablate_line(m, "timepatch", NULL, "from_acc", t->bk.acc);
 	ablate_line(m, "timepatch", NULL, "from_step", (double)from_step);

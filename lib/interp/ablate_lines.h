@@ -33,10 +33,10 @@ void ablate_lines_joint(const struct metric_sink *m, const char *prefix,
 			struct eval_result r, struct eval_result base, int n);
 /* timepatch/...: the two models, then t's pairs (comps, n) in rank
  * order, the largest accuracy loss when step K's part comes in first.
- * Returns -1 when out of memory (nothing written). */
+ * Returns 0, or -1 with err set (TRAJ_ENOMEM; nothing written). */
 int ablate_lines_time(const struct metric_sink *m, int64_t from_step,
 		      const struct component *comps, int n,
-		      const struct time_patch *t);
+		      const struct time_patch *t, struct traj_error *err);
 /* circuit/COMP/importance of the kept components, then the circuit's
  * figures. */
 void ablate_lines_circuit(const struct metric_sink *m,

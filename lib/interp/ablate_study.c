@@ -184,8 +184,8 @@ int ablate_study_time_lines(const struct ablate_job *j,
 			    const struct component *comps, int n,
 			    const struct time_patch *t, struct traj_error *err)
 {
-	if (ablate_lines_time(&j->sink, j->k->step, comps, n, t) < 0)
-		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	if (ablate_lines_time(&j->sink, j->k->step, comps, n, t, err) < 0)
+		return -1;
 	return ablate_study_written(j, err);
 }
 

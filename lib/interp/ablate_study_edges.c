@@ -2,7 +2,6 @@
  * ablation, activation patching and circuits. */
 #include "interp/ablate_study_impl.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 static int write_dot(const struct ablate_job *j, const struct edge_run *er,
@@ -27,12 +26,10 @@ static int set_up(const struct ablate_job *j, struct edge_run *er,
 		  struct traj_error *err)
 {
 	int patching = j->st->mode == ABLATE_MODE_PATCH;
-	struct eval_result cl = { 0 };
-	if (patching)
-		cl = edge_capture_source(&er->ea, clean);
-	*base = edge_baseline(&er->ea);
-	if (isnan(base->loss) || isnan(cl.loss))
-		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	struct eval_result cl;
+	if ((patching && edge_capture_source(&er->ea, clean, &cl, err) < 0) ||
+	    edge_baseline(&er->ea, base, err) < 0)
+		return -1;
 	return patching ? ablate_study_patch_base(j, cl, *base, err) : 0;
 }
 

@@ -17,8 +17,12 @@ static int study(const struct ablate_job *j, struct ablator *a,
 				  sel->members, err) < 0)
 		return -1;
 	const char *prefix = ablate_study_prefix(j->st);
-	struct fn_run fr = ablate_group_fn_run(&gr, ablator_baseline(a), 1,
-					       prefix);
+	struct eval_result base;
+	if (ablator_baseline(a, &base, err) < 0) {
+		ablate_group_run_free(&gr);
+		return -1;
+	}
+	struct fn_run fr = ablate_group_fn_run(&gr, base, 1, prefix);
 	for (int g = 0; g < sel->n; g++)
 		ablate_line(&j->sink, prefix, sel->comps[g].name, "neurons",
 			    sel->start[g + 1] - sel->start[g]);
@@ -49,9 +53,7 @@ int ablate_study_groups(const struct ablate_job *j, struct traj_error *err)
 	if (ablator_init(&a, j->s->model, &data, j->sel->all, j->sel->nall,
 			 st->method, NULL, st->seed, err) < 0)
 		return -1;
-	int rc = ablator_reuse(&a) < 0 ?
-		 traj_fail(err, TRAJ_ENOMEM, -1, "out of memory") :
-		 study(j, &a, err);
+	int rc = ablator_reuse(&a, err) < 0 ? -1 : study(j, &a, err);
 	ablator_free(&a);
 	return rc;
 }

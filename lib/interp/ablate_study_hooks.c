@@ -2,15 +2,9 @@
  * direction (ablate.h), in each of the four modes. */
 #include "interp/ablate_study_impl.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 #include "interp/circuit.h"
-
-static int oom(struct traj_error *err)
-{
-	return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-}
 
 static int report(const struct ablate_job *j, const char *prefix,
 		  const struct ablator *a, struct traj_error *err)
@@ -26,9 +20,10 @@ static int ablate(const struct ablate_job *j, struct ablator *a,
 	double *imp;
 	if (ablate_study_check_budget(j->st, 1, err) < 0)
 		return -1;
-	if (ablator_reuse(a) < 0)
-		return oom(err);
-	struct fn_run fr = ablator_fn_run(a, ablator_baseline(a), 1, "ablate");
+	struct eval_result base;
+	if (ablator_reuse(a, err) < 0 || ablator_baseline(a, &base, err) < 0)
+		return -1;
+	struct fn_run fr = ablator_fn_run(a, base, 1, "ablate");
 	if (ablate_study_fns(j, &fr, 1, &keep, &imp, err) < 0)
 		return -1;
 	return report(j, "ablate", a, err);
@@ -43,11 +38,10 @@ static int patch(const struct ablate_job *j, struct ablator *a,
 	double *imp;
 	if (ablate_study_check_budget(j->st, 2, err) < 0)
 		return -1;
-	struct eval_result cl = ablator_capture_source(a, a->m, clean);
-	if (isnan(cl.loss))
-		return oom(err);
-	struct eval_result corr = ablator_baseline(a);
-	if (ablate_study_patch_base(j, cl, corr, err) < 0)
+	struct eval_result cl, corr;
+	if (ablator_capture_source(a, a->m, clean, &cl, err) < 0 ||
+	    ablator_baseline(a, &corr, err) < 0 ||
+	    ablate_study_patch_base(j, cl, corr, err) < 0)
 		return -1;
 	struct fn_run fr = ablator_fn_run(a, corr, -1, "patch");
 	if (ablate_study_fns(j, &fr, 2, &keep, &imp, err) < 0)
@@ -87,9 +81,9 @@ static int circuit(const struct ablate_job *j, struct ablator *a,
 	unsigned char *keep;
 	int ncand;
 	struct circuit_result cr;
-	if (ablator_reuse(a) < 0)
-		return oom(err);
-	struct eval_result base = ablator_baseline(a);
+	struct eval_result base;
+	if (ablator_reuse(a, err) < 0 || ablator_baseline(a, &base, err) < 0)
+		return -1;
 	if (ablator_circuit(a, base.loss, j->st->threshold, &imp, &keep, &ncand,
 			    &cr, err) < 0)
 		return -1;

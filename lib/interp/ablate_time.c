@@ -1,26 +1,31 @@
 #include "interp/ablate_time.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "interp/patch.h"
 
-static struct time_pair swap_weights(struct ablator *a, struct model *ms,
-				     struct model *mk, const float *saved_s,
-				     const float *saved_k, int c)
+/* Component c's weights of mk in ms (fwd) and of ms in mk (rev), each
+ * restored after its pass. Errors: patch_component_weights's,
+ * model_evaluate's. */
+static int swap_weights(struct ablator *a, struct model *ms, struct model *mk,
+			const float *saved_s, const float *saved_k, int c,
+			struct time_pair *p, struct traj_error *err)
 {
 	struct weight_slice sl[COMP_MAX_SLICES];
-	int n = patch_component_weights(ms, &a->comps[c], sl);
-	struct time_pair p;
-	patch_weights_copy(ms->params, saved_k, sl, n > 0 ? n : 0);
-	p.fwd = model_evaluate(ms, &a->data);
-	patch_weights_copy(ms->params, saved_s, sl, n > 0 ? n : 0);
-	patch_weights_copy(mk->params, saved_s, sl, n > 0 ? n : 0);
-	p.rev = model_evaluate(mk, &a->data);
-	patch_weights_copy(mk->params, saved_k, sl, n > 0 ? n : 0);
+	int n = patch_component_weights(ms, &a->comps[c], sl, err);
+	if (n < 0)
+		return -1;
+	patch_weights_copy(ms->params, saved_k, sl, n);
+	int rc = model_evaluate(ms, &a->data, &p->fwd, err);
+	patch_weights_copy(ms->params, saved_s, sl, n);
+	if (rc < 0)
+		return -1;
+	patch_weights_copy(mk->params, saved_s, sl, n);
+	rc = model_evaluate(mk, &a->data, &p->rev, err);
+	patch_weights_copy(mk->params, saved_k, sl, n);
 	a->forward_passes += 2;
-	return p;
+	return rc;
 }
 
 static float *copy_params(const struct model *m)
@@ -32,20 +37,22 @@ static float *copy_params(const struct model *m)
 }
 
 static int by_weights(struct ablator *a, struct model *ms, struct model *mk,
-		      struct time_patch *t)
+		      struct time_patch *t, struct traj_error *err)
 {
 	float *saved_s = copy_params(ms), *saved_k = copy_params(mk);
-	if (saved_s && saved_k) {
-		t->bs = model_evaluate(ms, &a->data);
-		t->bk = model_evaluate(mk, &a->data);
+	int rc = saved_s && saved_k ? 0 :
+		 traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	if (rc == 0)
+		rc = model_evaluate(ms, &a->data, &t->bs, err) < 0 ||
+		     model_evaluate(mk, &a->data, &t->bk, err) < 0 ? -1 : 0;
+	if (rc == 0)
 		a->forward_passes += 2;
-		for (int c = 0; c < a->ncomps; c++)
-			t->pair[c] = swap_weights(a, ms, mk, saved_s, saved_k, c);
-	}
-	int ok = saved_s && saved_k;
+	for (int c = 0; rc == 0 && c < a->ncomps; c++)
+		rc = swap_weights(a, ms, mk, saved_s, saved_k, c, &t->pair[c],
+				  err);
 	free(saved_s);
 	free(saved_k);
-	return ok ? 0 : -1;
+	return rc;
 }
 
 /* back patches the activations of ms into mk, a those of mk into ms. */
@@ -56,16 +63,16 @@ static int by_acts(struct ablator *a, struct model *ms, struct model *mk,
 	if (ablator_init(&back, mk, &a->data, a->comps, a->ncomps, ABL_PATCH,
 			 a->dir, seed, err) < 0)
 		return -1;
-	t->bs = ablator_capture_source(&back, ms, &a->data);
-	t->bk = ablator_capture_source(a, mk, &a->data);
-	int ok = !isnan(t->bs.loss) && !isnan(t->bk.loss);
-	for (int c = 0; ok && c < a->ncomps; c++) {
-		t->pair[c].fwd = ablator_eval_in(a, ms, &c, 1);
-		t->pair[c].rev = ablator_eval_in(&back, mk, &c, 1);
-	}
+	int rc = ablator_capture_source(&back, ms, &a->data, &t->bs, err) < 0 ||
+		 ablator_capture_source(a, mk, &a->data, &t->bk, err) < 0 ?
+		 -1 : 0;
+	for (int c = 0; rc == 0 && c < a->ncomps; c++)
+		rc = ablator_eval_in(a, ms, &c, 1, &t->pair[c].fwd, err) < 0 ||
+		     ablator_eval_in(&back, mk, &c, 1, &t->pair[c].rev, err) < 0 ?
+		     -1 : 0;
 	a->forward_passes += back.forward_passes;
 	ablator_free(&back);
-	return ok ? 0 : traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	return rc;
 }
 
 int patch_time_run(struct ablator *a, struct model *ms, struct model *mk,
@@ -77,9 +84,7 @@ int patch_time_run(struct ablator *a, struct model *ms, struct model *mk,
 	if (!out->pair)
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	int rc = acts ? by_acts(a, ms, mk, seed, out, err) :
-		 by_weights(a, ms, mk, out);
-	if (rc < 0 && !acts)
-		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+		 by_weights(a, ms, mk, out, err);
 	if (rc < 0)
 		patch_time_free(out);
 	return rc;

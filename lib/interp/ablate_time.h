@@ -23,7 +23,8 @@ struct time_patch {
  * evaluate; mk is step K's model, with the same hooks and weights.
  * With acts, a's method must be ABL_PATCH: activations are patched (a
  * second ablator, whose passes are added to a's); else weights, which
- * are restored after each pass. Errors: TRAJ_ENOMEM. */
+ * are restored after each pass. Errors: TRAJ_ENOMEM, TRAJ_EDATA (a
+ * component whose weights ms lacks: patch_component_weights). */
 int patch_time_run(struct ablator *a, struct model *ms, struct model *mk,
 		   int acts, uint64_t seed, struct time_patch *out,
 		   struct traj_error *err);

@@ -43,6 +43,7 @@ static double example_score(const struct ablator *a,
 	return sum;
 }
 
+/* A gradient buffer per captured hook, on first use (all or none). */
 static int has_grad_buffers(struct ablator *a)
 {
 	if (a->grad)
@@ -53,8 +54,12 @@ static int has_grad_buffers(struct ablator *a)
 			continue;
 		a->grad[h] = malloc(((size_t)a->data.n * a->m->hooks[h].numel + 1) *
 				    sizeof(float));
-		if (!a->grad[h])
-			return 0;
+		if (!a->grad[h]) {
+			for (int k = 0; k < h; k++)
+				free(a->grad[k]);
+			free(a->grad);
+			a->grad = NULL;
+		}
 	}
 	return a->grad != NULL;
 }

@@ -32,9 +32,7 @@ static int ablate_rest(circuit_eval_fn eval, void *ctx,
 static int ablator_eval_ctx(void *a, const int *active, int n,
 			    struct eval_result *out, struct traj_error *err)
 {
-	(void)err;
-	*out = ablator_eval(a, active, n);
-	return 0;
+	return ablator_eval(a, active, n, out, err);
 }
 
 /* Binary search, then greedy pruning (circuit.h); in[] says which of

@@ -207,7 +207,7 @@ static struct eval_result pass(struct edge_ablator *ea, const struct batch *b,
 			       (size_t)n * K * U * sizeof *logits);
 	}
 	ea->forward_passes++;
-	struct eval_result res = { NAN, NAN, b->n };
+	struct eval_result res = { NAN, NAN, b->n }; /* n = 0: the mean of nothing */
 	if (b->n > 0) {
 		res.loss = loss / ((double)b->n * K);
 		res.acc = (double)right / ((double)b->n * K);
@@ -215,28 +215,33 @@ static struct eval_result pass(struct edge_ablator *ea, const struct batch *b,
 	return res;
 }
 
-struct eval_result edge_baseline(struct edge_ablator *ea)
+int edge_baseline(struct edge_ablator *ea, struct eval_result *r,
+		  struct traj_error *err)
 {
 	memset(ea->cut, 0, (size_t)ea->g->nedges);
 	double **sum = new_sums(ea->g);
 	if (!sum)
-		return (struct eval_result){ NAN, NAN, 0 };
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	ea->have_clean = 0;
-	struct eval_result r = pass(ea, &ea->data, CAPTURE_CLEAN, sum, NULL);
+	*r = pass(ea, &ea->data, CAPTURE_CLEAN, sum, NULL);
 	finish_means(ea, sum);
 	ea->have_clean = ea->clean != NULL;
-	return r;
+	return 0;
 }
 
-struct eval_result edge_capture_source(struct edge_ablator *ea,
-				       const struct batch *source)
+int edge_capture_source(struct edge_ablator *ea, const struct batch *source,
+			struct eval_result *r, struct traj_error *err)
 {
+	if (!ea->src || source->n != ea->data.n)
+		return traj_fail(err, TRAJ_EINTERNAL, -1, "edge patch source "
+				 "of %d examples for %d%s", source->n,
+				 ea->data.n, ea->src ? "" : " (not patching)");
 	memset(ea->cut, 0, (size_t)ea->g->nedges);
 	int had = ea->have_clean;
 	ea->have_clean = 0; /* another batch: compute every sender */
-	struct eval_result r = pass(ea, source, CAPTURE_SOURCE, NULL, NULL);
+	*r = pass(ea, source, CAPTURE_SOURCE, NULL, NULL);
 	ea->have_clean = had;
-	return r;
+	return 0;
 }
 
 struct eval_result edge_eval(struct edge_ablator *ea, const int *active,

@@ -129,15 +129,19 @@ int edge_ablator_init(struct edge_ablator *ea, struct model *m,
 void edge_ablator_free(struct edge_ablator *ea);
 
 /* The clean pass over data, capturing the replacements (means; every
- * output for resample). Loss NAN when out of memory. */
-struct eval_result edge_baseline(struct edge_ablator *ea);
+ * output for resample): its loss and accuracy into *r (NAN over no
+ * examples, the mean of nothing). Errors: TRAJ_ENOMEM. */
+int edge_baseline(struct edge_ablator *ea, struct eval_result *r,
+		  struct traj_error *err);
 /* Patch: the clean pass over `source` captures the outputs that replace
- * the ablated edges' (same example count as data). Returns its result;
- * loss NAN when out of memory. */
-struct eval_result edge_capture_source(struct edge_ablator *ea,
-				       const struct batch *source);
+ * the ablated edges', its result into *r. Errors: TRAJ_EINTERNAL when
+ * source and data differ in their number of examples, or for a method
+ * other than ABL_PATCH (no source buffers). */
+int edge_capture_source(struct edge_ablator *ea, const struct batch *source,
+			struct eval_result *r, struct traj_error *err);
 /* One pass over data with the edges active[0..n) ablated. With logits
- * not NULL, also the (N, K, U) logits. */
+ * not NULL, also the (N, K, U) logits. Allocates nothing and cannot
+ * fail. */
 struct eval_result edge_eval(struct edge_ablator *ea, const int *active,
 			     int n, float *logits);
 

@@ -56,6 +56,19 @@ static int view(const struct model *m, const char *fmt, int layer,
 	return i;
 }
 
+/* view(), for a view the component cannot do without: TRAJ_EDATA naming
+ * it when m lacks it. */
+static int need(const struct model *m, const char *fmt, int layer,
+		const struct param_view **v, struct traj_error *err)
+{
+	if (view(m, fmt, layer, v) >= 0)
+		return 0;
+	char name[TRAJ_NAME_MAX];
+	snprintf(name, sizeof name, fmt, layer);
+	return traj_fail(err, TRAJ_EDATA, -1, "the model has no weights "
+			 "'%s'", name);
+}
+
 /* The whole view, or row `row` (of len floats) of it. */
 static struct weight_slice rows_of(const struct param_view *v, int row,
 				   int len)
@@ -75,7 +88,7 @@ static struct weight_slice column_of(const struct param_view *v, int col)
 }
 
 static int head_weights(const struct model *m, const struct component *c,
-			struct weight_slice *out)
+			struct weight_slice *out, struct traj_error *err)
 {
 	static const char *const names[] = {
 		"blocks.%d.attn.W_Q", "blocks.%d.attn.W_K", "blocks.%d.attn.W_V",
@@ -85,14 +98,14 @@ static int head_weights(const struct model *m, const struct component *c,
 	int n = 0;
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		const struct param_view *v;
-		if (view(m, names[i], c->layer, &v) < 0)
+		if (need(m, names[i], c->layer, &v, err) < 0)
 			return -1;
 		int per_head = (int)(v->numel / (size_t)v->shape[0]);
 		out[n++] = rows_of(v, c->index, per_head);
 	}
 	if (c->kind == COMP_LAYER) {
 		const struct param_view *v;
-		if (view(m, "blocks.%d.attn.b_O", c->layer, &v) < 0)
+		if (need(m, "blocks.%d.attn.b_O", c->layer, &v, err) < 0)
 			return -1;
 		out[n++] = rows_of(v, -1, 0);
 	}
@@ -104,10 +117,11 @@ static int head_weights(const struct model *m, const struct component *c,
 static int neuron_weights(const struct model *m, const struct component *c,
 			  const char *in, const char *bias, const char *outw,
 			  const char *outb, int out_layer,
-			  struct weight_slice *out)
+			  struct weight_slice *out, struct traj_error *err)
 {
 	const struct param_view *vi, *vb, *vo, *vob;
-	if (view(m, in, c->layer, &vi) < 0 || view(m, outw, out_layer, &vo) < 0)
+	if (need(m, in, c->layer, &vi, err) < 0 ||
+	    need(m, outw, out_layer, &vo, err) < 0)
 		return -1;
 	int n = 0;
 	out[n++] = column_of(vi, c->index);
@@ -120,18 +134,18 @@ static int neuron_weights(const struct model *m, const struct component *c,
 }
 
 int patch_component_weights(const struct model *m, const struct component *c,
-		      struct weight_slice *out)
+			    struct weight_slice *out, struct traj_error *err)
 {
 	if (c->kind == COMP_DIRECTION)
 		return 0;
 	if (c->is_attn)
-		return head_weights(m, c, out);
+		return head_weights(m, c, out, err);
 	if (strncmp(c->name, "blocks.", 7) == 0)
 		return neuron_weights(m, c, "blocks.%d.mlp.W_in",
 				      "blocks.%d.mlp.b_in", "blocks.%d.mlp.W_out",
-				      "blocks.%d.mlp.b_out", c->layer, out);
+				      "blocks.%d.mlp.b_out", c->layer, out, err);
 	return neuron_weights(m, c, "layers.%d.W", "layers.%d.b", "layers.%d.W",
-			      NULL, c->layer + 1, out);
+			      NULL, c->layer + 1, out, err);
 }
 
 void patch_weights_copy(float *dst, const float *src, const struct weight_slice *s,

@@ -32,9 +32,10 @@ struct weight_slice { size_t offset, stride; int count, len; };
 /* The weights of component c (a neuron: its input column, bias and
  * output row; a head: its W_Q, W_K, W_V, W_O and biases; a layer: all of
  * them and the output bias; a direction: none). Returns the number of
- * slices (at most COMP_MAX_SLICES), or -1 when m lacks a view. */
+ * slices (at most COMP_MAX_SLICES), or -1 with err set (TRAJ_EDATA,
+ * naming the view) when m lacks one the component needs. */
 int patch_component_weights(const struct model *m, const struct component *c,
-		      struct weight_slice *out);
+			    struct weight_slice *out, struct traj_error *err);
 /* dst takes src's values on the slices. */
 void patch_weights_copy(float *dst, const float *src, const struct weight_slice *s,
 		  int n);

@@ -211,10 +211,11 @@ static int logits_finite(const float *z, int c)
 	return 1;
 }
 
-/* Adds one chunk's logits z (n, K, C); returns -1 on a label out of
- * range. */
+/* Adds one chunk's logits z (n, K, C), whose first example is example
+ * e0 of the batch; TRAJ_EDATA on a label out of range. */
 static int eval_chunk(const struct model *m, const float *z,
-		      const int32_t *labels, int n, struct eval_sums *s)
+		      const int32_t *labels, int64_t e0, int n,
+		      struct eval_sums *s, struct traj_error *err)
 {
 	int C = m->n_classes, K = m->n_outputs;
 	for (int r = 0; r < n; r++) {
@@ -223,7 +224,9 @@ static int eval_chunk(const struct model *m, const float *z,
 			const float *zk = z + ((size_t)r * K + k) * C;
 			int y = labels[(size_t)r * K + k];
 			if (y < 0 || y >= C)
-				return -1;
+				return traj_fail(err, TRAJ_EDATA, -1, "example "
+						 "%lld: label %d outside 0..%d",
+						 (long long)(e0 + r), y, C - 1);
 			double l = xent_row(zk, C, y);
 			/* No argmax of non-finite logits: ties would go to
 			 * class 0 and all-NaN logits score 1/C. */
@@ -248,15 +251,22 @@ static int eval_chunk(const struct model *m, const float *z,
 	return 0;
 }
 
-/* Sums over every chunk of `all`, grouped by `group` ((n, K) or NULL);
- * returns -1 on a bad label or when out of memory. */
+/* Sums over every chunk of `all`, grouped by `group` ((n, K) or NULL).
+ * Errors: model_evaluate's. */
 static int eval_all(struct model *m, const struct batch *all,
-		    const uint8_t *group, struct eval_sums *s)
+		    const uint8_t *group, struct eval_sums *s,
+		    struct traj_error *err)
 {
 	int C = m->n_classes, K = m->n_outputs;
+	if (all->n < 0 || (all->n > 0 && !all->labels))
+		return traj_fail(err, TRAJ_EDATA, -1, "evaluation: %s",
+				 all->n < 0 ? "a negative number of examples" :
+				 "examples without labels");
 	float *z = malloc((size_t)m->max_batch * K * C * sizeof *z); // (B, K, C)
-	int bad = !z || all->n <= 0 || !all->labels;
-	for (int e0 = 0; !bad && e0 < all->n; e0 += m->max_batch) {
+	if (!z)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	int rc = 0;
+	for (int e0 = 0; rc == 0 && e0 < all->n; e0 += m->max_batch) {
 		int n = all->n - e0 < m->max_batch ? all->n - e0 : m->max_batch;
 		struct batch chunk = *all;
 		chunk.n = n;
@@ -268,58 +278,61 @@ static int eval_all(struct model *m, const struct batch *all,
 		m->hook_base = e0;
 		m->ops->logits(m, &chunk, z);
 		s->group = group ? group + (size_t)e0 * K : NULL;
-		bad = eval_chunk(m, z, chunk.labels, n, s) < 0;
+		rc = eval_chunk(m, z, chunk.labels, e0, n, s, err);
 	}
 	m->hook_base = 0;
 	free(z);
-	return bad ? -1 : 0;
+	return rc;
 }
 
-struct eval_result model_evaluate_detail(struct model *m,
-					 const struct batch *all,
-					 double *pos_loss, double *pos_acc,
-					 double *seq_acc)
+int model_evaluate_detail(struct model *m, const struct batch *all,
+			  double *pos_loss, double *pos_acc, double *seq_acc,
+			  struct eval_result *out, struct traj_error *err)
 {
-	struct eval_result res = { NAN, NAN, all->n };
+	*out = (struct eval_result){ NAN, NAN, all->n };
 	int K = m->n_outputs;
 	double *pos = calloc(2 * (size_t)K, sizeof *pos);
-	struct eval_sums s = { 0, 0, 0, pos, pos ? pos + K : NULL, NULL, NULL };
-	if (pos && eval_all(m, all, NULL, &s) == 0) {
-		double nl = (double)all->n * K;
-		res.loss = s.loss / nl;
-		res.acc = s.correct / nl;
+	if (!pos)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	struct eval_sums s = { 0, 0, 0, pos, pos + K, NULL, NULL };
+	int rc = eval_all(m, all, NULL, &s, err);
+	if (rc == 0) {
+		/* over no examples every mean is NAN, the mean of nothing */
+		double n = all->n > 0 ? (double)all->n : NAN, nl = n * K;
+		out->loss = s.loss / nl;
+		out->acc = s.correct / nl;
 		for (int k = 0; k < K; k++) {
 			if (pos_loss)
-				pos_loss[k] = s.pos_loss[k] / (double)all->n;
+				pos_loss[k] = s.pos_loss[k] / n;
 			if (pos_acc)
-				pos_acc[k] = s.pos_correct[k] / (double)all->n;
+				pos_acc[k] = s.pos_correct[k] / n;
 		}
 		if (seq_acc)
-			*seq_acc = s.seq_correct / (double)all->n;
+			*seq_acc = s.seq_correct / n;
 	}
 	free(pos);
-	return res;
+	return rc;
 }
 
 int model_evaluate_groups(struct model *m, const struct batch *all,
 			  const uint8_t *group, int ngroups, double *loss,
-			  double *acc)
+			  double *acc, struct traj_error *err)
 {
-	double (*grp)[3] = calloc((size_t)ngroups, sizeof *grp);
+	double (*grp)[3] = calloc((size_t)ngroups + 1, sizeof *grp);
 	struct eval_sums s = { 0, 0, 0, NULL, NULL, NULL, grp };
-	if (!grp || eval_all(m, all, group, &s) < 0) {
-		free(grp);
-		return -1;
-	}
-	for (int g = 0; g < ngroups; g++) {
+	if (!grp)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	int rc = eval_all(m, all, group, &s, err);
+	for (int g = 0; rc == 0 && g < ngroups; g++) {
 		loss[g] = grp[g][2] ? grp[g][0] / grp[g][2] : NAN;
 		acc[g] = grp[g][2] ? grp[g][1] / grp[g][2] : NAN;
 	}
 	free(grp);
-	return 0;
+	return rc;
 }
 
-struct eval_result model_evaluate(struct model *m, const struct batch *all)
+int model_evaluate(struct model *m, const struct batch *all,
+		   struct eval_result *out, struct traj_error *err)
 {
-	return model_evaluate_detail(m, all, NULL, NULL, NULL);
+	return model_evaluate_detail(m, all, NULL, NULL, NULL, out, err);
 }

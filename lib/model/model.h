@@ -136,28 +136,30 @@ int model_load(struct model *m, const struct traj_tensor *tensors, int n,
 	       struct traj_error *err);
 
 /* Evaluates loss and accuracy over `n` examples in chunks of max_batch,
- * both averaged over the n * K labels. Accuracy takes the argmax of the
- * logits, ties going to the lowest class; it is NAN when some logits are
- * not finite (as the loss then is). loss is NAN on invalid input or when
- * out of memory. */
+ * both averaged over the n * K labels, into *out. Accuracy takes the
+ * argmax of the logits, ties going to the lowest class; it is NAN when
+ * some logits are not finite (as the loss then is). Over no examples
+ * (n = 0) both are NAN, the mean of nothing. Returns 0, or -1 with err
+ * set: TRAJ_EDATA for a batch without labels, a negative n or a label
+ * outside 0..C-1 (naming the example), TRAJ_ENOMEM. */
 struct eval_result { double loss; double acc; int64_t n; };
-struct eval_result model_evaluate(struct model *m, const struct batch *all);
+int model_evaluate(struct model *m, const struct batch *all,
+		   struct eval_result *out, struct traj_error *err);
 
 /* The same, plus per-output-position figures for sequence tasks: when not
  * NULL, pos_loss and pos_acc (K each) receive the mean loss and accuracy
  * at each of the K labelled positions, and *seq_acc the fraction of
  * examples with all K labels right. */
-struct eval_result model_evaluate_detail(struct model *m,
-					 const struct batch *all,
-					 double *pos_loss, double *pos_acc,
-					 double *seq_acc);
+int model_evaluate_detail(struct model *m, const struct batch *all,
+			  double *pos_loss, double *pos_acc, double *seq_acc,
+			  struct eval_result *out, struct traj_error *err);
 
 /* Mean loss and accuracy over the labels of each of ngroups groups:
  * group ((n, K), values below ngroups) names each label's group. NAN for
- * an empty group; -1 on invalid input or when out of memory. */
+ * an empty group. Errors: model_evaluate's. */
 int model_evaluate_groups(struct model *m, const struct batch *all,
 			  const uint8_t *group, int ngroups, double *loss,
-			  double *acc);
+			  double *acc, struct traj_error *err);
 
 /* The gradient of each example's own cross-entropy with respect to its
  * input, d loss_e / d x_e, (B, F) into dx, each loss_e into loss (B

@@ -8,21 +8,24 @@ void autockpt_init(struct autockpt *a, int64_t probe)
 		.acc_step = 0.05, .loss_decades = 1};
 }
 
-static struct eval_result eval_head(struct model *m, const struct split *s)
+static int eval_head(struct model *m, const struct split *s,
+		     struct eval_result *r, struct traj_error *err)
 {
 	struct batch b = task_split_batch(s);
 	if (b.n > AUTO_PROBE_MAX)
 		b.n = AUTO_PROBE_MAX;
-	return model_evaluate(m, &b);
+	return model_evaluate(m, &b, r, err);
 }
 
-static void measure(struct model *m, const struct dataset *d,
-		    struct auto_metrics *x)
+static int measure(struct model *m, const struct dataset *d,
+		   struct auto_metrics *x, struct traj_error *err)
 {
-	struct eval_result tr = eval_head(m, &d->train);
-	struct eval_result te = d->test.n ? eval_head(m, &d->test) :
-		(struct eval_result){NAN, NAN, 0};
+	struct eval_result tr, te = { NAN, NAN, 0 };
+	if (eval_head(m, &d->train, &tr, err) < 0 ||
+	    (d->test.n && eval_head(m, &d->test, &te, err) < 0))
+		return -1;
 	*x = (struct auto_metrics){tr.loss, tr.acc, te.loss, te.acc};
+	return 0;
 }
 
 /* Change of a loss in decades; losses of 0 (or below) count as 1e-30,
@@ -46,12 +49,14 @@ int autockpt_changed(const struct autockpt *a, const struct auto_metrics *x)
 }
 
 int autockpt_wants(struct autockpt *a, struct model *m,
-		   const struct dataset *d, int64_t step, int forced)
+		   const struct dataset *d, int64_t step, int forced,
+		   struct traj_error *err)
 {
 	if (!forced && (step % a->probe != 0 || (a->have && step - a->last < a->probe)))
 		return 0;
 	struct auto_metrics x;
-	measure(m, d, &x);
+	if (measure(m, d, &x, err) < 0)
+		return -1;
 	int want = forced || !a->have || step - a->last >= a->max_gap ||
 		   autockpt_changed(a, &x);
 	if (want) {

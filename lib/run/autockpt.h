@@ -40,9 +40,11 @@ void autockpt_init(struct autockpt *a, int64_t probe);
 /* Whether to write a checkpoint at `step` (the model holds its
  * parameters). `forced`: one is written anyway (the first or last step,
  * or one already written when resuming): the metrics become the
- * reference. Evaluates the model only at probes and forced steps. */
+ * reference. Evaluates the model only at probes and forced steps.
+ * Returns 1 or 0, or -1 with err set (model_evaluate's errors). */
 int autockpt_wants(struct autockpt *a, struct model *m,
-		   const struct dataset *d, int64_t step, int forced);
+		   const struct dataset *d, int64_t step, int forced,
+		   struct traj_error *err);
 /* Whether metrics `x` moved enough from the reference. */
 int autockpt_changed(const struct autockpt *a, const struct auto_metrics *x);
 

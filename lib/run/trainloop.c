@@ -20,7 +20,9 @@ int trainer_run(struct trainer *t, struct traj_writer *w,
 		 * rewound run (--init-from) starts at. */
 		int fixed = first || schedule_wants(&sched, t->step);
 		int want = tc->auto_every ? autockpt_wants(&au, t->model, &t->data,
-							    t->step, fixed) : fixed;
+							    t->step, fixed, err) : fixed;
+		if (want < 0)
+			return -1;
 		if (!written && want) {
 			if (trainer_checkpoint(t, w, err) < 0)
 				return -1;

@@ -27,7 +27,8 @@ struct trainer_loop {
 };
 
 /* Trains from t->step to t->rc->train.steps, writing to w. Returns 0, or
- * -1 with err when a checkpoint cannot be written, or when an update
+ * -1 with err when a checkpoint cannot be written or the automatic
+ * checkpoints' evaluation fails (autockpt_wants), or when an update
  * leaves a non-finite loss or parameter (loop->stopped; TRAJ_EDATA; the
  * checkpoints before it are written and w stays open for closing). */
 int trainer_run(struct trainer *t, struct traj_writer *w,

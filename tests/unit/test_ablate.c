@@ -10,6 +10,7 @@
 #include "interp/ablate.h"
 #include "interp/circuit.h"
 #include "harness.h"
+#include "eval_check.h"
 #include "model/mlp.h"
 #include "interp/patch.h"
 #include "model/transformer.h"
@@ -85,7 +86,7 @@ static double loss_zeroed(struct model *m, const char *view, size_t off,
 	for (size_t r = 0; r < count; r++)
 		memset(w + off + r * stride, 0, len * sizeof *w);
 	struct batch b = { N, tokens, NULL, labels };
-	double l = model_evaluate(m, &b).loss;
+	double l = eval_model(m, &b).loss;
 	memcpy(m->params, save, m->nparams * sizeof *save);
 	free(save);
 	return l;
@@ -100,22 +101,22 @@ static void test_zero_equals_weights(void)
 	struct batch b = { N, tokens, NULL, labels };
 	struct ablator a;
 	CHECK(ablator_init(&a, m, &b, c, n, ABL_ZERO, NULL, 1, &err) == 0);
-	struct eval_result base = ablator_baseline(&a);
-	CHECK_NEAR(base.loss, model_evaluate(m, &b).loss, 1e-6);
+	struct eval_result base = eval_baseline(&a);
+	CHECK_NEAR(base.loss, eval_model(m, &b).loss, 1e-6);
 	int h1 = ablate_component_find(c, n, "blocks.0.attn.head1");
 	int n4 = ablate_component_find(c, n, "blocks.0.mlp.n4");
 	int attn = ablate_component_find(c, n, "blocks.0.attn"), mlp = ablate_component_find(c, n, "blocks.0.mlp");
-	CHECK_NEAR(ablator_eval(&a, &h1, 1).loss,
+	CHECK_NEAR(eval_ablated(&a, &h1, 1).loss,
 		   loss_zeroed(m, "blocks.0.attn.W_O", E * D, 1, 0, E * D), 1e-5);
-	CHECK_NEAR(ablator_eval(&a, &n4, 1).loss,
+	CHECK_NEAR(eval_ablated(&a, &n4, 1).loss,
 		   loss_zeroed(m, "blocks.0.mlp.W_out", 4 * D, 1, 0, D), 1e-5);
-	CHECK_NEAR(ablator_eval(&a, &attn, 1).loss,
+	CHECK_NEAR(eval_ablated(&a, &attn, 1).loss,
 		   loss_zeroed(m, "blocks.0.attn.W_O", 0, 1, 0, H * E * D), 1e-5);
-	CHECK_NEAR(ablator_eval(&a, &mlp, 1).loss,
+	CHECK_NEAR(eval_ablated(&a, &mlp, 1).loss,
 		   loss_zeroed(m, "blocks.0.mlp.W_out", 0, 1, 0, M * D), 1e-5);
 	int both[2] = { h1, n4 };
-	double joint = ablator_eval(&a, both, 2).loss;
-	CHECK(joint != ablator_eval(&a, &h1, 1).loss);
+	double joint = eval_ablated(&a, both, 2).loss;
+	CHECK(joint != eval_ablated(&a, &h1, 1).loss);
 	CHECK(a.forward_passes == 7 && a.backward_passes == 0);
 	ablator_free(&a);
 	free(c);
@@ -164,7 +165,7 @@ static void test_attribution(void)
 		struct ablator a;
 		CHECK(ablator_init(&a, m, &b, c, n, (enum ablate_method)method,
 				   NULL, 3, &err) == 0);
-		ablator_baseline(&a);
+		eval_baseline(&a);
 		double score[1 + H + 1 + M];
 		CHECK(ablator_attribute(&a, score, &err) == 0);
 		CHECK(a.forward_passes == 2 && a.backward_passes == 1);
@@ -214,15 +215,32 @@ static void test_component_weights(void)
 	float *p = malloc(m->nparams * sizeof *p);
 	memcpy(p, m->params, m->nparams * sizeof *p);
 	struct weight_slice sl[COMP_MAX_SLICES];
-	int k = patch_component_weights(m, &c[ablate_component_find(c, n, "blocks.0.mlp.n2")], sl);
+	int k = patch_component_weights(m, &c[ablate_component_find(c, n, "blocks.0.mlp.n2")], sl, &err);
 	CHECK(k == 3);
 	patch_weights_copy(p, zero, sl, k);
 	size_t changed = 0;
 	for (size_t i = 0; i < m->nparams; i++)
 		changed += p[i] == 42.0f;
 	CHECK(changed == D + 1 + D);
-	CHECK(patch_component_weights(m, &c[ablate_component_find(c, n, "blocks.0.attn.head0")], sl) == 7);
-	CHECK(patch_component_weights(m, &c[ablate_component_find(c, n, "blocks.0.attn")], sl) == 8);
+	CHECK(patch_component_weights(m, &c[ablate_component_find(c, n, "blocks.0.attn.head0")], sl, &err) == 7);
+	CHECK(patch_component_weights(m, &c[ablate_component_find(c, n, "blocks.0.attn")], sl, &err) == 8);
+	/* a component the model lacks the weights of: an error naming them,
+	 * not a silent swap of nothing */
+	struct component ghost = c[ablate_component_find(c, n, "blocks.0.attn.head0")];
+	ghost.layer = 7;
+	err.msg[0] = '\0';
+	CHECK(patch_component_weights(m, &ghost, sl, &err) == -1);
+	CHECK(err.status == TRAJ_EDATA);
+	CHECK(strcmp(err.msg, "the model has no weights 'blocks.7.attn.W_Q'") == 0);
+	/* a patch source of another size than the ablator's data */
+	struct ablator a;
+	struct eval_result r;
+	struct batch b = { N, tokens, NULL, labels }, half = b;
+	half.n = b.n / 2;
+	CHECK(ablator_init(&a, m, &b, c, n, ABL_PATCH, NULL, 1, &err) == 0);
+	CHECK(ablator_capture_source(&a, m, &half, &r, &err) == -1);
+	CHECK(err.status == TRAJ_EINTERNAL && strstr(err.msg, "patch source") != NULL);
+	ablator_free(&a);
 	free(zero);
 	free(p);
 	free(c);
@@ -238,7 +256,7 @@ static void test_circuit(void)
 	struct batch b = { N, tokens, NULL, labels };
 	struct ablator a;
 	CHECK(ablator_init(&a, m, &b, c, n, ABL_MEAN, NULL, 1, &err) == 0);
-	struct eval_result base = ablator_baseline(&a);
+	struct eval_result base = eval_baseline(&a);
 	int cand[H + M];
 	double imp[H + M];
 	int nc = 0;
@@ -261,11 +279,11 @@ static void test_circuit(void)
 			rest[nr++] = cand[i];
 	}
 	CHECK(nk == r.size);
-	CHECK_NEAR(ablator_eval(&a, rest, nr).loss, r.eval.loss, 1e-6);
+	CHECK_NEAR(eval_ablated(&a, rest, nr).loss, r.eval.loss, 1e-6);
 	/* minimal: ablating any one more kept component breaks the bound */
 	for (int i = 0; i < nk; i++) {
 		rest[nr] = kept[i];
-		CHECK(ablator_eval(&a, rest, nr + 1).loss - base.loss > 0.05);
+		CHECK(eval_ablated(&a, rest, nr + 1).loss - base.loss > 0.05);
 	}
 	ablator_free(&a);
 	free(c);

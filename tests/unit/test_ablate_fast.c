@@ -9,6 +9,7 @@
 
 #include "interp/ablate.h"
 #include "harness.h"
+#include "eval_check.h"
 #include "model/transformer.h"
 
 enum { P = 7, N = 20, D = 8, H = 2, E = 4, M = 6 };
@@ -54,9 +55,9 @@ static int compare(struct model *m, enum ablate_method method)
 	struct ablator full, fast;
 	CHECK(ablator_init(&full, m, &b, c, n, method, NULL, 3, &err) == 0);
 	CHECK(ablator_init(&fast, m, &b, c, n, method, NULL, 3, &err) == 0);
-	CHECK(ablator_reuse(&fast) == 0);
-	struct eval_result r0 = ablator_baseline(&full);
-	struct eval_result r1 = ablator_baseline(&fast);
+	CHECK(ablator_reuse(&fast, &err) == 0);
+	struct eval_result r0 = eval_baseline(&full);
+	struct eval_result r1 = eval_baseline(&fast);
 	CHECK(r0.loss == r1.loss && r0.acc == r1.acc);
 	int last, shortcuts = 0, changed = 0;
 	char name[64];
@@ -76,8 +77,8 @@ static int compare(struct model *m, enum ablate_method method)
 			k++;
 		CHECK(k > 0);
 		shortcuts += ablator_reuse_applies(&fast, sets[s], k);
-		struct eval_result a = ablator_eval(&full, sets[s], k);
-		struct eval_result f = ablator_eval(&fast, sets[s], k);
+		struct eval_result a = eval_ablated(&full, sets[s], k);
+		struct eval_result f = eval_ablated(&fast, sets[s], k);
 		CHECK(fabs(a.loss - f.loss) <= 1e-5 * (1.0 + fabs(a.loss)));
 		CHECK(a.acc == f.acc && a.n == f.n);
 		changed += a.loss != r0.loss;

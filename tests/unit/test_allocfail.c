@@ -1,5 +1,8 @@
 /* Allocation-failure loop: fail the k-th allocation, for k = 1, 2, ...,
- * through a decode, an encode and a training step. Each attempt must
+ * through a decode, an encode, a training step, model evaluation and the
+ * interpretability engines (ablation with and without the shortcut,
+ * attribution, patching, patching across time and its lines, edges).
+ * Each attempt must
  * either succeed or fail with TRAJ_ENOMEM and a message, never crash, and
  * leave no allocation behind; what an encode wrote before failing reads
  * back as complete checkpoints (plus at most a torn one).
@@ -8,12 +11,18 @@
  * definitions win over libc's, also for zstd and cJSON); allocations made
  * while armed are tracked by address to detect leaks. Skipped under
  * AddressSanitizer, which owns malloc itself. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 #include "format/stream.h"
+#include "interp/ablate.h"
+#include "interp/ablate_lines.h"
+#include "interp/ablate_time.h"
+#include "interp/edges.h"
+#include "model/transformer.h"
 #include "run/trainer.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -287,6 +296,220 @@ static void test_training_step_under_allocation_failure(void)
 	printf("#   training step: %ld allocations failed in turn\n", k - 1);
 	run_config_free(&rc);
 }
+
+/* ---- evaluation and the interpretability engines ---- */
+
+enum { P = 5, N = 12 };
+static int32_t ev_tokens[N * 3], ev_labels[N * 2];
+static uint8_t ev_group[N * 2];
+
+/* A 2-block transformer with two labelled positions over N examples of
+ * (a, b, =), labels a + b and a * b mod P. */
+static struct model *ev_model(uint64_t seed, struct batch *b)
+{
+	for (int e = 0; e < N; e++) {
+		int x = e % P, y = (3 * e + 1) % P;
+		ev_tokens[3 * e] = x;
+		ev_tokens[3 * e + 1] = y;
+		ev_tokens[3 * e + 2] = P;
+		ev_labels[2 * e] = (x + y) % P;
+		ev_labels[2 * e + 1] = (x * y) % P;
+		ev_group[2 * e] = 0;
+		ev_group[2 * e + 1] = e % 2;
+	}
+	struct transformer_config c = {
+		.n_layers = 2, .d_model = 8, .n_heads = 2, .d_head = 4,
+		.d_mlp = 8, .d_vocab = P + 1, .d_vocab_out = P, .n_ctx = 3,
+		.n_outputs = 2, .act = ACT_RELU,
+	};
+	struct traj_error err;
+	struct model *m = transformer_new(&c, 4, &err);
+	if (m)
+		model_init(m, seed);
+	*b = (struct batch){ .n = N, .tokens = ev_tokens, .labels = ev_labels };
+	return m;
+}
+
+struct ev_ctx {
+	struct model *m, *mk;  /* a checkpoint and another (step K) */
+	struct batch b;
+	FILE *sink;
+	double sum;            /* of every figure the op computed */
+};
+
+/* An operation under test: 0, or -1 with err set; frees what it made. */
+typedef int ev_op(struct ev_ctx *c, struct traj_error *err);
+
+static int op_evaluate(struct ev_ctx *c, struct traj_error *err)
+{
+	struct eval_result r;
+	double pos[4], seq, loss[2], acc[2];
+	if (model_evaluate(c->m, &c->b, &r, err) < 0)
+		return -1;
+	c->sum += r.loss + r.acc;
+	if (model_evaluate_detail(c->m, &c->b, pos, pos + 2, &seq, &r, err) < 0)
+		return -1;
+	c->sum += r.loss + pos[0] + pos[1] + pos[2] + pos[3] + seq;
+	if (model_evaluate_groups(c->m, &c->b, ev_group, 2, loss, acc, err) < 0)
+		return -1;
+	c->sum += loss[0] + loss[1] + acc[0] + acc[1];
+	return 0;
+}
+
+/* Index of the component called name, or -1 (then the op fails). */
+static int comp(const struct component *cs, int n, const char *name)
+{
+	return ablate_component_find(cs, n, name);
+}
+
+/* Mean ablation through the shortcut (a last-block head, a last-block
+ * neuron) and a full pass (a first-block head), then attribution. */
+static int op_ablate(struct ev_ctx *c, struct traj_error *err)
+{
+	struct component *cs;
+	int n = ablate_components_list(c->m, &cs, err);
+	if (n < 0)
+		return -1;
+	int pick[3] = { comp(cs, n, "blocks.1.attn.head0"),
+			comp(cs, n, "blocks.1.mlp.n3"),
+			comp(cs, n, "blocks.0.attn.head1") };
+	struct ablator a;
+	struct eval_result r;
+	double *score = malloc((size_t)n * sizeof *score);
+	int rc = score ? ablator_init(&a, c->m, &c->b, cs, n, ABL_MEAN, NULL,
+				      1, err) :
+		 traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	if (rc == 0) {
+		rc = ablator_reuse(&a, err) < 0 ||
+		     ablator_baseline(&a, &r, err) < 0 ? -1 : 0;
+		for (int i = 0; rc == 0 && i < 3; i++) {
+			c->sum += r.loss + r.acc;
+			rc = ablator_eval(&a, &pick[i], 1, &r, err);
+		}
+		if (rc == 0)
+			rc = ablator_attribute(&a, score, err);
+		for (int i = 0; rc == 0 && i < n; i++)
+			c->sum += score[i];
+		ablator_free(&a);
+	}
+	free(score);
+	free(cs);
+	return rc;
+}
+
+/* Patching the clean activations, and patching across time by weights,
+ * by activations, and the time lines. */
+static int op_patch(struct ev_ctx *c, struct traj_error *err)
+{
+	struct component *cs;
+	int n = ablate_components_list(c->m, &cs, err);
+	if (n < 0)
+		return -1;
+	struct ablator a;
+	struct eval_result r;
+	struct time_patch t;
+	struct metric_sink sink = { c->sink, "r", 1 };
+	int head = comp(cs, n, "blocks.0.attn.head0");
+	int rc = ablator_init(&a, c->m, &c->b, cs, n, ABL_PATCH, NULL, 1, err);
+	if (rc == 0) {
+		rc = ablator_capture_source(&a, c->mk, &c->b, &r, err) < 0 ||
+		     ablator_baseline(&a, &r, err) < 0 ||
+		     ablator_eval(&a, &head, 1, &r, err) < 0 ? -1 : 0;
+		c->sum += rc == 0 ? r.loss : 0;
+		for (int acts = 0; rc == 0 && acts <= 1; acts++) {
+			rc = patch_time_run(&a, c->m, c->mk, acts, 2, &t, err);
+			for (int i = 0; rc == 0 && i < n; i++)
+				c->sum += t.pair[i].fwd.loss + t.pair[i].rev.acc;
+			if (rc == 0) {
+				rc = ablate_lines_time(&sink, 7, cs, n, &t, err);
+				patch_time_free(&t);
+			}
+		}
+		ablator_free(&a);
+	}
+	free(cs);
+	return rc;
+}
+
+static int op_edges(struct ev_ctx *c, struct traj_error *err)
+{
+	struct edge_graph g;
+	struct edge_ablator ea;
+	struct eval_result r;
+	if (edge_graph_build(c->m, &g, err) < 0)
+		return -1;
+	double *score = malloc(((size_t)g.nedges + 1) * sizeof *score);
+	int rc = score ? edge_ablator_init(&ea, c->m, &g, &c->b, ABL_RESAMPLE,
+					   1, err) :
+		 traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	if (rc == 0) {
+		int e = 1;
+		rc = edge_baseline(&ea, &r, err);
+		if (rc == 0) {
+			c->sum += r.loss + edge_eval(&ea, &e, 1, NULL).loss;
+			rc = edge_attribute(&ea, score, err);
+		}
+		for (int i = 0; rc == 0 && i < g.nedges; i++)
+			c->sum += score[i];
+		edge_ablator_free(&ea);
+	}
+	free(score);
+	edge_graph_free(&g);
+	return rc;
+}
+
+/* Runs op once unarmed (it must succeed: lazy set-ups of BLAS and the
+ * thread pool happen there), then with each of its allocations failing
+ * in turn: it fails with TRAJ_ENOMEM and a message, or succeeds with the
+ * same figures (no NAN standing for a failure, no fallback that rounds
+ * differently), and leaks nothing. */
+static void fail_each(const char *name, ev_op *op, struct ev_ctx *c)
+{
+	struct traj_error err;
+	c->sum = 0;
+	int first = op(c, &err);
+	double want = c->sum;
+	if (first != 0)
+		printf("#   %s unarmed: %s\n", name, err.msg);
+	CHECK(first == 0 && isfinite(want));
+	long k, bad = 0;
+	for (k = 1;; k++) {
+		err = (struct traj_error){ 0 };
+		c->sum = 0;
+		arm(k);
+		int rc = op(c, &err);
+		int reached = disarm();
+		int ok = rc == 0 ? c->sum == want : enomem(&err);
+		if ((!ok || nlive) && bad++ < 5)
+			printf("#   %s k=%ld: rc %d, sum %.17g (%.17g), %ld "
+			       "leaked: %s\n", name, k, rc, c->sum, want,
+			       nlive, rc ? err.msg : "");
+		if (!reached)
+			break;
+	}
+	CHECK(bad == 0);
+	CHECK(k > 1); /* it allocates: the loop tested something */
+	printf("#   %s: %ld allocations failed in turn\n", name, k - 1);
+}
+
+static void test_engines_under_allocation_failure(void)
+{
+	struct ev_ctx c;
+	struct batch bk;
+	c.m = ev_model(3, &c.b);
+	c.mk = ev_model(4, &bk);
+	c.sink = fopen("/dev/null", "w");
+	CHECK(c.m && c.mk && c.sink);
+	if (!c.m || !c.mk || !c.sink)
+		return;
+	fail_each("model_evaluate", op_evaluate, &c);
+	fail_each("ablator", op_ablate, &c);
+	fail_each("patching", op_patch, &c);
+	fail_each("edges", op_edges, &c);
+	fclose(c.sink);
+	model_free(c.m);
+	model_free(c.mk);
+}
 #endif
 
 int main(void)
@@ -299,6 +522,7 @@ int main(void)
 	RUN(test_decode_under_allocation_failure);
 	RUN(test_encode_under_allocation_failure);
 	RUN(test_training_step_under_allocation_failure);
+	RUN(test_engines_under_allocation_failure);
 	return harness_done();
 #endif
 }

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "run_fixture.h"
+#include "eval_check.h"
 #include "run/autockpt.h"
 #include "run/schedule.h"
 
@@ -74,7 +75,7 @@ static void test_flat_run_gets_one_per_max_gap(void)
 	size_t len = 0;
 	for (int64_t step = 0; step <= 120; step++)
 		if (autockpt_wants(&a, t.model, &t.data, step,
-				   step == 0 || step == 120))
+				   step == 0 || step == 120, NULL) == 1)
 			len += (size_t)snprintf(got + len, sizeof got - len, "%s%lld",
 						len ? " " : "", (long long)step);
 	CHECK(strcmp(got, "0 50 100 120") == 0);
@@ -98,8 +99,8 @@ static void test_learning_run_follows_the_rules(void)
 	int64_t last = 0;
 	int written = 0, by_change = 0;
 	for (;;) {
-		struct eval_result r = model_evaluate(t.model, &tr),
-				   s = model_evaluate(t.model, &te);
+		struct eval_result r = eval_model(t.model, &tr),
+				   s = eval_model(t.model, &te);
 		struct auto_metrics x = {r.loss, r.acc, s.loss, s.acc};
 		int forced = t.step == 0 || t.step == 200;
 		int probe = t.step % 5 == 0;
@@ -110,7 +111,7 @@ static void test_learning_run_follows_the_rules(void)
 			    fabs(log10(fmax(x.test_loss, 1e-30)) -
 				 log10(fmax(ref.test_loss, 1e-30))) >= 1;
 		int want = forced || (probe && (moved || t.step - last >= 125));
-		CHECK(autockpt_wants(&a, t.model, &t.data, t.step, forced) == want);
+		CHECK(autockpt_wants(&a, t.model, &t.data, t.step, forced, NULL) == want);
 		if (want) {
 			by_change += !forced && moved;
 			written++;

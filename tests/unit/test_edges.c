@@ -9,6 +9,7 @@
 
 #include "interp/edges.h"
 #include "harness.h"
+#include "eval_check.h"
 #include "model/mlp.h"
 #include "model/xent.h"
 
@@ -116,7 +117,7 @@ static void test_clean_pass_is_the_model(void)
 		static float want[N * KMAX * P], got[N * KMAX * P];
 		m->ops->logits(m, &b, want);
 		struct eval_result r = edge_eval(&ea, NULL, 0, got);
-		struct eval_result ref = model_evaluate(m, &b);
+		struct eval_result ref = eval_model(m, &b);
 		for (int j = 0; j < N * K * P; j++)
 			CHECK_NEAR(got[j], want[j], 1e-5);
 		CHECK_NEAR(r.loss, ref.loss, 1e-6);
@@ -153,8 +154,8 @@ static void compare_node(struct model *m, int K, const char *node,
 	CHECK(edge_graph_build(m, &g, &err) == 0);
 	CHECK(edge_ablator_init(&ea, m, &g, &b, method, 7, &err) == 0);
 	CHECK(ablator_init(&a, m, &b, comps, nc, method, NULL, 7, &err) == 0);
-	struct eval_result clean = ablator_baseline(&a);
-	CHECK_NEAR(edge_baseline(&ea).loss, clean.loss, 1e-6);
+	struct eval_result clean = eval_baseline(&a);
+	CHECK_NEAR(eval_edge_baseline(&ea).loss, clean.loss, 1e-6);
 	int s = 0;
 	while (s < g.nsend && strcmp(g.send[s].name, node))
 		s++;
@@ -162,7 +163,7 @@ static void compare_node(struct model *m, int K, const char *node,
 	int active[64];
 	int n = out_edges(&g, s, active);
 	CHECK(n >= 1);
-	struct eval_result want = ablator_eval(&a, &c, 1);
+	struct eval_result want = eval_ablated(&a, &c, 1);
 	struct eval_result got = edge_eval(&ea, active, n, NULL);
 	CHECK_NEAR(got.loss, want.loss, 1e-5 * (1 + fabs(want.loss)));
 	CHECK(got.acc == want.acc);
@@ -348,7 +349,7 @@ static double compare_naive(struct shape sh, const int *pick, int npick)
 	CHECK(edge_graph_build(m, &g, &err) == 0);
 	CHECK(g.nsend <= MAXS);
 	CHECK(edge_ablator_init(&ea, m, &g, &b, ABL_MEAN, 1, &err) == 0);
-	edge_baseline(&ea);
+	eval_edge_baseline(&ea);
 	static float got[N * KMAX * P];
 	static float mean[MAXS][T][D];
 	unsigned char cut[256] = {0};
@@ -413,7 +414,7 @@ static void check_attribution(struct shape sh, enum ablate_method method)
 	struct traj_error err;
 	CHECK(edge_graph_build(m, &g, &err) == 0);
 	CHECK(edge_ablator_init(&ea, m, &g, &b, method, 5, &err) == 0);
-	edge_baseline(&ea);
+	eval_edge_baseline(&ea);
 	double score[256];
 	CHECK(g.nedges <= 256);
 	CHECK(edge_attribute(&ea, score, &err) == 0);
@@ -436,7 +437,7 @@ static void check_attribution(struct shape sh, enum ablate_method method)
 	int nc = ablate_components_list(m, &comps, &err);
 	struct ablator a;
 	CHECK(ablator_init(&a, m, &b, comps, nc, method, NULL, 5, &err) == 0);
-	ablator_baseline(&a);
+	eval_baseline(&a);
 	double *node = calloc((size_t)nc, sizeof *node);
 	CHECK(ablator_attribute(&a, node, &err) == 0);
 	for (int s = 1; s < g.nsend; s++) {
@@ -480,7 +481,7 @@ static void test_without_clean_outputs(void)
 		free(without.clean[s]);
 	free(without.clean);
 	without.clean = NULL;
-	CHECK(edge_baseline(&with).loss == edge_baseline(&without).loss);
+	CHECK(eval_edge_baseline(&with).loss == eval_edge_baseline(&without).loss);
 	CHECK(with.have_clean && !without.have_clean);
 	for (int e = 0; e < g.nedges; e += 3) {
 		struct eval_result a = edge_eval(&with, &e, 1, NULL);
@@ -490,6 +491,34 @@ static void test_without_clean_outputs(void)
 	}
 	edge_ablator_free(&with);
 	edge_ablator_free(&without);
+	edge_graph_free(&g);
+	model_free(m);
+}
+
+/* A patch source must match the data: else an error, not a pass that
+ * writes past the source buffers (or, not patching, into none). */
+static void test_capture_source_errors(void)
+{
+	struct model *m = tiny((struct shape){ 1, 1, 0, 0, ACT_RELU });
+	struct batch b = data(1), half = b;
+	half.n = b.n / 2;
+	struct edge_graph g;
+	struct edge_ablator ea;
+	struct eval_result r;
+	struct traj_error err;
+	CHECK(edge_graph_build(m, &g, &err) == 0);
+	for (int patch = 0; patch <= 1; patch++) {
+		CHECK(edge_ablator_init(&ea, m, &g, &b, patch ? ABL_PATCH : ABL_MEAN,
+					1, &err) == 0);
+		err.msg[0] = '\0';
+		CHECK(edge_capture_source(&ea, patch ? &half : &b, &r, &err) == -1);
+		CHECK(err.status == TRAJ_EINTERNAL);
+		CHECK(strstr(err.msg, "edge patch source") != NULL);
+		if (patch)
+			CHECK(edge_capture_source(&ea, &b, &r, &err) == 0 &&
+			      r.n == b.n);
+		edge_ablator_free(&ea);
+	}
 	edge_graph_free(&g);
 	model_free(m);
 }
@@ -504,5 +533,6 @@ int main(void)
 	RUN(test_against_naive_reference);
 	RUN(test_attribution);
 	RUN(test_without_clean_outputs);
+	RUN(test_capture_source_errors);
 	return harness_done();
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "eval_check.h"
 #include "model/mlp.h"
 
 enum { T = 2, V = 5, H = 6, C = 4, N = 7 };
@@ -89,7 +90,7 @@ static void test_evaluate_passes_offsets_to_hooks(void)
 	struct coverage cov = { {0} };
 	model_set_hook(m, cover, &cov);
 	struct batch b = { N, tokens, NULL, labels };
-	model_evaluate(m, &b);
+	eval_model(m, &b);
 	for (int e = 0; e < N; e++)
 		CHECK(cov.hits[e] == 1);
 	CHECK(m->hook_base == 0);

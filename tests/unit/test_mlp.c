@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "eval_check.h"
 #include "model/mlp.h"
 #include "model/model.h"
 
@@ -417,8 +418,8 @@ static void test_evaluate_chunking(void)
 		memcpy(big->params, small->params,
 		       small->nparams * sizeof(float));
 		struct batch b = make_batch(vocab);
-		struct eval_result rs = model_evaluate(small, &b);
-		struct eval_result rb = model_evaluate(big, &b);
+		struct eval_result rs = eval_model(small, &b);
+		struct eval_result rb = eval_model(big, &b);
 		CHECK(rs.n == N && rb.n == N);
 		CHECK_NEAR(rs.loss, rb.loss, 1e-6);
 		CHECK(rs.acc == rb.acc);
@@ -445,7 +446,7 @@ static void test_evaluate_ties(void)
 	struct mlp_config c = make_config(1, 1, ACT_RELU, 1);
 	struct model *m = new_model(&c, 4);
 	struct batch b = make_batch(1);
-	struct eval_result r = model_evaluate(m, &b);
+	struct eval_result r = eval_model(m, &b);
 	CHECK_NEAR(r.loss, log(C), 1e-6);
 	CHECK_NEAR(r.acc, 3.0 / N, 1e-12);
 	model_free(m);
@@ -460,9 +461,40 @@ static void test_evaluate_nonfinite(void)
 	struct batch b = make_batch(1);
 	for (size_t i = 0; i < m->nparams; i++)
 		m->params[i] = NAN;
-	struct eval_result r = model_evaluate(m, &b);
+	struct eval_result r = eval_model(m, &b);
 	CHECK(isnan(r.loss));
 	CHECK(isnan(r.acc));
+	model_free(m);
+}
+
+/* Invalid input is an error with a message, never a NAN result; no
+ * examples is a result, NAN: the mean of nothing. */
+static void test_evaluate_errors(void)
+{
+	struct mlp_config c = make_config(1, 1, ACT_RELU, 1);
+	struct model *m = new_model(&c, 4);
+	struct batch b = make_batch(1);
+	struct eval_result r;
+	struct traj_error err = { 0 };
+	int32_t bad[N];
+	memcpy(bad, labels, sizeof bad);
+	bad[6] = C; /* example 6 (chunk 2 of max_batch 4) */
+	b.labels = bad;
+	CHECK(model_evaluate(m, &b, &r, &err) == -1);
+	CHECK(err.status == TRAJ_EDATA);
+	CHECK(strcmp(err.msg, "example 6: label 4 outside 0..3") == 0);
+	double loss[2], acc[2];
+	uint8_t group[N] = { 0 };
+	err.msg[0] = '\0';
+	CHECK(model_evaluate_groups(m, &b, group, 2, loss, acc, &err) == -1);
+	CHECK(strstr(err.msg, "label 4") != NULL);
+	b.labels = NULL;
+	CHECK(model_evaluate(m, &b, &r, &err) == -1);
+	CHECK(err.status == TRAJ_EDATA);
+	CHECK(strcmp(err.msg, "evaluation: examples without labels") == 0);
+	b.n = 0;
+	CHECK(model_evaluate(m, &b, &r, &err) == 0);
+	CHECK(isnan(r.loss) && isnan(r.acc) && r.n == 0);
 	model_free(m);
 }
 
@@ -480,5 +512,6 @@ int main(void)
 	RUN(test_evaluate_chunking);
 	RUN(test_evaluate_ties);
 	RUN(test_evaluate_nonfinite);
+	RUN(test_evaluate_errors);
 	return harness_done();
 }
