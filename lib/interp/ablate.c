@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/rng.h"
+#include "interp/ablate_fast.h"
 #include "model/xent.h"
 
 static const char *const method_names[] = { "zero", "mean", "resample",

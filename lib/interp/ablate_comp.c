@@ -1,7 +1,7 @@
-/* The components of a model that traj-ablate acts on (see ablate.h):
+/* The components of a model that traj-ablate acts on (see ablate_comp.h):
  * found from the hook table alone, so any model with TransformerLens's
  * hook_z / mlp.hook_post or the MLP's layers.i.hook_post has them. */
-#include "interp/ablate.h"
+#include "interp/ablate_comp.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Ablation passes that reuse the clean pass's activations (ablate.h,
+/* Ablation passes that reuse the clean pass's activations (ablate_fast.h,
  * ablator_reuse). When every ablated component sits in a transformer's
  * last block (its heads' hook_z, its MLP's hook_post) and the model has no
  * LayerNorm, nothing upstream of the hook changes, and of the block only
@@ -12,7 +12,7 @@
  * which on the grokked p=113 model is a fraction of a full pass (no
  * attention, no Q/K/V, one position in three). The result equals the full
  * pass up to float rounding (tests/unit/test_ablate_fast.c). */
-#include "interp/ablate.h"
+#include "interp/ablate_fast.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /* Components evaluated through functions (ablate_fns.h): the adapters
  * of the ablator, the edge ablator and the logit frequencies. */
 #include "interp/ablate_fns.h"
+#include "interp/attrib.h"
 
 #include <stdlib.h>
 

@@ -1,5 +1,6 @@
 /* Groups of an ablator's components as components (ablate_groups.h). */
 #include "interp/ablate_groups.h"
+#include "interp/attrib.h"
 
 #include <stdlib.h>
 

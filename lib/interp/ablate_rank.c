@@ -1,4 +1,5 @@
 #include "interp/ablate_rank.h"
+#include "interp/attrib.h"
 
 #include <math.h>
 #include <stdlib.h>

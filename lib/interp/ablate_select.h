@@ -1,5 +1,5 @@
 /* The components traj-ablate studies, chosen by name globs (nameglob.h;
- * none: all): a model's neurons, heads, layers (ablate.h), a modular
+ * none: all): a model's neurons, heads, layers (ablate_comp.h), a modular
  * task's logit frequencies (logit_freq.h), a transformer's edges
  * (edges.h). Each returns the count and a malloc'd array in *out, or -1
  * (TRAJ_ENOMEM, or components_list's errors). When nothing matches it

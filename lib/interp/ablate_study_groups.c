@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "interp/ablate_fast.h"
 #include "interp/ablate_groups.h"
 
 /* Each group's size, then the study of the groups. */

@@ -1,9 +1,10 @@
 /* A study of the model's hook components: neurons, heads, layers and a
- * direction (ablate.h), in each of the four modes. */
+ * direction (ablate_comp.h), in each of the four modes. */
 #include "interp/ablate_study_impl.h"
 
 #include <stdlib.h>
 
+#include "interp/ablate_fast.h"
 #include "interp/circuit.h"
 
 static int report(const struct ablate_job *j, const char *prefix,

@@ -1,8 +1,8 @@
 /* Attribution patching (Nanda 2023; Syed et al. 2023): the loss change
  * of replacing a component's activation x by r, to first order,
  * sum (r - x) . d loss / d x, for every component from one gradient
- * pass. See ablator_attribute in ablate.h. */
-#include "interp/ablate.h"
+ * pass. See attrib.h. */
+#include "interp/attrib.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "interp/ablate.h"
+#include "interp/attrib.h"
 #include "interp/circuit.h"
 #include "harness.h"
 #include "eval_check.h"

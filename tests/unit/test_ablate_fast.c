@@ -10,6 +10,7 @@
 #include "interp/ablate.h"
 #include "harness.h"
 #include "eval_check.h"
+#include "interp/ablate_fast.h"
 #include "model/transformer.h"
 
 enum { P = 7, N = 20, D = 8, H = 2, E = 4, M = 6 };

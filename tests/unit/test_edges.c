@@ -10,6 +10,7 @@
 #include "interp/edges.h"
 #include "harness.h"
 #include "eval_check.h"
+#include "interp/attrib.h"
 #include "model/mlp.h"
 #include "model/xent.h"
 
