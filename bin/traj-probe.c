@@ -210,7 +210,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->so.input = optind < argc ? argv[optind] : NULL;
 }
 
-static void list_inputs(const struct probe_inputs *in)
+static void list_inputs(const struct task_examples *in)
 {
 	for (int64_t e = 0; e < in->n; e++) {
 		for (int t = 0; t < in->T; t++)

@@ -105,7 +105,7 @@ static void keep(void *ctx, int hook, int64_t e0, int n, float *act)
 }
 
 int probe_capture_run(struct capture *c, struct model *m,
-		const struct probe_inputs *in, struct traj_error *err)
+		const struct task_examples *in, struct traj_error *err)
 {
 	int64_t chunk = m->max_batch < CAPTURE_BATCH ? m->max_batch : CAPTURE_BATCH;
 	float *logits = malloc((size_t)chunk * m->n_outputs * m->n_classes *

@@ -40,7 +40,7 @@ int probe_capture_slot(const struct capture *c, int hook);
 
 /* Runs the model over the in->n inputs and fills every act matrix. */
 int probe_capture_run(struct capture *c, struct model *m,
-		const struct probe_inputs *in, struct traj_error *err);
+		const struct task_examples *in, struct traj_error *err);
 
 /* Hook indices of the model matching one of the comma-free globs, in the
  * model's order; TRAJ_EUSAGE naming the glob and listing the hooks when

@@ -71,7 +71,7 @@ static int with_context(struct traj_error *err, const char *what,
 static int setup_targets(struct probe_study *s, const struct probe_study_opts *o,
 			 struct traj_error *err)
 {
-	const struct probe_inputs *in = &s->subj.in;
+	const struct task_examples *in = &s->subj.in;
 	if (o->labels) {
 		FILE *f = fopen(o->labels, "r");
 		if (!f)
@@ -94,7 +94,7 @@ static int setup_targets(struct probe_study *s, const struct probe_study_opts *o
 	return 0;
 }
 
-static int same_inputs(const struct probe_inputs *a, const struct probe_inputs *b)
+static int same_inputs(const struct task_examples *a, const struct task_examples *b)
 {
 	if (a->n != b->n || a->T != b->T || a->F != b->F)
 		return 0;

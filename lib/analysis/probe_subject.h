@@ -15,7 +15,7 @@ enum probe_split_set { PROBE_SPLIT_ALL, PROBE_SPLIT_TRAIN, PROBE_SPLIT_TEST };
 
 struct probe_subject {
 	struct run_subject run;    /* run.rc, run.data, run.model */
-	struct probe_inputs in;
+	struct task_examples in;
 	int32_t *tokens, *labels;  /* owned copies for "all" */
 	float *features;
 };

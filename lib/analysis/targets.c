@@ -2,7 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,14 +16,11 @@ void targets_free(struct target_set *ts)
 	memset(ts, 0, sizeof *ts);
 }
 
-/* Appends a target named by the format; its values are left to fill.
- * Returns it (valid until the next add: the array may move), or NULL
- * when out of memory. */
+/* Appends a target called `name`; its values are left to fill. Returns
+ * it (valid until the next add: the array may move), or NULL when out of
+ * memory. */
 static struct probe_target *add(struct target_set *ts, int nclass,
-				const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static struct probe_target *add(struct target_set *ts, int nclass,
-				const char *fmt, ...)
+				const char *name)
 {
 	if (ts->count == ts->cap) {
 		int cap = ts->cap ? 2 * ts->cap : 16;
@@ -39,139 +36,24 @@ static struct probe_target *add(struct target_set *ts, int nclass,
 		return NULL;
 	ts->count++;
 	t->nclass = nclass;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(t->name, sizeof t->name, fmt, ap);
-	va_end(ap);
+	snprintf(t->name, sizeof t->name, "%s", name);
 	return t;
 }
 
-static const char *const mod_vars[3] = { "a", "b", "answer" };
-
-static int mod_var(const struct probe_inputs *in, int64_t e, int v)
+/* task_variables' callback: each variable a target. */
+static double *add_variable(void *ctx, int nclass, const char *name)
 {
-	return v < 2 ? in->tokens[e * in->T + v] : in->labels[e * in->K];
-}
-
-static int modular_targets(const struct task_config *cfg,
-			   const struct probe_inputs *in, const int *freqs,
-			   int nfreq, struct target_set *ts,
-			   struct traj_error *err)
-{
-	int p = cfg->p, kmax = (p - 1) / 2;
-	for (int i = 0; i < nfreq; i++)
-		if (freqs[i] < 1 || freqs[i] > kmax)
-			return traj_fail(err, TRAJ_EUSAGE, -1,
-					 "--freq: %d outside 1..%d ((p - 1) / 2 for p = %d)",
-					 freqs[i], kmax, p);
-	for (int v = 0; v < 3; v++) {
-		struct probe_target *t = add(ts, p, "%s", mod_vars[v]);
-		if (!t)
-			return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-		for (int64_t e = 0; e < ts->n; e++)
-			t->value[e] = mod_var(in, e, v);
-	}
-	int nk = nfreq ? nfreq : kmax;
-	for (int v = 0; v < 3; v++)
-		for (int i = 0; i < nk; i++) {
-			int k = nfreq ? freqs[i] : i + 1;
-			/* both added before either is used: add may move ts->t */
-			if (!add(ts, 0, "%s_cos%d", mod_vars[v], k) ||
-			    !add(ts, 0, "%s_sin%d", mod_vars[v], k))
-				return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-			struct probe_target *c = &ts->t[ts->count - 2], *s = c + 1;
-			for (int64_t e = 0; e < ts->n; e++) {
-				/* k x mod p first: the angle stays in [0, 2 pi) */
-				double w = 2 * M_PI * (double)((int64_t)k * mod_var(in, e, v) % p) / p;
-				c->value[e] = cos(w);
-				s->value[e] = sin(w);
-			}
-		}
-	return 0;
-}
-
-/* Digit i (most significant first) of an operand is token i of a and
- * token n + 1 + i of b; the answer's digits are the labels. */
-static int add_targets(const struct task_config *cfg,
-		       const struct probe_inputs *in, struct target_set *ts,
-		       struct traj_error *err)
-{
-	int n = cfg->digits;
-	for (int op = 0; op < 2; op++)
-		for (int i = 0; i < n; i++) {
-			struct probe_target *t = add(ts, 10, "%c%d", "ab"[op], i);
-			if (!t)
-				return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-			for (int64_t e = 0; e < ts->n; e++)
-				t->value[e] = in->tokens[e * in->T + op * (n + 1) + i];
-		}
-	for (int i = 0; i <= n; i++) {
-		struct probe_target *t = add(ts, 10, "c%d", i);
-		if (!t)
-			return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-		for (int64_t e = 0; e < ts->n; e++)
-			t->value[e] = in->labels[e * in->K + i];
-	}
-	int first = ts->count;
-	for (int i = 0; i < n; i++)
-		if (!add(ts, 2, "carry%d", i))
-			return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-	for (int64_t e = 0; e < ts->n; e++) {
-		const int32_t *tok = in->tokens + e * in->T;
-		int carry = 0;
-		for (int i = n - 1; i >= 0; i--) { /* least significant first */
-			carry = (tok[i] + tok[n + 1 + i] + carry) >= 10;
-			ts->t[first + i].value[e] = carry;
-		}
-	}
-	return 0;
-}
-
-static int parity_targets(const struct task_config *cfg,
-			  const struct probe_inputs *in, struct target_set *ts,
-			  struct traj_error *err)
-{
-	for (int i = 0; i <= cfg->bits; i++) {
-		int label = i == cfg->bits;
-		struct probe_target *t = label ? add(ts, 2, "parity")
-					       : add(ts, 2, "bit%d", i);
-		if (!t)
-			return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-		for (int64_t e = 0; e < ts->n; e++)
-			t->value[e] = label ? in->labels[e * in->K]
-					    : in->tokens[e * in->T + i];
-	}
-	return 0;
-}
-
-static int fashion_targets(const struct probe_inputs *in,
-			   struct target_set *ts, struct traj_error *err)
-{
-	struct probe_target *t = add(ts, 10, "class");
-	if (!t)
-		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-	for (int64_t e = 0; e < ts->n; e++)
-		t->value[e] = in->labels[e * in->K];
-	return 0;
+	struct probe_target *t = add(ctx, nclass, name);
+	return t ? t->value : NULL;
 }
 
 int targets_from_task(const struct task_config *cfg,
-		      const struct probe_inputs *in, const int *freqs,
+		      const struct task_examples *in, const int *freqs,
 		      int nfreq, struct target_set *ts, struct traj_error *err)
 {
 	memset(ts, 0, sizeof *ts);
 	ts->n = in->n;
-	int rc;
-	switch (cfg->family) {
-	case TASK_MODULAR: rc = modular_targets(cfg, in, freqs, nfreq, ts, err); break;
-	case TASK_ADD: rc = add_targets(cfg, in, ts, err); break;
-	case TASK_PARITY: rc = parity_targets(cfg, in, ts, err); break;
-	case TASK_FASHION: rc = fashion_targets(in, ts, err); break;
-	default:
-		rc = traj_fail(err, TRAJ_EUSAGE, -1,
-			       "task %s defines no probe targets; give --labels FILE",
-			       cfg->name);
-	}
+	int rc = task_variables(cfg, in, freqs, nfreq, add_variable, ts, err);
 	if (rc < 0)
 		targets_free(ts);
 	return rc;

@@ -1,17 +1,6 @@
 /* What a probe tries to read out of activations: variables the task
- * defines for each input, or labels from a file.
- *
- * Task targets (names as in metric lines):
- *   modular arithmetic: a, b, answer (categorical, p classes) and, for each
- *     chosen frequency k, a_cosK, a_sinK, b_cosK, b_sinK, answer_cosK,
- *     answer_sinK = cos/sin(2 pi k x / p) of x = a, b, answer (numeric);
- *   add: a0..a{n-1}, b0..b{n-1} (operand digits, most significant first),
- *     c0..c{n} (answer digits, c0 the leading carry digit) and
- *     carry0..carry{n-1}, the carry out of digit column i (column 0 the
- *     most significant, so carry0 = c0) (categorical);
- *   parity: bit0..bit{bits-1} and parity (the label) (categorical);
- *   fashion: class (categorical, 10 classes).
- * The repetition task defines none (use a label file). */
+ * defines for each input (task_variables in task/task.h lists them, with
+ * the names metric lines use), or labels from a file. */
 #ifndef TRAJ_TARGETS_H
 #define TRAJ_TARGETS_H
 
@@ -36,23 +25,12 @@ struct target_set {
 	struct probe_target *t;
 };
 
-/* The inputs a probe sees: n examples of a split (a prefix of it). */
-struct probe_inputs {
-	int64_t n;
-	int T;                  /* tokens per example, or 0 */
-	const int32_t *tokens;  /* (n, T) or NULL */
-	int F;                  /* features per example, or 0 */
-	const float *features;  /* (n, F) or NULL */
-	int K;                  /* labels per example */
-	const int32_t *labels;  /* (n, K) */
-};
-
-/* The task's targets for the inputs. `freqs` (nfreq of them) are the
- * frequencies k for modular arithmetic; nfreq 0 means every k in
- * 1..(p-1)/2. Errors: TRAJ_EUSAGE (a frequency out of range, a task
+/* The task's variables for the inputs (task_variables: `freqs`, nfreq of
+ * them, are the frequencies k for modular arithmetic; nfreq 0 means every
+ * k in 1..(p-1)/2). Errors: TRAJ_EUSAGE (a frequency out of range, a task
  * without targets), TRAJ_ENOMEM. */
 int targets_from_task(const struct task_config *cfg,
-		      const struct probe_inputs *in, const int *freqs,
+		      const struct task_examples *in, const int *freqs,
 		      int nfreq, struct target_set *ts, struct traj_error *err);
 /* One target "label" from a text file of one number per line, n lines:
  * categorical when every value is an integer in 0..TARGET_MAX_CLASSES-1

@@ -2,10 +2,7 @@
 #include "interp/patch.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-#include "common/rng.h"
 
 int patch_corruption_from_name(const char *name, enum corruption *out)
 {
@@ -22,28 +19,8 @@ int patch_corrupt_tokens(const struct task_config *task, const struct split *s,
 		   int n_inputs, enum corruption which, uint64_t seed,
 		   int32_t **out, struct traj_error *err)
 {
-	if (task->family != TASK_MODULAR)
-		return traj_fail(err, TRAJ_EUSAGE, -1,
-				 "task '%s' defines no corruption "
-				 "(modular arithmetic does: a, b)", task->name);
-	size_t count = (size_t)s->n * n_inputs;
-	int32_t *t = malloc((count ? count : 1) * sizeof *t);
-	if (!t)
-		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-	memcpy(t, s->tokens, count * sizeof *t);
-	struct rng r;
-	rng_seed(&r, seed);
-	int p = task->p, pos = which == CORRUPT_A ? 0 : 1;
-	/* b = 0 has no inverse: division draws among 1..p-1 */
-	int lo = which == CORRUPT_B && task->op == MOD_DIV ? 1 : 0;
-	for (int64_t e = 0; e < s->n; e++) {
-		int32_t *v = t + (size_t)e * n_inputs + pos;
-		int span = p - lo; /* values to choose from, one of them *v */
-		int shift = 1 + (int)rng_below(&r, (uint64_t)(span - 1));
-		*v = lo + (*v - lo + shift) % span;
-	}
-	*out = t;
-	return 0;
+	return task_corrupt_tokens(task, s, n_inputs, which == CORRUPT_B, seed,
+				   out, err);
 }
 
 static int view(const struct model *m, const char *fmt, int layer,

@@ -16,10 +16,9 @@
 enum corruption { CORRUPT_A, CORRUPT_B };
 int patch_corruption_from_name(const char *name, enum corruption *out);
 
-/* A copy of the split's tokens (n, T) with operand a or b of every
- * example replaced by another value drawn from the seed (never b = 0 for
- * division); the labels stay the clean ones. Modular arithmetic only:
- * other tasks are TRAJ_EUSAGE. *out is malloc'd. */
+/* The task's corrupted inputs with operand a or b replaced
+ * (task_corrupt_tokens): tasks that define none are TRAJ_EUSAGE. *out is
+ * malloc'd. */
 int patch_corrupt_tokens(const struct task_config *task, const struct split *s,
 		   int n_inputs, enum corruption which, uint64_t seed,
 		   int32_t **out, struct traj_error *err);

@@ -5,6 +5,8 @@
  * task_family_ops (task_impl.h). */
 #include "task/task.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +119,44 @@ cJSON *task_to_json(const struct task_config *cfg)
 	if (cfg->eq_token) /* only then: older readers see older headers */
 		cJSON_AddBoolToObject(o, "eq_token", 1);
 	return o;
+}
+
+int task_variables(const struct task_config *cfg,
+		   const struct task_examples *ex, const int *freqs,
+		   int nfreq, task_variable_fn *add, void *ctx,
+		   struct traj_error *err)
+{
+	const struct task_family_ops *f = ops(cfg);
+	if (!f || !f->variables)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "task %s defines no "
+				 "probe targets; give --labels FILE", cfg->name);
+	return f->variables(cfg, ex, freqs, nfreq, add, ctx, err);
+}
+
+int task_corrupt_tokens(const struct task_config *cfg, const struct split *s,
+			int n_inputs, int operand, uint64_t seed,
+			int32_t **out, struct traj_error *err)
+{
+	const struct task_family_ops *f = ops(cfg);
+	if (!f || !f->corrupt)
+		return traj_fail(err, TRAJ_EUSAGE, -1,
+				 "task '%s' defines no corruption "
+				 "(modular arithmetic does: a, b)", cfg->name);
+	return f->corrupt(cfg, s, n_inputs, operand, seed, out, err);
+}
+
+double *task_variable_add(task_variable_fn *add, void *ctx, int nclass,
+			  struct traj_error *err, const char *fmt, ...)
+{
+	char name[64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof name, fmt, ap);
+	va_end(ap);
+	double *v = add(ctx, nclass, name);
+	if (!v)
+		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	return v;
 }
 
 int task_json_int(const cJSON *json, const char *key, int64_t lo, int64_t hi,

@@ -138,4 +138,52 @@ void task_dataset_free(struct dataset *ds);
 /* A borrowed batch over a whole split. */
 struct batch task_split_batch(const struct split *s);
 
+/* Examples as a model reads them: n of a split (a prefix of it), T
+ * tokens (with eq_token, as a transformer reads them) or F features each,
+ * and K labels. */
+struct task_examples {
+	int64_t n;
+	int T;                  /* tokens per example, or 0 */
+	const int32_t *tokens;  /* (n, T) or NULL */
+	int F;                  /* features per example, or 0 */
+	const float *features;  /* (n, F) or NULL */
+	int K;                  /* labels per example */
+	const int32_t *labels;  /* (n, K) */
+};
+
+/* Receives one variable: returns the buffer of its n values for the
+ * task to fill (a class index in 0..nclass-1, or a number when nclass is
+ * 0), or NULL when out of memory. */
+typedef double *task_variable_fn(void *ctx, int nclass, const char *name);
+
+/* The variables a task defines for each example, the targets of probes,
+ * each handed to `add` in this order:
+ *   modular arithmetic: a, b, answer (categorical, p classes) and, for
+ *     each frequency k, a_cosK, a_sinK, b_cosK, b_sinK, answer_cosK,
+ *     answer_sinK = cos/sin(2 pi k x / p) of x = a, b, answer (numeric);
+ *     freqs (nfreq of them) are the k, every k in 1..(p-1)/2 when nfreq
+ *     is 0;
+ *   add: a0..a{n-1}, b0..b{n-1} (operand digits, most significant first),
+ *     c0..c{n} (answer digits, c0 the leading carry digit) and
+ *     carry0..carry{n-1}, the carry out of digit column i (column 0 the
+ *     most significant, so carry0 = c0) (categorical);
+ *   parity: bit0..bit{bits-1} and parity (the label) (categorical);
+ *   fashion: class (categorical, 10 classes).
+ * The repetition task defines none. Families without frequencies ignore
+ * freqs. Errors: TRAJ_EUSAGE (a frequency out of range; a task that
+ * defines no variables), TRAJ_ENOMEM (add returned NULL). */
+int task_variables(const struct task_config *cfg,
+		   const struct task_examples *ex, const int *freqs,
+		   int nfreq, task_variable_fn *add, void *ctx,
+		   struct traj_error *err);
+
+/* The corrupted inputs of activation patching: a copy of the split's
+ * tokens (n, n_inputs) with operand `operand` (0: a, 1: b) of every
+ * example replaced by another value drawn from the seed (never b = 0 for
+ * division); the labels stay the clean ones. Modular arithmetic only:
+ * other tasks are TRAJ_EUSAGE. *out is malloc'd. Errors: TRAJ_ENOMEM. */
+int task_corrupt_tokens(const struct task_config *cfg, const struct split *s,
+			int n_inputs, int operand, uint64_t seed,
+			int32_t **out, struct traj_error *err);
+
 #endif

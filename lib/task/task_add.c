@@ -140,8 +140,50 @@ static int label_groups(const struct task_config *cfg, const struct split *s,
 	return 0;
 }
 
+/* Digit i (most significant first) of an operand is token i of a and
+ * token n + 1 + i of b; the answer's digits are the labels. */
+static int variables(const struct task_config *cfg,
+		     const struct task_examples *ex, const int *freqs,
+		     int nfreq, task_variable_fn *add, void *ctx,
+		     struct traj_error *err)
+{
+	int n = cfg->digits;
+	(void)freqs;
+	(void)nfreq;
+	for (int op = 0; op < 2; op++)
+		for (int i = 0; i < n; i++) {
+			double *x = task_variable_add(add, ctx, 10, err, "%c%d",
+						      "ab"[op], i);
+			if (!x)
+				return -1;
+			for (int64_t e = 0; e < ex->n; e++)
+				x[e] = ex->tokens[e * ex->T + op * (n + 1) + i];
+		}
+	for (int i = 0; i <= n; i++) {
+		double *x = task_variable_add(add, ctx, 10, err, "c%d", i);
+		if (!x)
+			return -1;
+		for (int64_t e = 0; e < ex->n; e++)
+			x[e] = ex->labels[e * ex->K + i];
+	}
+	for (int i = 0; i < n; i++) {
+		double *x = task_variable_add(add, ctx, 2, err, "carry%d", i);
+		if (!x)
+			return -1;
+		for (int64_t e = 0; e < ex->n; e++) {
+			const int32_t *tok = ex->tokens + e * ex->T;
+			int c = 0;
+			for (int j = n - 1; j >= i; j--) /* least significant first */
+				c = (tok[j] + tok[n + 1 + j] + c) >= 10;
+			x[e] = c;
+		}
+	}
+	return 0;
+}
+
 const struct task_family_ops task_add_ops = {
 	.needs_transformer = 1, .counted = 1, .defaults = defaults,
 	.dims = dims, .validate = validate, .build = build, .to_json = to_json,
 	.from_json = from_json, .run_id = run_id, .label_groups = label_groups,
+	.variables = variables,
 };

@@ -177,8 +177,25 @@ static void run_id(const struct task_config *cfg, unsigned long long seed,
 	snprintf(buf, cap, "fashion-s%llu", seed);
 }
 
+/* The class (the label). */
+static int variables(const struct task_config *cfg,
+		     const struct task_examples *ex, const int *freqs,
+		     int nfreq, task_variable_fn *add, void *ctx,
+		     struct traj_error *err)
+{
+	(void)cfg;
+	(void)freqs;
+	(void)nfreq;
+	double *x = task_variable_add(add, ctx, 10, err, "class");
+	if (!x)
+		return -1;
+	for (int64_t e = 0; e < ex->n; e++)
+		x[e] = ex->labels[e * ex->K];
+	return 0;
+}
+
 const struct task_family_ops task_fashion_ops = {
 	.needs_mlp = 1, .counted = 1, .defaults = defaults, .dims = dims,
 	.validate = validate, .build = build, .to_json = to_json,
-	.from_json = from_json, .run_id = run_id,
+	.from_json = from_json, .run_id = run_id, .variables = variables,
 };

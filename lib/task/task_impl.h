@@ -63,6 +63,15 @@ struct task_family_ops {
 	int (*label_groups)(const struct task_config *cfg,
 			    const struct split *s, struct task_groupings *out,
 			    struct traj_error *err);
+	/* Its variables (task_variables), or NULL when it defines none. */
+	int (*variables)(const struct task_config *cfg,
+			 const struct task_examples *ex, const int *freqs,
+			 int nfreq, task_variable_fn *add, void *ctx,
+			 struct traj_error *err);
+	/* Its corrupted inputs (task_corrupt_tokens), or NULL for none. */
+	int (*corrupt)(const struct task_config *cfg, const struct split *s,
+		       int n_inputs, int operand, uint64_t seed, int32_t **out,
+		       struct traj_error *err);
 };
 
 /* The family's table, or NULL for a configuration not made by
@@ -71,6 +80,12 @@ const struct task_family_ops *task_family_of(const struct task_config *cfg);
 
 extern const struct task_family_ops task_modular_ops, task_add_ops,
 	task_parity_ops, task_repeat_ops, task_fashion_ops;
+
+/* add(ctx, nclass, the formatted name): TRAJ_ENOMEM when it returns
+ * NULL (task_variables' callback, for the families). */
+double *task_variable_add(task_variable_fn *add, void *ctx, int nclass,
+			  struct traj_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
 /* An integer field of the "task" object, in [lo, hi]. */
 int task_json_int(const cJSON *json, const char *key, int64_t lo, int64_t hi,

@@ -1,4 +1,5 @@
 /* Modular arithmetic: every pair (a, b), label op(a, b) mod p. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,8 +143,83 @@ static void run_id(const struct task_config *cfg, unsigned long long seed,
 	snprintf(buf, cap, "%s-p%d-s%llu", cfg->name, cfg->p, seed);
 }
 
+static const char *const var_names[3] = { "a", "b", "answer" };
+
+/* Variable v of example e: a, b (tokens 0 and 1) or the answer. */
+static int var_of(const struct task_examples *ex, int64_t e, int v)
+{
+	return v < 2 ? ex->tokens[e * ex->T + v] : ex->labels[e * ex->K];
+}
+
+/* a, b, answer, then the cos and sin of each at every frequency. */
+static int variables(const struct task_config *cfg,
+		     const struct task_examples *ex, const int *freqs,
+		     int nfreq, task_variable_fn *add, void *ctx,
+		     struct traj_error *err)
+{
+	int p = cfg->p, kmax = (p - 1) / 2;
+	for (int i = 0; i < nfreq; i++)
+		if (freqs[i] < 1 || freqs[i] > kmax)
+			return traj_fail(err, TRAJ_EUSAGE, -1,
+					 "--freq: %d outside 1..%d ((p - 1) / 2 for p = %d)",
+					 freqs[i], kmax, p);
+	for (int v = 0; v < 3; v++) {
+		double *x = task_variable_add(add, ctx, p, err, "%s",
+					      var_names[v]);
+		if (!x)
+			return -1;
+		for (int64_t e = 0; e < ex->n; e++)
+			x[e] = var_of(ex, e, v);
+	}
+	int nk = nfreq ? nfreq : kmax;
+	for (int v = 0; v < 3; v++)
+		for (int i = 0; i < nk; i++) {
+			int k = nfreq ? freqs[i] : i + 1;
+			double *c = task_variable_add(add, ctx, 0, err, "%s_cos%d",
+						      var_names[v], k);
+			double *s = c ? task_variable_add(add, ctx, 0, err,
+							  "%s_sin%d",
+							  var_names[v], k) :
+				    NULL;
+			if (!s)
+				return -1;
+			for (int64_t e = 0; e < ex->n; e++) {
+				/* k x mod p first: the angle stays in [0, 2 pi) */
+				double w = 2 * M_PI * (double)((int64_t)k * var_of(ex, e, v) % p) / p;
+				c[e] = cos(w);
+				s[e] = sin(w);
+			}
+		}
+	return 0;
+}
+
+/* Operand `operand` of every example moved by a random nonzero shift. */
+static int corrupt(const struct task_config *cfg, const struct split *s,
+		   int n_inputs, int operand, uint64_t seed, int32_t **out,
+		   struct traj_error *err)
+{
+	size_t count = (size_t)s->n * n_inputs;
+	int32_t *t = malloc((count ? count : 1) * sizeof *t);
+	if (!t)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	memcpy(t, s->tokens, count * sizeof *t);
+	struct rng r;
+	rng_seed(&r, seed);
+	int p = cfg->p;
+	/* b = 0 has no inverse: division draws among 1..p-1 */
+	int lo = operand == 1 && cfg->op == MOD_DIV ? 1 : 0;
+	for (int64_t e = 0; e < s->n; e++) {
+		int32_t *v = t + (size_t)e * n_inputs + operand;
+		int span = p - lo; /* values to choose from, one of them *v */
+		int shift = 1 + (int)rng_below(&r, (uint64_t)(span - 1));
+		*v = lo + (*v - lo + shift) % span;
+	}
+	*out = t;
+	return 0;
+}
+
 const struct task_family_ops task_modular_ops = {
 	.eq_token = 1, .defaults = defaults, .dims = dims, .validate = validate,
 	.build = build, .to_json = to_json, .from_json = from_json,
-	.run_id = run_id,
+	.run_id = run_id, .variables = variables, .corrupt = corrupt,
 };

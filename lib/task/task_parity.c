@@ -94,8 +94,29 @@ static void run_id(const struct task_config *cfg, unsigned long long seed,
 	snprintf(buf, cap, "parity-n%dk%d-s%llu", cfg->bits, cfg->k, seed);
 }
 
+/* The bits (tokens) and the parity (the label). */
+static int variables(const struct task_config *cfg,
+		     const struct task_examples *ex, const int *freqs,
+		     int nfreq, task_variable_fn *add, void *ctx,
+		     struct traj_error *err)
+{
+	(void)freqs;
+	(void)nfreq;
+	for (int i = 0; i <= cfg->bits; i++) {
+		int label = i == cfg->bits;
+		double *x = label ? task_variable_add(add, ctx, 2, err, "parity") :
+			    task_variable_add(add, ctx, 2, err, "bit%d", i);
+		if (!x)
+			return -1;
+		for (int64_t e = 0; e < ex->n; e++)
+			x[e] = label ? ex->labels[e * ex->K]
+				     : ex->tokens[e * ex->T + i];
+	}
+	return 0;
+}
+
 const struct task_family_ops task_parity_ops = {
 	.eq_token = 1, .counted = 1, .defaults = defaults, .dims = dims,
 	.validate = validate, .build = build, .to_json = to_json,
-	.from_json = from_json, .run_id = run_id,
+	.from_json = from_json, .run_id = run_id, .variables = variables,
 };

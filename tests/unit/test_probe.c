@@ -243,7 +243,7 @@ static void test_add_targets(void)
 				     4, 0, 10, 3, 3, 11, 0, 7 };
 	const int32_t lab[2 * 3] = { 1, 2, 5, 0, 7, 3 };
 	struct task_config cfg = { .family = TASK_ADD, .digits = 2 };
-	struct probe_inputs in = { 2, 8, tok, 0, NULL, 3, lab };
+	struct task_examples in = { 2, 8, tok, 0, NULL, 3, lab };
 	struct target_set ts;
 	struct traj_error err;
 	CHECK(targets_from_task(&cfg, &in, NULL, 0, &ts, &err) == 0);
@@ -264,7 +264,7 @@ static void test_modular_targets(void)
 	const int32_t tok[2 * 3] = { 3, 5, 7, 4, 2, 7 };
 	const int32_t lab[2] = { 1, 6 };
 	struct task_config cfg = { .family = TASK_MODULAR, .p = 7, .eq_token = 1 };
-	struct probe_inputs in = { 2, 3, tok, 0, NULL, 1, lab };
+	struct task_examples in = { 2, 3, tok, 0, NULL, 1, lab };
 	struct target_set ts;
 	struct traj_error err;
 	int k = 2;
