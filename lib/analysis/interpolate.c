@@ -174,8 +174,10 @@ int lmc_path(struct model *m, const float *a, const float *b, int n,
 	for (int i = 0; i < n; i++) {
 		lmc_blend(m->params, a, b, m->nparams, lmc_t(i, n));
 		for (int s = 0; s < nsplits; s++)
-			out[(size_t)i * (size_t)nsplits + (size_t)s] =
-				model_evaluate(m, &splits[s]);
+			if (model_evaluate(m, &splits[s],
+					   &out[(size_t)i * (size_t)nsplits +
+						(size_t)s], err) < 0)
+				return -1;
 	}
 	return 0;
 }

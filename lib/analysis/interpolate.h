@@ -43,7 +43,8 @@ int lmc_check_models(const struct model *a, const cJSON *cfg_a,
 /* Evaluates m at the n points of the line from a to b (each m->nparams
  * floats, neither being m->params) on the nsplits batches: out[i *
  * nsplits + s] is the loss and accuracy of point i on split s
- * (model_evaluate). m->params holds b afterwards. TRAJ_EUSAGE for n < 2. */
+ * (model_evaluate). m->params holds b afterwards. TRAJ_EUSAGE for n < 2;
+ * model_evaluate's errors (m->params then holds the point it failed at). */
 int lmc_path(struct model *m, const float *a, const float *b, int n,
 	     const struct batch *splits, int nsplits, struct eval_result *out,
 	     struct traj_error *err);

@@ -126,7 +126,7 @@ int task_variables(const struct task_config *cfg,
 		   int nfreq, task_variable_fn *add, void *ctx,
 		   struct traj_error *err)
 {
-	const struct task_family_ops *f = ops(cfg);
+	const struct task_family_ops *f = task_family_of(cfg);
 	if (!f || !f->variables)
 		return traj_fail(err, TRAJ_EUSAGE, -1, "task %s defines no "
 				 "probe targets; give --labels FILE", cfg->name);
@@ -137,7 +137,7 @@ int task_corrupt_tokens(const struct task_config *cfg, const struct split *s,
 			int n_inputs, int operand, uint64_t seed,
 			int32_t **out, struct traj_error *err)
 {
-	const struct task_family_ops *f = ops(cfg);
+	const struct task_family_ops *f = task_family_of(cfg);
 	if (!f || !f->corrupt)
 		return traj_fail(err, TRAJ_EUSAGE, -1,
 				 "task '%s' defines no corruption "
