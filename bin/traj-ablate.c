@@ -56,16 +56,10 @@ static void add_globs(const char *arg, void *ctx)
 
 static void set_by(const char *arg, void *ctx)
 {
-	static const char *const names[] = { "freq", "edge", "neuron-freq" };
-	static const enum ablate_family by[] = { ABLATE_BY_FREQ, ABLATE_BY_EDGE,
-						 ABLATE_BY_NEURON_FREQ };
 	struct options *o = ctx;
-	for (int i = 0; i < 3; i++)
-		if (strcmp(arg, names[i]) == 0) {
-			o->st.by = by[i];
-			return;
-		}
-	cli_usage_error("--by: '%s', expected freq, edge or neuron-freq", arg);
+	if (ablate_family_from_name(arg, &o->st.by) < 0)
+		cli_usage_error("--by: '%s', expected freq, edge or neuron-freq",
+				arg);
 }
 
 /* The mode options: the last one given wins. */
@@ -108,37 +102,12 @@ static void set_from_mode(const char *arg, void *ctx)
 
 static void check_options(const struct options *o, int nfiles)
 {
-	const struct ablate_study *st = &o->st;
-	int by_freq = st->by == ABLATE_BY_FREQ, by_edge = st->by == ABLATE_BY_EDGE;
+	struct traj_error err;
 	if (nfiles > 1)
 		cli_usage_error("expected at most one FILE, got %d", nfiles);
-	if ((st->mode == ABLATE_MODE_PATCH || st->mode == ABLATE_MODE_CIRCUIT) &&
-	    (o->from || o->from_step >= 0))
-		cli_usage_error("--from/--from-step go with neither --patch nor --circuit");
-	if (st->dot && st->mode != ABLATE_MODE_CIRCUIT)
-		cli_usage_error("--dot: only with --circuit");
-	int joint_ok = st->mode == ABLATE_MODE_ABLATE ||
-		       (by_edge && st->mode == ABLATE_MODE_PATCH) ||
-		       (by_freq && st->mode == ABLATE_MODE_TIME);
-	if (st->joint && (!joint_ok || st->attrib || st->budget))
-		cli_usage_error("--joint: only for plain ablation (and "
-				"--by edge --patch, --by freq --from-step)");
-	if (st->mode == ABLATE_MODE_TIME && (st->attrib || st->budget))
-		cli_usage_error("--attrib/--budget: not with --from/--from-step");
-	if (st->attrib && st->budget)
-		cli_usage_error("--attrib and --budget exclude each other");
-	if (by_freq && (st->mode == ABLATE_MODE_PATCH || st->from_acts ||
-			st->attrib || st->budget || o->direction || st->dot))
-		cli_usage_error("--by freq: not with --patch, --from-mode acts, "
-				"--attrib, --budget, --direction or --dot");
-	if (by_freq && st->method == ABL_RESAMPLE)
-		cli_usage_error("--by freq: --method zero or mean");
-	if (st->by == ABLATE_BY_NEURON_FREQ && (st->mode == ABLATE_MODE_PATCH ||
-	    st->mode == ABLATE_MODE_TIME || o->direction || st->dot))
-		cli_usage_error("--by neuron-freq: not with --patch, --from, "
-				"--direction or --dot");
-	if (by_edge && (st->mode == ABLATE_MODE_TIME || o->direction))
-		cli_usage_error("--by edge: not with --from or --direction");
+	if (ablate_study_check(&o->st, o->from || o->from_step >= 0,
+			       o->direction != NULL, &err) < 0)
+		cli_usage_error("%s", err.msg);
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -236,21 +205,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->st.globs = o->globs;
 	o->st.nglobs = o->nglobs;
 	check_options(o, argc - first);
-	cli_apply_threads(o->threads);
 	return first;
-}
-
-/* Loads the checkpoints `want` names from `path` into s (and other). */
-static void read_subject(const char *path, const struct run_load *want,
-			 struct run_subject *s, struct run_subject *other)
-{
-	struct cli_stream_input in;
-	struct traj_error err;
-	cli_stream_open(&in, path, NULL, 1);
-	int rc = run_subject_read(in.reader, want, s, other, &err);
-	if (rc < 0)
-		cli_die_error(in.name, &err);
-	cli_stream_close(&in);
 }
 
 /* The checkpoint, and for patching across time the step-K model: from
@@ -262,11 +217,12 @@ static void read_subjects(const struct options *o, const char *path,
 	struct run_load want = { .step = o->step, .with_data = 1,
 				 .batch = ABLATE_BATCH,
 				 .other_step = o->from_step };
-	read_subject(path, &want, s, across_time && !o->from ? k : NULL);
+	cli_stream_read_subject(path, &want, s,
+				across_time && !o->from ? k : NULL);
 	if (!across_time || !o->from)
 		return;
 	want = (struct run_load){ .step = o->from_step, .batch = ABLATE_BATCH };
-	read_subject(o->from, &want, k, NULL);
+	cli_stream_read_subject(o->from, &want, k, NULL);
 	if (!run_subject_same_model(s, k))
 		cli_die(TRAJ_EDATA, "%s: a different model from the input's",
 			o->from);
@@ -300,16 +256,9 @@ static void print_names(const struct ablate_selection *sel)
 
 static void report(const struct ablate_cost *c)
 {
-	if (c->logit_evals >= 0)
-		fprintf(stderr, "%s: %lld forward pass%s, %lld logit "
-			"evaluations, over %d examples\n", cli_prog(),
-			(long long)c->forward, c->forward == 1 ? "" : "es",
-			(long long)c->logit_evals, c->examples);
-	else
-		fprintf(stderr, "%s: %lld forward passes, %lld backward "
-			"passes, over %d examples\n", cli_prog(),
-			(long long)c->forward, (long long)c->backward,
-			c->examples);
+	char text[160];
+	ablate_cost_describe(c, text, sizeof text);
+	fprintf(stderr, "%s: %s\n", cli_prog(), text);
 }
 
 static void die_study(const struct traj_error *err)

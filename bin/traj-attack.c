@@ -231,7 +231,6 @@ int main(int argc, char **argv)
 	struct options o;
 	cli_init("traj-attack");
 	parse_args(argc, argv, &o);
-	cli_apply_threads(o.threads);
 	struct cli_stream_input in;
 	cli_stream_open(&in, optind < argc ? argv[optind] : NULL, NULL, 1);
 	if (o.header)

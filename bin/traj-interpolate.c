@@ -263,8 +263,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 		cli_usage_error("expected one or two streams, got %d", nfiles);
 	if (o->pairs && (nfiles != 2 || o->step_a >= 0 || o->step_b >= 0))
 		cli_usage_error("--pairs: two streams and no steps");
-	if (o->threads)
-		cli_apply_threads(o->threads);
 	return first;
 }
 

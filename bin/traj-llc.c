@@ -7,6 +7,7 @@
 
 #include <cblas.h>
 
+#include "analysis/llc_lines.h"
 #include "analysis/llc_model.h"
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -28,31 +29,16 @@ struct options {
 	long long seed;
 };
 
-static void parse_grid(const char *arg, struct grid *g, const char *opt)
-{
-	char *end;
-	g->n = 0;
-	for (const char *p = arg; *p; p = *end ? end + 1 : end) {
-		double v = strtod(p, &end);
-		if (end == p || (*end && *end != ',') || !isfinite(v) || v <= 0)
-			cli_usage_error("%s: '%s': expected positive numbers "
-					"separated by commas", opt, arg);
-		if (g->n == MAX_GRID)
-			cli_usage_error("%s: at most %d values", opt, MAX_GRID);
-		g->v[g->n++] = v;
-	}
-	if (!g->n)
-		cli_usage_error("%s: empty list", opt);
-}
-
 static void eps_grid(const char *arg, void *ctx)
 {
-	parse_grid(arg, &((struct options *)ctx)->eps, "--eps-grid");
+	struct grid *g = &((struct options *)ctx)->eps;
+	g->n = cli_positive_list("--eps-grid", arg, g->v, MAX_GRID);
 }
 
 static void nbeta_grid(const char *arg, void *ctx)
 {
-	parse_grid(arg, &((struct options *)ctx)->nbetas, "--nbeta-grid");
+	struct grid *g = &((struct options *)ctx)->nbetas;
+	g->n = cli_positive_list("--nbeta-grid", arg, g->v, MAX_GRID);
 }
 
 static void steps_range(const char *arg, void *ctx)
@@ -69,6 +55,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		.sigma = 1 }, .chains = 10, .draws = 100, .every = 1,
 		.batch = 256 };
 	o->trace = 10;
+	o->eps = (struct grid){ { 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3 }, 6 };
 	o->lo = 0;
 	o->hi = INT64_MAX;
 	o->step = -1;
@@ -161,36 +148,6 @@ static int setup(struct llc_state *st, const cJSON *run,
 			       &st->s.data.train, batch, st->workers, err);
 }
 
-static void print_result(const struct llc_state *st, int64_t step,
-			 const char *prefix, const struct llc_result *r,
-			 int details)
-{
-	const char *id = st->s.rc.id;
-	const struct llc_config *c = &st->o->c;
-	char m[128];
-	snprintf(m, sizeof m, "%s/mean", prefix);
-	metric_print(stdout, id, step, m, r->mean);
-	snprintf(m, sizeof m, "%s/std", prefix);
-	metric_print(stdout, id, step, m, r->std);
-	snprintf(m, sizeof m, "%s/init_loss", prefix);
-	metric_print(stdout, id, step, m, r->init_loss);
-	snprintf(m, sizeof m, "%s/below_init_frac", prefix);
-	metric_print(stdout, id, step, m, r->below_frac);
-	for (int ch = 0; details && ch < c->chains; ch++) {
-		snprintf(m, sizeof m, "%s/chain/%d", prefix, ch);
-		metric_print(stdout, id, step, m, r->chain_llc[ch]);
-	}
-	int every = st->o->trace ? (c->draws + st->o->trace - 1) / st->o->trace : 0;
-	for (int ch = 0; details && every && ch < c->chains; ch++)
-		for (int d = 0; d < c->draws; d += every) {
-			snprintf(m, sizeof m, "%s/trace/%d/%d", prefix, ch, d);
-			metric_print(stdout, id, step, m,
-				     r->trace[(size_t)ch * c->draws + d]);
-		}
-	fflush(stdout);
-	cli_check_output(stdout);
-}
-
 /* Returns 0 when estimated or when its chain diverged (reported), -1 on
  * another error. */
 static int estimate(struct llc_state *st, int64_t step, const char *prefix,
@@ -214,7 +171,10 @@ static int estimate(struct llc_state *st, int64_t step, const char *prefix,
 			isnan(r.failed_loss) ? "nan" : "inf");
 		st->failed = 1;
 	} else {
-		print_result(st, step, prefix, &r, details);
+		llc_lines(stdout, st->s.rc.id, step, prefix, &r, &st->o->c,
+			  st->o->trace, details);
+		fflush(stdout);
+		cli_check_output(stdout);
 	}
 	llc_result_free(&r);
 	return 0;
@@ -224,11 +184,6 @@ static int calibrate(struct llc_state *st, struct traj_error *err)
 {
 	struct options *o = st->o;
 	double nb0 = o->c.sgld.nbeta, e0 = o->c.sgld.eps;
-	if (!o->eps.n) {
-		const double def[] = { 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3 };
-		memcpy(o->eps.v, def, sizeof def);
-		o->eps.n = 6;
-	}
 	if (!o->nbetas.n) {
 		const double f[] = { 0.1, 1 / 3.0, 1, 3, 10 };
 		for (int i = 0; i < 5; i++)
@@ -310,7 +265,7 @@ int main(int argc, char **argv)
 	struct llc_state st = { .o = &o };
 	/* One chain per thread, each with single-threaded BLAS: the estimate
 	 * is then the same for any --threads. */
-	st.workers = cli_apply_threads(o.threads);
+	st.workers = cli_threads();
 	if (st.workers > o.c.chains)
 		st.workers = o.c.chains;
 	openblas_set_num_threads(1);

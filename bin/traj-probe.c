@@ -210,29 +210,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->so.input = optind < argc ? argv[optind] : NULL;
 }
 
-static void list_inputs(const struct task_examples *in)
-{
-	for (int64_t e = 0; e < in->n; e++) {
-		for (int t = 0; t < in->T; t++)
-			printf("%s%d", t ? " " : "", in->tokens[e * in->T + t]);
-		for (int k = 0; k < in->K; k++)
-			printf("%s%d", k ? " " : "\t", in->labels[e * in->K + k]);
-		printf("\n");
-		cli_check_output(stdout);
-	}
-}
-
-static void list_hooks(const struct model *m)
-{
-	for (int h = 0; h < m->nhooks; h++) {
-		printf("%s\t[", m->hooks[h].name);
-		for (int i = 0; i < m->hooks[h].rank; i++)
-			printf("%s%lld", i ? ", " : "", (long long)m->hooks[h].shape[i]);
-		printf("]\n");
-		cli_check_output(stdout);
-	}
-}
-
 static void print_metric(void *ctx, const char *run, int64_t step,
 			 const char *metric, double value)
 {
@@ -248,9 +225,10 @@ static void list_subject(struct probe_study *s, const cJSON *run,
 	if (probe_study_subject(s, run, &o->so, &err) < 0)
 		cli_die_error(name, &err);
 	if (o->list)
-		list_hooks(s->subj.run.model);
+		probe_subject_write_hooks(stdout, &s->subj);
 	else
-		list_inputs(&s->subj.in);
+		probe_subject_write_inputs(stdout, &s->subj);
+	cli_check_output(stdout);
 	exit(cli_finish(TRAJ_OK));
 }
 
@@ -293,8 +271,6 @@ int main(int argc, char **argv)
 	static struct options o;
 	cli_init("traj-probe");
 	parse_args(argc, argv, &o);
-	if (o.threads)
-		cli_apply_threads(o.threads);
 	struct cli_stream_input in;
 	cli_stream_open(&in, o.so.input, NULL, 1);
 	if (o.follow)

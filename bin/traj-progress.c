@@ -181,7 +181,6 @@ int main(int argc, char **argv)
 	if (!o.given && (!path || strcmp(path, "-") == 0))
 		cli_usage_error("--freqs is needed when reading standard input "
 				"(finding them reads the stream twice)");
-	cli_apply_threads(o.threads);
 	struct state st = { .o = &o };
 	struct traj_error err;
 	struct cli_stream_input in;

@@ -274,8 +274,6 @@ int main(int argc, char **argv)
 		cli_usage_error("--state needs a FILE to go on in, not standard input");
 	if (state_path && follow)
 		cli_usage_error("--follow waits for ever, --state is for runs that end: not both");
-	if (threads)
-		cli_apply_threads(threads);
 	struct score_state st;
 	int status = TRAJ_OK, resumed = 0;
 	if (state_path) {

@@ -81,3 +81,28 @@ int probe_subject_setup(struct probe_subject *s, const cJSON *run,
 	}
 	return 0;
 }
+
+void probe_subject_write_hooks(FILE *out, const struct probe_subject *s)
+{
+	const struct model *m = s->run.model;
+	for (int h = 0; h < m->nhooks; h++) {
+		fprintf(out, "%s\t[", m->hooks[h].name);
+		for (int i = 0; i < m->hooks[h].rank; i++)
+			fprintf(out, "%s%lld", i ? ", " : "",
+				(long long)m->hooks[h].shape[i]);
+		fprintf(out, "]\n");
+	}
+}
+
+void probe_subject_write_inputs(FILE *out, const struct probe_subject *s)
+{
+	const struct task_examples *in = &s->in;
+	for (int64_t e = 0; e < in->n; e++) {
+		for (int t = 0; t < in->T; t++)
+			fprintf(out, "%s%d", t ? " " : "", in->tokens[e * in->T + t]);
+		for (int k = 0; k < in->K; k++)
+			fprintf(out, "%s%d", k ? " " : "\t",
+				in->labels[e * in->K + k]);
+		fprintf(out, "\n");
+	}
+}

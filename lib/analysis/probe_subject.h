@@ -6,6 +6,8 @@
 #ifndef TRAJ_PROBE_SUBJECT_H
 #define TRAJ_PROBE_SUBJECT_H
 
+#include <stdio.h>
+
 #include <cJSON.h>
 
 #include "run/run_subject.h"
@@ -26,5 +28,13 @@ int probe_subject_setup(struct probe_subject *s, const cJSON *run,
 			enum probe_split_set which, int64_t max,
 			struct traj_error *err);
 void probe_subject_reset(struct probe_subject *s);
+
+/* traj-probe --list-hooks: the model's hook points, "NAME<TAB>[d0, d1]"
+ * a line, to a FILE the caller checks for errors. */
+void probe_subject_write_hooks(FILE *out, const struct probe_subject *s);
+/* traj-probe --inputs: the probe inputs in order, a line each: the
+ * tokens separated by spaces, a tab, the labels (features are left
+ * out). */
+void probe_subject_write_inputs(FILE *out, const struct probe_subject *s);
 
 #endif

@@ -101,6 +101,24 @@ double cli_double(const char *opt, const char *arg, double min, double max)
 	return v;
 }
 
+int cli_positive_list(const char *opt, const char *arg, double *out, int max)
+{
+	char *end;
+	int n = 0;
+	for (const char *p = arg; *p; p = *end ? end + 1 : end) {
+		double v = strtod(p, &end);
+		if (end == p || (*end && *end != ',') || !isfinite(v) || v <= 0)
+			cli_usage_error("%s: '%s': expected positive numbers "
+					"separated by commas", opt, arg);
+		if (n == max)
+			cli_usage_error("%s: at most %d values", opt, max);
+		out[n++] = v;
+	}
+	if (!n)
+		cli_usage_error("%s: empty list", opt);
+	return n;
+}
+
 FILE *cli_open_input(const char *path, const char **name)
 {
 	if (!path || strcmp(path, "-") == 0) {

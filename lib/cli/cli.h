@@ -29,6 +29,9 @@ void cli_die_error(const char *name, const struct traj_error *err)
 /* Option values; a bad value is a usage error naming the option. */
 long long cli_int(const char *opt, const char *arg, long long min, long long max);
 double cli_double(const char *opt, const char *arg, double min, double max);
+/* A comma-separated list of at most max positive numbers into out;
+ * returns the count (at least 1). */
+int cli_positive_list(const char *opt, const char *arg, double *out, int max);
 
 /* "-" or NULL means stdin; *name is set to the name used in messages. */
 FILE *cli_open_input(const char *path, const char **name);

@@ -160,6 +160,10 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv)
 	}
 	free(longopts);
 	free(shortopts);
+	/* --threads, given or not, in every program that has it */
+	for (size_t i = 0; i < n; i++)
+		if (spec->opts[i].type == CLI_T_THREADS)
+			cli_apply_threads(*(int *)spec->opts[i].value);
 	return optind;
 }
 
@@ -215,6 +219,13 @@ void cli_help(const struct cli_spec *spec, FILE *out)
 	}
 }
 
+static int threads_applied;
+
+int cli_threads(void)
+{
+	return threads_applied;
+}
+
 int cli_apply_threads(int n)
 {
 	if (n <= 0) {
@@ -223,6 +234,7 @@ int cli_apply_threads(int n)
 		n = v >= 1 && v <= 4096 ? (int)v : 1;
 	}
 	openblas_set_num_threads(n);
+	threads_applied = n;
 	return n;
 }
 

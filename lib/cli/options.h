@@ -108,6 +108,8 @@ struct cli_spec {
 
 /* Parses argv against the table, calling cli_usage_error (status 64, one
  * line plus a "Try" hint) on an unknown option, a missing or bad value.
+ * A table with CLI_OPT_THREADS has its value applied at the end
+ * (cli_apply_threads, given or not: cli_threads says how many).
  * --help prints cli_help to stdout and exits 0; --version likewise.
  * Options and operands may be mixed (GNU getopt's permutation; "--" ends
  * the options). Returns the index in argv of the first operand. */
@@ -126,5 +128,7 @@ void cli_help(const struct cli_spec *spec, FILE *out);
  * OPENBLAS_NUM_THREADS, else the online cores. Sets OpenBLAS to it (the
  * thread pool in common/parallel.h follows OpenBLAS) and returns it. */
 int cli_apply_threads(int n);
+/* The threads cli_apply_threads last set (0 before it ran). */
+int cli_threads(void);
 
 #endif

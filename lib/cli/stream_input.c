@@ -21,3 +21,14 @@ void cli_stream_close(struct cli_stream_input *in)
 	in->reader = NULL;
 	in->file = NULL;
 }
+
+void cli_stream_read_subject(const char *path, const struct run_load *want,
+			     struct run_subject *s, struct run_subject *other)
+{
+	struct cli_stream_input in;
+	struct traj_error err;
+	cli_stream_open(&in, path, NULL, 1);
+	if (run_subject_read(in.reader, want, s, other, &err) < 0)
+		cli_die_error(in.name, &err);
+	cli_stream_close(&in);
+}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "format/stream.h"
+#include "run/run_subject.h"
 
 struct cli_stream_input {
 	FILE *file;
@@ -22,5 +23,12 @@ struct cli_stream_input {
 void cli_stream_open(struct cli_stream_input *in, const char *path,
 		     const struct traj_read_limits *limits, int skip_optim);
 void cli_stream_close(struct cli_stream_input *in);
+
+/* Opens `path` as cli_stream_open does (skipping the optimiser state),
+ * loads the checkpoints `want` names (run_subject_read) into s and
+ * other, and closes it; or ends the program with one line naming the
+ * input. */
+void cli_stream_read_subject(const char *path, const struct run_load *want,
+			     struct run_subject *s, struct run_subject *other);
 
 #endif

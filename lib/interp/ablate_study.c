@@ -76,6 +76,61 @@ static int select_components(const struct ablate_study *st,
 	return sel->n < 0 ? -1 : 0;
 }
 
+int ablate_family_from_name(const char *name, enum ablate_family *out)
+{
+	static const char *const names[] = { "freq", "edge", "neuron-freq" };
+	static const enum ablate_family by[] = { ABLATE_BY_FREQ, ABLATE_BY_EDGE,
+						 ABLATE_BY_NEURON_FREQ };
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, names[i]) == 0) {
+			*out = by[i];
+			return 0;
+		}
+	return -1;
+}
+
+/* The mode's restrictions, then the family's. */
+static const char *conflict(const struct ablate_study *st, int time_source,
+			    int direction)
+{
+	int by_freq = st->by == ABLATE_BY_FREQ, by_edge = st->by == ABLATE_BY_EDGE;
+	if ((st->mode == ABLATE_MODE_PATCH || st->mode == ABLATE_MODE_CIRCUIT) &&
+	    time_source)
+		return "--from/--from-step go with neither --patch nor --circuit";
+	if (st->dot && st->mode != ABLATE_MODE_CIRCUIT)
+		return "--dot: only with --circuit";
+	int joint_ok = st->mode == ABLATE_MODE_ABLATE ||
+		       (by_edge && st->mode == ABLATE_MODE_PATCH) ||
+		       (by_freq && st->mode == ABLATE_MODE_TIME);
+	if (st->joint && (!joint_ok || st->attrib || st->budget))
+		return "--joint: only for plain ablation (and --by edge "
+		       "--patch, --by freq --from-step)";
+	if (st->mode == ABLATE_MODE_TIME && (st->attrib || st->budget))
+		return "--attrib/--budget: not with --from/--from-step";
+	if (st->attrib && st->budget)
+		return "--attrib and --budget exclude each other";
+	if (by_freq && (st->mode == ABLATE_MODE_PATCH || st->from_acts ||
+			st->attrib || st->budget || direction || st->dot))
+		return "--by freq: not with --patch, --from-mode acts, "
+		       "--attrib, --budget, --direction or --dot";
+	if (by_freq && st->method == ABL_RESAMPLE)
+		return "--by freq: --method zero or mean";
+	if (st->by == ABLATE_BY_NEURON_FREQ && (st->mode == ABLATE_MODE_PATCH ||
+	    st->mode == ABLATE_MODE_TIME || direction || st->dot))
+		return "--by neuron-freq: not with --patch, --from, "
+		       "--direction or --dot";
+	if (by_edge && (st->mode == ABLATE_MODE_TIME || direction))
+		return "--by edge: not with --from or --direction";
+	return NULL;
+}
+
+int ablate_study_check(const struct ablate_study *st, int time_source,
+		       int direction, struct traj_error *err)
+{
+	const char *why = conflict(st, time_source, direction);
+	return why ? traj_fail(err, TRAJ_EUSAGE, -1, "%s", why) : 0;
+}
+
 int ablate_study_select(const struct ablate_study *st,
 			const struct run_subject *s,
 			struct ablate_selection *sel, struct traj_error *err)
@@ -120,6 +175,20 @@ int ablate_study_run(const struct ablate_study *st,
 	case ABLATE_BY_NEURON_FREQ: return ablate_study_groups(&j, err);
 	default: return ablate_study_hooks(&j, err);
 	}
+}
+
+void ablate_cost_describe(const struct ablate_cost *c, char *buf,
+			  size_t size)
+{
+	if (c->logit_evals >= 0)
+		snprintf(buf, size, "%lld forward pass%s, %lld logit "
+			 "evaluations, over %d examples", (long long)c->forward,
+			 c->forward == 1 ? "" : "es",
+			 (long long)c->logit_evals, c->examples);
+	else
+		snprintf(buf, size, "%lld forward passes, %lld backward "
+			 "passes, over %d examples", (long long)c->forward,
+			 (long long)c->backward, c->examples);
 }
 
 int ablate_study_written(const struct ablate_job *j, struct traj_error *err)

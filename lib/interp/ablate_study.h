@@ -69,6 +69,19 @@ struct ablate_selection {
 	int *start, *members;       /* group g: all[members[start[g]..start[g+1])] */
 };
 
+/* The family called `name` (traj-ablate --by): freq, edge or
+ * neuron-freq; -1 for another name. */
+int ablate_family_from_name(const char *name, enum ablate_family *out);
+
+/* Whether the options of st go together, as traj-ablate(1) documents
+ * them (the last mode given wins, so a step-K source with --patch is an
+ * error): `time_source`, a step-K checkpoint was named (--from,
+ * --from-step); `direction`, a direction was given (its component is
+ * found later, from the model). Errors: TRAJ_EUSAGE, the message naming
+ * the options. */
+int ablate_study_check(const struct ablate_study *st, int time_source,
+		       int direction, struct traj_error *err);
+
 /* Chooses st's components of s's model. Errors: TRAJ_EUSAGE (a family
  * the model or task does not have, no component matching, the message
  * naming the valid ones), TRAJ_ENOMEM. sel is always freeable. */
@@ -83,6 +96,12 @@ struct ablate_cost {
 	int64_t forward, backward, logit_evals;
 	int examples;
 };
+
+/* What it cost in words, for a summary: "N forward passes, N backward
+ * passes, over N examples" (for logit frequencies "N forward pass(es), N
+ * logit evaluations, over N examples"). */
+void ablate_cost_describe(const struct ablate_cost *c, char *buf,
+			  size_t size);
 
 /* Runs st over sel on s's checkpoint (k: the other step of a time
  * study, its model alone), writing metric lines of s's run and step to
