@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "sweep/collect.h"
 #include "sweep/job.h"
 #include "sweep/slurm.h"
 #include "sweep/spawn.h"
@@ -19,6 +20,7 @@
 
 struct options {
 	struct sweep_spec spec;
+	struct sweep_outcome_opts outcome;
 	int jobs, extend, submit, throttle, quiet;
 	const char *dir, *sshlogin, *time, *mem, *partition, *account;
 };
@@ -40,6 +42,8 @@ static const char intro[] =
 "  slurm DIR write a Slurm array job for them (DIR/sweep-*.sbatch) and print\n"
 "            its path; with --submit, submit it and print the job id\n"
 "  job DIR ID  run one configuration (what parallel and Slurm call)\n"
+"  collect DIR  one row per run: configuration, final scores, train and\n"
+"            test transition steps, outcome class (docs/sweeps.md)\n"
 "VALUES: a,b,c  A..B  lin:LO:HI:N  log:LO:HI:N, or with draws=N random\n"
 "uniform:LO:HI  loguniform:LO:HI  randint:LO:HI; a flag takes yes,no.\n";
 
@@ -48,39 +52,14 @@ static const char footer[] =
 "DIR/runs/ID.tsv (traj score) and ID.done, or ID.failed with its error line.\n"
 "\n"
 "Exit status: 0 success (failed runs are recorded, not fatal), 64 usage\n"
-"error or a sweep the trainer refuses, 66 cannot open a file, 69 GNU\n"
+"error or a sweep the trainer refuses, 65 not a sweep directory or bad\n"
+"metric lines (collect), 66 cannot open a file, 69 GNU\n"
 "parallel or Slurm missing, 73 cannot create DIR, 74 I/O error, 75 runs\n"
 "left unfinished (run the sweep again to resume them).\n";
 
-/* A sibling program (traj-train next to traj-sweep), else one on PATH. */
-static char *find_program(const char *name, int sibling)
-{
-	static char buf[4][PATH_MAX];
-	static int next;
-	char *out = buf[next++ % 4];
-	if (sibling) {
-		ssize_t n = readlink("/proc/self/exe", out, PATH_MAX - 64);
-		char *slash = n > 0 ? (out[n] = '\0', strrchr(out, '/')) : NULL;
-		if (slash) {
-			snprintf(slash + 1, 64, "%s", name);
-			if (access(out, X_OK) == 0)
-				return out;
-		}
-	}
-	const char *path = getenv("PATH");
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-		size_t len = strcspn(p, ":");
-		snprintf(out, PATH_MAX, "%.*s/%s", (int)len, p, name);
-		if (len && access(out, X_OK) == 0)
-			return out;
-		p += len + (p[len] == ':');
-	}
-	return NULL;
-}
-
 static const char *need(const char *name, const char *package)
 {
-	const char *p = find_program(name, 0);
+	const char *p = sweep_find_program(name, 0);
 	if (!p)
 		cli_die(69, "%s not found (Debian package: %s)", name, package);
 	return p;
@@ -88,7 +67,8 @@ static const char *need(const char *name, const char *package)
 
 static struct sweep_tools tools(void)
 {
-	struct sweep_tools t = {find_program("traj-train", 1), find_program("traj-score", 1)};
+	struct sweep_tools t = {sweep_find_program("traj-train", 1),
+				sweep_find_program("traj-score", 1)};
 	if (!t.train || !t.score)
 		cli_die(69, "traj-train or traj-score not found next to traj-sweep or on PATH");
 	return t;
@@ -117,24 +97,6 @@ static void make_plan(struct options *o, struct sweep_plan *plan, const char *tr
 		free(names[i]);
 	free(names);
 	free(help);
-}
-
-static void print_plan(const struct options *o, const struct sweep_plan *p)
-{
-	const char **argv = calloc((size_t)(2 * o->spec.naxes + 1), sizeof *argv);
-	if (!argv)
-		cli_die(TRAJ_ENOMEM, "out of memory");
-	for (int k = 0; k < p->n; k++) {
-		const struct sweep_config *c = &p->configs[k];
-		int n = sweep_config_argv(&o->spec, c, argv);
-		printf("%s\ttraj train", c->id);
-		for (int i = 0; i < n; i++)
-			printf(" %s", argv[i]);
-		printf(" --run-id %s --threads 1 --quiet --out %s%s%s.traj\n", c->id,
-		       o->dir ? o->dir : "", o->dir ? "/runs/" : "", c->id);
-		cli_check_output(stdout);
-	}
-	free(argv);
 }
 
 /* Records the plan in DIR; returns the absolute directory, ids in ids. */
@@ -188,7 +150,7 @@ static int cmd_run(struct options *o, const struct sweep_plan *p)
 	}
 	argv[n++] = "-a";
 	argv[n++] = ids;
-	argv[n++] = find_program("traj-sweep", 1);
+	argv[n++] = (char *)sweep_find_program("traj-sweep", 1);
 	if (o->quiet)
 		argv[n++] = "--quiet";
 	argv[n++] = "job";
@@ -212,7 +174,7 @@ static int cmd_slurm(struct options *o, const struct sweep_plan *p)
 	/* the script is named after the id list, itself named by its hash */
 	const char *base = strrchr(ids, '/') + 1;
 	snprintf(script, sizeof script, "%s/sweep-%.16s.sbatch", dir, base + 5);
-	struct sweep_slurm j = {find_program("traj-sweep", 1), dir, ids, p->n,
+	struct sweep_slurm j = {sweep_find_program("traj-sweep", 1), dir, ids, p->n,
 				o->throttle, o->time, o->mem, o->partition, o->account};
 	FILE *f = fopen(script, "w");
 	if (!f)
@@ -253,6 +215,7 @@ int main(int argc, char **argv)
 {
 	cli_init("traj-sweep");
 	static struct options o = {.jobs = 2};
+	sweep_outcome_opts_init(&o.outcome);
 	const struct cli_opt opts[] = {
 		CLI_CALLBACK('s', "spec", add_spec_file, &o, "FILE",
 			"axes from FILE, one NAME=VALUES a line (repeatable;\n"
@@ -272,17 +235,35 @@ int main(int argc, char **argv)
 		CLI_STRING(0, "mem", &o.mem, "M", "memory per run (sbatch --mem)"),
 		CLI_STRING(0, "partition", &o.partition, "P", "partition (sbatch --partition)"),
 		CLI_STRING(0, "account", &o.account, "A", "account (sbatch --account)"),
+		CLI_GROUP("collect (outcome classes, docs/sweeps.md):"),
+		CLI_DOUBLE(0, "train-acc", &o.outcome.train_acc, "X", 0, 1,
+			"train has fit when train/acc first reaches X (0.9)"),
+		CLI_DOUBLE(0, "test-acc", &o.outcome.test_acc, "X", 0, 1,
+			"test has risen when test/acc first reaches X (0.9)"),
+		CLI_DOUBLE(0, "grok-ratio", &o.outcome.ratio, "R", 1, 1e9,
+			"grokking when the test step exceeds R times the\n"
+			"train step, else comprehension (3)"),
 		CLI_OPT_QUIET(&o.quiet),
 		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
 	};
 	const struct cli_spec spec = {
-		.usage = "traj-sweep plan|run|slurm|job [OPTION]... [DIR] [NAME=VALUES]...",
+		.usage = "traj-sweep plan|run|slurm|job|collect [OPTION]... [DIR] [NAME=VALUES]...",
 		.intro = intro, .opts = opts, .footer = footer,
 	};
 	int i = cli_parse(&spec, argc, argv);
 	if (i >= argc)
-		cli_usage_error("missing command (plan, run, slurm or job)");
+		cli_usage_error("missing command (plan, run, slurm, job or collect)");
 	const char *cmd = argv[i++];
+	struct traj_error err;
+	if (strcmp(cmd, "collect") == 0) {
+		if (argc - i != 1)
+			cli_usage_error("collect: needs one DIR");
+		if (sweep_collect(argv[i], &o.outcome, stdout, &err) < 0) {
+			cli_check_output(stdout); /* a reader gone is no error */
+			cli_die(err.status, "%s", err.msg);
+		}
+		return cli_finish(0);
+	}
 	if (strcmp(cmd, "job") == 0) {
 		if (argc - i != 2)
 			cli_usage_error("job: needs DIR and ID");
@@ -290,25 +271,26 @@ int main(int argc, char **argv)
 	}
 	int needs_dir = strcmp(cmd, "run") == 0 || strcmp(cmd, "slurm") == 0;
 	if (!needs_dir && strcmp(cmd, "plan") != 0)
-		cli_usage_error("unknown command '%s' (plan, run, slurm or job)", cmd);
+		cli_usage_error("unknown command '%s' (plan, run, slurm, job or collect)", cmd);
 	if (needs_dir) {
 		if (i >= argc || strchr(argv[i], '='))
 			cli_usage_error("%s: missing DIR", cmd);
 		o.dir = argv[i++];
 	}
-	struct traj_error err;
 	for (; i < argc; i++)
 		if (sweep_spec_add(&o.spec, argv[i], &err) < 0)
 			cli_die(err.status, "%s", err.msg);
 	struct sweep_plan plan;
 	make_plan(&o, &plan, tools().train);
 	int rc = 0;
-	if (strcmp(cmd, "plan") == 0)
-		print_plan(&o, &plan);
-	else if (strcmp(cmd, "run") == 0)
+	if (strcmp(cmd, "run") == 0) {
 		rc = cmd_run(&o, &plan);
-	else
+	} else if (strcmp(cmd, "slurm") == 0) {
 		rc = cmd_slurm(&o, &plan);
+	} else if (sweep_plan_print(stdout, &plan, o.dir) < 0) {
+		cli_check_output(stdout);
+		cli_die(TRAJ_ENOMEM, "out of memory");
+	}
 	sweep_plan_free(&plan);
 	sweep_spec_free(&o.spec);
 	return cli_finish(rc);

@@ -1,6 +1,9 @@
 /* fork, exec, wait. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,4 +40,29 @@ int sweep_spawn(char *const argv[], int out_fd, int err_fd, struct traj_error *e
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
+}
+
+const char *sweep_find_program(const char *name, int sibling)
+{
+	static char buf[4][PATH_MAX];
+	static int next;
+	char *out = buf[next++ % 4];
+	if (sibling) {
+		ssize_t n = readlink("/proc/self/exe", out, PATH_MAX - 64);
+		char *slash = n > 0 ? (out[n] = '\0', strrchr(out, '/')) : NULL;
+		if (slash) {
+			snprintf(slash + 1, 64, "%s", name);
+			if (access(out, X_OK) == 0)
+				return out;
+		}
+	}
+	const char *path = getenv("PATH");
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t len = strcspn(p, ":");
+		snprintf(out, PATH_MAX, "%.*s/%s", (int)len, p, name);
+		if (len && access(out, X_OK) == 0)
+			return out;
+		p += len + (p[len] == ':');
+	}
+	return NULL;
 }

@@ -11,4 +11,10 @@
  * while the child runs, even if its parent dies). */
 int sweep_spawn(char *const argv[], int out_fd, int err_fd, struct traj_error *err);
 
+/* The path of program `name`: with `sibling`, first the one in the
+ * directory of the running program (traj-train next to traj-sweep), then
+ * one on PATH; NULL when none. The path lives in one of 4 static buffers
+ * used in turn. */
+const char *sweep_find_program(const char *name, int sibling);
+
 #endif

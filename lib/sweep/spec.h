@@ -83,6 +83,11 @@ void sweep_plan_free(struct sweep_plan *p);
 int sweep_config_argv(const struct sweep_spec *s, const struct sweep_config *c,
 		      const char **argv);
 
+/* Prints one line per configuration: its run id, a tab, the traj train
+ * command (its --out under DIR/runs/ when dir is not NULL). Returns 0, or
+ * -1 when out of memory or on a write error (ferror(out)). */
+int sweep_plan_print(FILE *out, const struct sweep_plan *p, const char *dir);
+
 /* Whether an axis holds a seed (seed, data-seed): configurations that
  * differ only in seeds share their group. */
 int sweep_axis_is_seed(const char *name);
