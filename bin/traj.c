@@ -30,6 +30,7 @@ static const char usage[] =
 "  prune      masks for lottery tickets: magnitude and random pruning\n"
 "  plot       metric lines to a PNG or SVG picture (gnuplot)\n"
 "  sweep      run traj train over many configurations (parallel, Slurm)\n"
+"  predict    learn from a sweep whether and when runs generalise\n"
 "\n"
 "'traj COMMAND ...' runs the program traj-COMMAND with the arguments.\n"
 "Checkpoint streams are described in traj-stream(5).\n"
