@@ -1,0 +1,18 @@
+#!/usr/bin/env bats
+# pipelines/phase-diagram.sh, small: a 4-run sweep, collected.
+
+setup() {
+	load test_helper
+	command -v parallel >/dev/null || skip "GNU parallel is not installed"
+}
+
+@test "phase-diagram.sh QUICK=1: every run done and collected with an outcome" {
+	run -0 env QUICK=1 TRAJ_BIN="$TRAJ_BUILD_DIR/bin" "$TRAJ_ROOT/pipelines/phase-diagram.sh" "$BATS_TEST_TMPDIR/out"
+	t=$BATS_TEST_TMPDIR/out/collect.tsv
+	assert_equal "$(wc -l <"$t")" 5
+	assert_equal "$(cut -f3 "$t" | tail -n +2 | sort -u)" done
+	run awk -F'\t' 'NR > 1 { print $(NF - 1) }' "$t"
+	for o in "${lines[@]}"; do
+		[[ $o =~ ^(comprehension|grokking|memorisation|confusion)$ ]] || fail "outcome '$o'"
+	done
+}
