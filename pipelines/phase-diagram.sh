@@ -26,3 +26,26 @@ if [ "${QUICK:-0}" != 1 ]; then
 	traj predict --report "$out/predict.tsv" "$out/collect.tsv" >"$out/pred.tsv"
 	traj predict -q --model knn --report "$out/predict-knn.tsv" "$out/collect.tsv" >/dev/null
 fi
+# t(r) = a r^-g + b (Notsawo et al. 2023) over the runs that generalised:
+# a grid over g, a and b by least squares for each (NumPy)
+if [ "${QUICK:-0}" != 1 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+	awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$c["test_step"] != "NA" && $c["outcome"] ~ /^(grokking|comprehension)$/ {
+			print $c["frac"] "\t" $c["test_step"] }' "$out/collect.tsv" >"$out/steps.tsv"
+	/usr/bin/python3 - "$out/steps.tsv" <<'PY'
+import sys
+import numpy as np
+d = np.loadtxt(sys.argv[1])
+r, t = d[:, 0], d[:, 1]
+best = None
+for g in np.linspace(0.05, 8, 1600):
+    A = np.vstack([r ** -g, np.ones_like(r)]).T
+    sol = np.linalg.lstsq(A, t, rcond=None)[0]
+    rss = ((A @ sol - t) ** 2).sum()
+    if best is None or rss < best[0]:
+        best = (rss, g, sol)
+rss, g, (a, b) = best
+print("power law over %d runs: a %.4g g %.4g b %.4g, rms residual %.4g steps"
+      % (len(r), a, g, b, np.sqrt(rss / len(r))))
+PY
+fi
