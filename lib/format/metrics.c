@@ -57,6 +57,36 @@ static char *next_field(char **cursor)
 	return start;
 }
 
+/* A VALUE as formats/metric-lines.md has it: a decimal number, or nan,
+ * inf, -inf. strtod alone also takes 0x10, " 0.5", "infinity", and turns
+ * 1e400 into inf: a reader would see another number than the line. */
+static const char *value_parse(const char *s, double *v)
+{
+	if (strcmp(s, "nan") == 0 || strcmp(s, "inf") == 0 || strcmp(s, "-inf") == 0) {
+		*v = strtod(s, NULL);
+		return NULL;
+	}
+	const char *p = s + (*s == '-' || *s == '+');
+	size_t digits = strspn(p, "0123456789");
+	p += digits;
+	if (*p == '.') {
+		size_t frac = strspn(p + 1, "0123456789");
+		digits += frac;
+		p += 1 + frac;
+	}
+	if (digits && (*p == 'e' || *p == 'E')) {
+		const char *e = p + 1 + (p[1] == '-' || p[1] == '+');
+		size_t n = strspn(e, "0123456789");
+		p = n ? e + n : p;
+	}
+	if (!digits || *p)
+		return "value: expected a decimal number, nan, inf or -inf";
+	*v = strtod(s, NULL);
+	if (isinf(*v))
+		return "value: out of the range of a double";
+	return NULL;
+}
+
 int metric_parse(char *line, struct metric_line *out, const char **why)
 {
 	line[strcspn(line, "\r\n")] = '\0';
@@ -76,11 +106,9 @@ int metric_parse(char *line, struct metric_line *out, const char **why)
 		*why = "step: expected a non-negative integer";
 		return -1;
 	}
-	double v = strtod(value, &end);
-	if (end == value || *end) {
-		*why = "value: expected a number";
+	double v;
+	if ((*why = value_parse(value, &v)))
 		return -1;
-	}
 	/* Whatever reads metric lines may print these fields again. */
 	if (!metric_field_valid(run) || !metric_field_valid(metric)) {
 		*why = "run or metric name empty or holding a space or control character";

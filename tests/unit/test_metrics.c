@@ -66,6 +66,25 @@ static void test_parse_rejects_malformed_lines(void)
 	CHECK(metric_parse(step, &m, &why) == -1);
 	CHECK(metric_parse(value, &m, &why) == -1);
 	CHECK(metric_parse(nan_ok, &m, &why) == 1 && isnan(m.value));
+	/* strtod would read these as 16, inf, 0.5, inf, nan */
+	const char *bad[] = {"0x10", "1e400", "-1e400", " 0.5", "0.5 ", "infinity",
+			     "NaN", "-nan", "1e", ".", "", "1.5x"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char l[64];
+		snprintf(l, sizeof l, "r\t1\tm\t%s\n", bad[i]);
+		if (metric_parse(l, &m, &why) != -1)
+			printf("#   '%s' read as %g\n", bad[i], m.value);
+		CHECK(metric_parse(l, &m, &why) == -1);
+	}
+	const char *good[] = {"0.5", "-2", "+3", "1e-05", "9.99999975e-06", ".5", "5.",
+			      "inf", "-inf", "1E3"};
+	const double want[] = {0.5, -2, 3, 1e-05, 9.99999975e-06, 0.5, 5, INFINITY,
+			       -INFINITY, 1000};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		char l[64];
+		snprintf(l, sizeof l, "r\t1\tm\t%s\n", good[i]);
+		CHECK(metric_parse(l, &m, &why) == 1 && m.value == want[i]);
+	}
 }
 
 static void test_schedule(void)
