@@ -270,3 +270,12 @@ one_pass() { traj-emerge -c -w 'test/acc>=0.5' "$@" | grep -v -P '\t(rising|fall
 	run -64 --separate-stderr traj-emerge --state "$st" --steepest </dev/null
 	assert_equal "${stderr%%$'\n'*}" "traj-emerge: --steepest needs the whole series at once; not with --state"
 }
+
+@test "a run that memorises and never generalises: no test-accuracy event (docs/emergence.md)" {
+	traj-train --quiet --p 23 --width 128 --frac 0.3 --wd 0 --lr 5e-3 --steps 500 \
+		--every 5 --seed 1 --out "$BATS_TEST_TMPDIR/mem.traj"
+	traj-score "$BATS_TEST_TMPDIR/mem.traj" >"$BATS_TEST_TMPDIR/mem.tsv"
+	run -0 traj-emerge "$BATS_TEST_TMPDIR/mem.tsv"
+	assert_line --regexp $'\ttrain/acc\trise\t.*\tchangepoint\t'
+	refute_line --regexp $'\ttest/acc\t'
+}
