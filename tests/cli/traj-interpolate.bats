@@ -193,16 +193,19 @@ point() {
 	[ -z "$stderr" ] || fail "$stderr"
 }
 
-@test "PyTorch on the exported weights gives the loss at every point to 1e-5" {
-	skip_without_torch
-	traj-convert --export npy ea "$A"
-	traj-convert --export npy eb "$B"
+# agree_with_torch A B FRAC PAIRS: traj interpolate's losses at 7 points
+# (train and test weighted by the split sizes: every pair of the task)
+# and bench/lmc_reference.py's on the npy exports agree to 1e-5 relative.
+agree_with_torch() {
+	rm -rf ea eb
+	traj-convert --export npy ea "$1"
+	traj-convert --export npy eb "$2"
 	/usr/bin/python3 "$TRAJ_ROOT/bench/lmc_reference.py" --points 7 ea eb >torch.txt
-	# traj's mean over every pair: n_train = round(0.5 * 121) = 61 of 121
-	traj-interpolate -n 7 "$A" "$B" | awk -F'\t' '
+	traj-interpolate -n 7 "$1" "$2" | awk -F'\t' -v f="$3" -v N="$4" '
 		split($3, p, "/") == 4 && p[4] == "loss" && p[2] != "barrier" {
-			if (p[3] == "train") tr[p[2]] = $4; else te[p[2]] = $4; o[p[2]] = NR }
-		END { for (t in o) printf "%s\t%.9g\n", t, (61 * tr[t] + 60 * te[t]) / 121 }' |
+			if (p[3] == "train") tr[p[2]] = $4; else te[p[2]] = $4 }
+		END { n = int(f * N + 0.5)
+			for (t in tr) printf "%s\t%.9g\n", t, (n * tr[t] + (N - n) * te[t]) / N }' |
 		sort -g >traj.txt
 	assert_equal "$(wc -l <torch.txt)" 7
 	run -0 join -t $'\t' traj.txt torch.txt
@@ -210,4 +213,16 @@ point() {
 	printf '%s\n' "$output" | awk -F'\t' '{ d = ($2 - $3) / $3; d = d < 0 ? -d : d
 		printf "# t %s traj %s torch %s rel %.2g\n", $1, $2, $3, d; if (d > m) m = d }
 		END { exit !(m <= 1e-5) }' >&3 || fail "traj and torch differ by more than 1e-5"
+}
+
+@test "PyTorch on the exported weights gives the loss at every point to 1e-5" {
+	skip_without_torch
+	agree_with_torch "$A" "$B" 0.5 121
+	# a transformer: every tensor of TransformerLens's layout on the line
+	for s in 1 2; do
+		traj-train --quiet --model transformer --p 13 --frac 0.3 --d-model 16 \
+			--heads 2 --d-mlp 32 --steps 30 --every 30 --batch 16 --seed $s \
+			--data-seed 3 >t$s.traj
+	done
+	agree_with_torch t1.traj t2.traj 0.3 169
 }
