@@ -27,6 +27,9 @@
 # QUICK=1 (CI, well under a minute): fashion on 2000 training and 1000
 # test images, 300 steps, rewinds 0 and 100; ranges in pipelines/lib.
 #
+# Runs into the same OUTDIR add their rewind steps to its lmc.tsv (a step
+# measured again replaces its lines); REWIND=" " redraws the summary.
+#
 # Usage: pipelines/lmc-rewind.sh [OUTDIR]   (default: lmc-out)
 # Environment: TRAJ_BIN (default build/bin), THREADS (2), QUICK, CHECK,
 #   STUDY, STEPS, REWIND ("0 10 ..."), PAIRS (copy pairs per k, 1),
@@ -115,7 +118,11 @@ child() {
 	rm -rf "$dir"
 }
 
-: >"$out/lmc.tsv"
+# The lines of earlier runs into OUTDIR are kept, but for the steps
+# rerun now: the summary and the picture cover every rewind step measured.
+touch "$out/lmc.tsv"
+awk -F'\t' -v ks=" $rewind " 'index(ks, " " $2 " ") == 0' "$out/lmc.tsv" >"$out/lmc.old"
+mv "$out/lmc.old" "$out/lmc.tsv"
 for k in $rewind; do
 	r=1
 	while [ "$r" -le "$pairs" ]; do
