@@ -18,6 +18,8 @@
 #include "common/atomicfile.h"
 #include "format/gnuplot.h"
 #include "format/metric_series.h"
+#include "format/tsv.h"
+#include "sweep/phase.h"
 
 #define MAX_GLOBS 64
 #define GNUPLOT_PACKAGE "gnuplot-nox"
@@ -25,9 +27,9 @@
 extern char **environ;
 
 struct options {
-	const char *out, *events, *title, *size;
+	const char *out, *events, *title, *size, *xcol, *ycol;
 	char *metrics[2 * MAX_GLOBS], *y2[MAX_GLOBS];
-	int nmetrics, ny2, logx, logy;
+	int nmetrics, ny2, logx, logy, phase;
 };
 
 static void add_glob(char **globs, int *n, const char *opt, const char *arg)
@@ -67,6 +69,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		CLI_FLAG(0, "logy", &o->logy, "log-scale values"),
 		CLI_STRING('t', "title", &o->title, "TEXT", "a title"),
 		CLI_STRING(0, "size", &o->size, "WxH", "size in pixels (900x500)"),
+		CLI_FLAG(0, "phase", &o->phase, "FILE is a collect table (traj sweep collect):\n"
+			"a phase diagram of its outcomes over --x and --y"),
+		CLI_STRING(0, "x", &o->xcol, "COL", "--phase: the column across (frac)"),
+		CLI_STRING(0, "y", &o->ycol, "COL", "--phase: the column up (wd)"),
 		CLI_OPT_HELP, CLI_OPT_VERSION, CLI_END,
 	};
 	const struct cli_spec spec = {
@@ -254,9 +260,17 @@ int main(int argc, char **argv)
 
 	struct metric_series_set set = {0};
 	struct gnuplot_events evs = {0};
-	read_inputs(&set, &o, argc - first, argv + first);
+	struct tsv_table t = {0};
+	const char *name;
+	if (o.phase) {
+		FILE *in = cli_open_input(first < argc ? argv[first] : NULL, &name);
+		if (tsv_read(&t, in, name, &err) < 0)
+			cli_die_error(NULL, &err);
+		cli_close_input(in);
+	} else {
+		read_inputs(&set, &o, argc - first, argv + first);
+	}
 	if (o.events) {
-		const char *name;
 		FILE *in = cli_open_input(o.events, &name);
 		if (gnuplot_read_events(&evs, in, name, &err) < 0)
 			cli_die_error(NULL, &err);
@@ -267,11 +281,14 @@ int main(int argc, char **argv)
 	char picture[PATH_MAX + 16];
 	snprintf(picture, sizeof picture, "%s/picture", tmpdir);
 	plot.output = picture;
-	if (gnuplot_write(tmpdir, &plot, &set, &evs, &err) < 0)
+	if (o.phase ? sweep_phase_write(tmpdir, &plot, &t, o.xcol ? o.xcol : "frac",
+					o.ycol ? o.ycol : "wd", &err) < 0
+		    : gnuplot_write(tmpdir, &plot, &set, &evs, &err) < 0)
 		cli_die_error(NULL, &err);
 	run_gnuplot(gnuplot, tmpdir);
 	install_picture(picture, o.out);
 	metric_series_free(&set);
 	gnuplot_events_free(&evs);
+	tsv_free(&t);
 	return cli_finish(TRAJ_OK);
 }

@@ -16,3 +16,11 @@ setup() {
 		[[ $o =~ ^(comprehension|grokking|memorisation|confusion)$ ]] || fail "outcome '$o'"
 	done
 }
+
+@test "traj plot --phase draws a collect table" {
+	command -v gnuplot >/dev/null || skip "gnuplot is not installed"
+	printf 'id\tfrac\twd\toutcome\tdelay\na\t0.3\t0.1\tgrokking\t500\nb\t0.5\t1\tconfusion\tNA\n' >"$BATS_TEST_TMPDIR/t.tsv"
+	run -0 traj-plot --phase -o "$BATS_TEST_TMPDIR/p.png" "$BATS_TEST_TMPDIR/t.tsv"
+	[ -s "$BATS_TEST_TMPDIR/p.png" ]
+	run -65 traj-plot --phase --x lr -o "$BATS_TEST_TMPDIR/p.png" "$BATS_TEST_TMPDIR/t.tsv"
+}
