@@ -4,7 +4,9 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/train_progress.h"
 #include "format/stream.h"
+#include "interp/attack_train.h"
 #include "run/resume_policy.h"
 #include "run/runplan.h"
 #include "run/runstart.h"
@@ -17,7 +19,8 @@ struct options {
 	struct run_plan plan;
 	struct run_start start;
 	int64_t reinit;
-	const char *out, *resume;
+	const char *out, *resume, *adv;
+	struct attack_train attack;
 	int threads, force, quiet, allow_nonfinite;
 	int steps_given;
 	int config_given;    /* an option that --resume takes from FILE */
@@ -110,9 +113,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"seed of initialisation and batch order (1)"),
 		CLI_OPT_THREADS(&o->threads),
 		CLI_STRING(0, "blas-core", &nm->blas_core, "NAME",
-			"pin OpenBLAS's kernels (Haswell, SkylakeX, ...), for\n"
-			"the same bits on every CPU that has their instructions\n"
-			"($TRAJ_BLAS_CORE; default: OpenBLAS's choice)"),
+			"pin OpenBLAS's kernels (Haswell, SkylakeX, ...): the same\n"
+			"bits on every CPU with their instructions ($TRAJ_BLAS_CORE)"),
 		CLI_FLAG(0, "allow-nonfinite", &o->allow_nonfinite,
 			"go on when the loss or a parameter becomes NaN or\n"
 			"infinite (else stop there, status 65)"),
@@ -125,6 +127,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"order of STREAM at STEP (0): rewinding"),
 		CLI_I64(0, "reinit", &o->reinit, "SEED", 0, SEED_MAX,
 			"fresh weights from SEED instead (a control)"),
+		CLI_STRING(0, "adv", &o->adv, "SPEC",
+			"adversarial training on the worst case in an eps-ball:\n"
+			"pgd:eps=E[,iters=7,step=S,norm=linf|l2,random-start=1]\n"
+			"or fgsm:eps=E (docs/adversarial.md)"),
 		CLI_GROUP("Checkpoints:"),
 		CLI_STRING(0, "every", &nm->every, "N",
 			"a checkpoint every N steps; 0 = none (100); or\n"
@@ -149,9 +155,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"or none (key)"),
 		CLI_FLAG(0, "no-state", &p->no_state, "the same as --state none"),
 		CLI_STRING(0, "resume", &o->resume, "FILE",
-			"continue the run in FILE (written by --out) from its\n"
-			"last complete checkpoint that carries the state,\n"
-			"replaying the checkpoints after it bit for bit;\n"
+			"continue the run in FILE (--out) from its last checkpoint\n"
+			"with the state, replaying the later ones bit for bit;\n"
 			"only --steps, --threads and --quiet may be given"),
 		CLI_FLAG('f', "force", &o->force,
 			"write binary to a terminal anyway; replace a run\n"
@@ -181,6 +186,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			opt->given = &o->steps_given;
 	o->reinit = -1;
 	int first = cli_parse(&spec, argc, argv);
+	struct traj_error err;
+	if (o->adv && attack_train_parse(o->adv, &o->plan.rc.adv, &err) < 0)
+		cli_usage_error("%s", err.msg);
 	o->start.reinit = o->reinit >= 0;
 	o->start.reinit_seed = (uint64_t)o->reinit;
 	if (o->resume && o->config_given)
@@ -189,17 +197,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 				o->resume);
 	if (first < argc)
 		cli_usage_error("unexpected argument '%s'", argv[first]);
-}
-
-struct progress { const struct options *o; double start; };
-
-static void show_progress(const struct trainer *t, void *ctx)
-{
-	const struct progress *p = ctx;
-	if (!p->o->quiet && t->step % 50 == 0)
-		cli_progress("step %lld/%lld  loss %.4g  %.0f s", (long long)t->step,
-			     (long long)t->rc->train.steps, (double)t->last_loss,
-			     cli_seconds() - p->start);
 }
 
 /* A new run: its header records the writer options for --resume. */
@@ -215,7 +212,8 @@ static FILE *start_run(struct options *o, struct trainer *t,
 	o->plan.wopts.sync = 1;
 	if (trainer_init(t, rc, &err) < 0)
 		cli_die_error(NULL, &err);
-	if (run_start_apply(t, rc, &o->start, &err) < 0)
+	if (run_start_apply(t, rc, &o->start, &err) < 0 ||
+	    attack_train_attach(&o->attack, t, &err) < 0)
 		err.status == TRAJ_EUSAGE ? cli_usage_error("%s", err.msg)
 					  : cli_die_error(NULL, &err);
 	FILE *out = resume_output_open(o->out, o->force, &err);
@@ -250,7 +248,8 @@ static FILE *resume_run(struct options *o, struct resume_session *s,
 	if (o->threads)
 		s->rc.train.threads = o->threads;
 	cli_apply_threads(s->rc.train.threads);
-	if (resume_continue(s, t, w, &out, &err) < 0)
+	if (resume_continue(s, t, w, &out, &err) < 0 ||
+	    attack_train_attach(&o->attack, t, &err) < 0)
 		cli_die_error(o->resume, &err);
 	return out;
 }
@@ -267,10 +266,10 @@ int main(int argc, char **argv)
 	o.plan.names.blas_core = getenv("TRAJ_BLAS_CORE");
 	parse_args(argc, argv, &o);
 	FILE *out = o.resume ? resume_run(&o, &s, &t, &w) : start_run(&o, &t, &w);
-	struct progress p = {&o, cli_seconds()};
+	struct cli_train_progress p = {o.quiet, cli_seconds()};
 	int64_t first_step = t.step;
 	struct trainer_loop loop = {.resumed = o.resume != NULL,
-		.allow_nonfinite = o.allow_nonfinite, .progress = show_progress,
+		.allow_nonfinite = o.allow_nonfinite, .progress = cli_train_progress,
 		.ctx = &p};
 	struct traj_error stop;
 	const char *name = o.out ? o.out : "-";
@@ -288,6 +287,7 @@ int main(int argc, char **argv)
 				loop.ckpts, ftell(out), line, sizeof line);
 		fprintf(stderr, "%s: %s\n", cli_prog(), line);
 	}
+	attack_train_free(&o.attack);
 	trainer_free(&t);
 	if (o.resume)
 		resume_session_free(&s);

@@ -184,8 +184,21 @@ cJSON *run_to_json(const struct run_config *rc)
 		cJSON_AddItemToObject(o, "init", cJSON_Duplicate(rc->init, 1));
 	if (rc->mask)
 		cJSON_AddItemToObject(o, "mask", cJSON_Duplicate(rc->mask, 1));
+	if (rc->adv)
+		cJSON_AddItemToObject(o, "adv", cJSON_Duplicate(rc->adv, 1));
 	return o;
 }
+
+/* The header's optional objects, kept as they are for the modules that
+ * read them (run/runstart.c, interp/attack_train.c). */
+static cJSON **optional_object(struct run_config *rc, int i, const char **key)
+{
+	static const char *const keys[] = { "mask", "init", "adv" };
+	cJSON **const fields[] = { &rc->mask, &rc->init, &rc->adv };
+	*key = keys[i];
+	return fields[i];
+}
+#define RUN_OPTIONAL_OBJECTS 3
 
 int run_from_json(const cJSON *json, struct run_config *rc,
 		  struct traj_error *err)
@@ -212,15 +225,23 @@ int run_from_json(const cJSON *json, struct run_config *rc,
 	    train_from_json(cJSON_GetObjectItemCaseSensitive(json, "train"),
 			    &rc->train, err) < 0)
 		return -1;
-	const cJSON *mask = cJSON_GetObjectItemCaseSensitive(json, "mask");
-	const cJSON *init = cJSON_GetObjectItemCaseSensitive(json, "init");
-	if ((mask && !cJSON_IsObject(mask)) || (init && !cJSON_IsObject(init)))
-		return traj_fail(err, TRAJ_EDATA, -1, "run.%s: expected an object",
-				 mask && !cJSON_IsObject(mask) ? "mask" : "init");
-	rc->model = cJSON_Duplicate(model, 1);
-	rc->mask = mask ? cJSON_Duplicate(mask, 1) : NULL;
-	rc->init = init ? cJSON_Duplicate(init, 1) : NULL;
-	if (!rc->model || (mask && !rc->mask) || (init && !rc->init)) {
+	for (int i = 0; i < RUN_OPTIONAL_OBJECTS; i++) {
+		const char *key;
+		optional_object(rc, i, &key);
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(json, key);
+		if (o && !cJSON_IsObject(o))
+			return traj_fail(err, TRAJ_EDATA, -1,
+					 "run.%s: expected an object", key);
+	}
+	int nomem = !(rc->model = cJSON_Duplicate(model, 1));
+	for (int i = 0; i < RUN_OPTIONAL_OBJECTS; i++) {
+		const char *key;
+		cJSON **field = optional_object(rc, i, &key);
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(json, key);
+		if (o && !(*field = cJSON_Duplicate(o, 1)))
+			nomem = 1;
+	}
+	if (nomem) {
 		run_config_free(rc);
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	}
@@ -232,5 +253,6 @@ void run_config_free(struct run_config *rc)
 	cJSON_Delete(rc->model);
 	cJSON_Delete(rc->mask);
 	cJSON_Delete(rc->init);
-	rc->model = rc->mask = rc->init = NULL;
+	cJSON_Delete(rc->adv);
+	rc->model = rc->mask = rc->init = rc->adv = NULL;
 }

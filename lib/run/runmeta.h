@@ -47,6 +47,8 @@ struct run_config {
 				    object (formats/run-header.md) */
 	cJSON *init;             /* owned, or NULL: where the weights came
 				    from ("init": --init-from, --reinit) */
+	cJSON *adv;              /* owned, or NULL: adversarial training
+				    ("adv": traj-train --adv) */
 };
 
 /* A new object; the caller frees it with cJSON_Delete. */

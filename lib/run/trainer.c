@@ -121,6 +121,11 @@ float trainer_step(struct trainer *t)
 {
 	struct batch b = next_batch(t);
 	struct model *m = t->model;
+	if (t->batch_fn &&
+	    t->batch_fn(t->batch_ctx, m, &b, t->step, &t->batch_err) < 0) {
+		t->batch_failed = 1;
+		return t->last_loss = NAN;
+	}
 	memset(m->grads, 0, m->nparams * sizeof *m->grads);
 	t->last_loss = m->ops->loss(m, &b, 1);
 	if (t->masked)

@@ -14,6 +14,13 @@
 #include "format/stream.h"
 #include "task/task.h"
 
+/* Replaces a step's inputs before its update (adversarial training): it
+ * writes new dense inputs for b's examples (n, F) into its own memory and
+ * points b->features there, leaving the batch's arrays as they are (a
+ * full batch is the train split itself). Returns 0, or -1 with err. */
+typedef int trainer_batch_fn(void *ctx, struct model *m, struct batch *b,
+			     int64_t step, struct traj_error *err);
+
 struct trainer {
 	const struct run_config *rc;
 	struct model *model;
@@ -30,6 +37,11 @@ struct trainer {
 	float last_loss;         /* loss of the batch of the latest update */
 	int masked;              /* rc->mask: pruned parameters stay 0 */
 	struct model_mask mask;  /* set up when masked */
+	trainer_batch_fn *batch_fn;  /* or NULL */
+	void *batch_ctx;
+	int batch_failed;        /* batch_fn failed, batch_err says why; the
+				    step was not taken */
+	struct traj_error batch_err;
 };
 
 int trainer_init(struct trainer *t, const struct run_config *rc,
@@ -42,7 +54,8 @@ int trainer_mask_on(struct trainer *t, struct traj_error *err);
 void trainer_mask_apply(struct trainer *t);
 /* New weights: the initialisation of a run with that seed. */
 void trainer_reinit(struct trainer *t, uint64_t seed);
-/* One update; returns the loss of its batch before the update. A masked
+/* One update; returns the loss of its batch before the update (NaN, with
+ * batch_failed set and no update, when batch_fn fails). A masked
  * run masks the gradient before the optimiser and the parameters after
  * it, so that a pruned parameter, its gradient and its moments stay
  * exactly 0 whatever the optimiser does (weight decay, momentum, moments
