@@ -86,8 +86,10 @@ for n in $digits; do
 		cat "$run.scores.tsv" "$run.probes.tsv" |
 			traj emerge --changepoint -m 'test/pos/*/acc' -m 'test/carry/*/acc' \
 				-m 'probe/*' >"$run.events.tsv"
-		traj plot -o "$run.png" -m 'test/pos/*/loss' -e "$run.events.tsv" \
-			-t "$id: test loss of each answer digit, and the rises traj emerge finds" \
+		awk -F'\t' '$3 ~ /^test\/pos\/[0-9]+\/acc$/' "$run.events.tsv" >"$run.digit-events.tsv"
+		traj plot -o "$run.png" -m 'test/pos/[0-9]/loss' -m 'test/pos/[0-9][0-9]/loss' \
+			-e "$run.digit-events.tsv" --size 900x450 \
+			-t "$id: test loss of each answer digit (0 = carry digit, $n = units) and its rises" \
 			"$run.scores.tsv" 2>/dev/null || echo "$id: no plot (gnuplot?)" >&2
 		# One line per digit and signal: run, digits, K, the step of the
 		# test rise (never: not learnt), the signal, the step of its
