@@ -19,3 +19,13 @@ setup() {
 		[ -s "$BATS_TEST_TMPDIR/adv/adversarial.png" ]
 	fi
 }
+
+@test "adversarial-training.sh: PGD training raises robust accuracy at a small clean cost" {
+	run -0 "$TRAJ_ROOT/pipelines/adversarial-training.sh" "$BATS_TEST_TMPDIR/at"
+	assert_output --partial "range check: all 2 figures in range (quick size)"
+	assert_line --regexp '^robust: clean 0\.[0-9]+, FGSM eps 0\.1 0\.[0-9]+, PGD-10 eps 0\.1 0\.[0-9]+$'
+	grep -aq '"adv":{"method":"pgd"' "$BATS_TEST_TMPDIR/at/robust.traj"
+	if command -v gnuplot >/dev/null; then
+		[ -s "$BATS_TEST_TMPDIR/at/adversarial-training.png" ]
+	fi
+}
