@@ -39,14 +39,10 @@ static int score_groups(const struct run_subject *s, int64_t step,
 	struct batch b = task_split_batch(sp);
 	for (int i = 0; i < gs->n; i++) {
 		const struct task_grouping *g = &gs->g[i];
-		double *v = malloc(2 * (size_t)g->ngroups * sizeof *v);
-		if (!v)
-			return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+		double v[2 * TASK_MAX_GROUPS]; /* losses, then accuracies */
 		if (model_evaluate_groups(s->model, &b, g->ids, g->ngroups, v,
-					  v + g->ngroups, err) < 0) {
-			free(v);
+					  v + g->ngroups, err) < 0)
 			return -1;
-		}
 		char metric[96];
 		for (int k = 0; k < g->ngroups; k++) {
 			if (!g->count[k])
@@ -58,7 +54,6 @@ static int score_groups(const struct run_subject *s, int64_t step,
 				 g->names[k]);
 			cli_metric(s->rc.id, step, metric, v[g->ngroups + k]);
 		}
-		free(v);
 	}
 	return 0;
 }

@@ -8,7 +8,8 @@ struct task_grouping *task_grouping_add(struct task_groupings *gs,
 					int64_t nlabels, int ngroups,
 					struct traj_error *err)
 {
-	if (gs->n == TASK_MAX_GROUPINGS || ngroups < 1 || ngroups > 256) {
+	if (gs->n == TASK_MAX_GROUPINGS || ngroups < 1 ||
+	    ngroups > TASK_MAX_GROUPS) {
 		traj_fail(err, TRAJ_EINTERNAL, -1,
 			  "grouping of %d groups, or more than %d groupings",
 			  ngroups, TASK_MAX_GROUPINGS);

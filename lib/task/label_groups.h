@@ -12,6 +12,7 @@
 #include "task/task.h"
 
 #define TASK_GROUP_NAME 32
+#define TASK_MAX_GROUPS 256  /* ids are bytes */
 
 struct task_grouping {
 	int ngroups;
