@@ -145,9 +145,13 @@ setup() {
 @test "kill -9 of the whole sweep at random moments, then a re-run: the streams of an uninterrupted sweep, bit for bit" {
 	cd "$BATS_TEST_TMPDIR"
 	axes=(p=23 width=64 steps=1000 every=20 key-every=4 frac=0.3,0.5 seed=1..3)
+	t0=$(date +%s.%N)
 	traj-sweep -q run -j 2 ref "${axes[@]}"
+	took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 	# kill at random moments until every run has been caught at least
-	# once in training or all are done
+	# once in training or all are done; the moments are drawn within the
+	# time the uninterrupted sweep took, so they fall inside it whatever
+	# the machine's speed
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		traj-sweep run -j 2 sw "${axes[@]}" 3>&- 2>>log &
 		pid=$!
@@ -156,7 +160,7 @@ setup() {
 			[ -z "$(pgrep -P "$pid")" ] || break
 			sleep 0.05
 		done
-		sleep "$(awk -v r="$RANDOM" 'BEGIN { print 0.2 + 1.5 * r / 32767 }')"
+		sleep "$(awk -v r="$RANDOM" -v t="$took" 'BEGIN { print t * (0.1 + 0.7 * r / 32767) }')"
 		kill_tree "$pid"
 		wait "$pid" || true
 		[ "$(ls sw/runs/*.done 2>/dev/null | wc -l)" -lt 6 ] || break
