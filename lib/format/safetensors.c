@@ -195,7 +195,8 @@ static int by_begin(const void *x, const void *y)
  * file. No gap can hide other bytes, no two tensors share bytes. */
 static int check_spans(struct span *s, int n, size_t dlen, struct traj_error *err)
 {
-	qsort(s, (size_t)n, sizeof *s, by_begin);
+	if (n > 1) /* qsort of NULL, 0 is undefined */
+		qsort(s, (size_t)n, sizeof *s, by_begin);
 	int64_t at = 0;
 	for (int i = 0; i < n; i++) {
 		if (s[i].b != at)
