@@ -47,3 +47,18 @@ int file_read_all(const char *path, size_t limit, unsigned char **buf,
 	*len = n;
 	return 0;
 }
+
+int file_read_text(const char *path, size_t limit, char **text, size_t *len,
+		   struct traj_error *err)
+{
+	unsigned char *buf;
+	if (file_read_all(path, limit, &buf, len, err) < 0)
+		return -1;
+	*text = realloc(buf, *len + 1);
+	if (!*text) {
+		free(buf);
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	}
+	(*text)[*len] = '\0';
+	return 0;
+}

@@ -12,5 +12,9 @@
  * cannot be opened, TRAJ_EFAIL, TRAJ_EDATA over the limit, TRAJ_ENOMEM). */
 int file_read_all(const char *path, size_t limit, unsigned char **buf,
 		  size_t *len, struct traj_error *err);
+/* The same, as a NUL-terminated string (*text, freed by the caller) of
+ * *len bytes before the NUL, for line-based text files. */
+int file_read_text(const char *path, size_t limit, char **text, size_t *len,
+		   struct traj_error *err);
 
 #endif

@@ -277,16 +277,10 @@ int sweep_spec_add(struct sweep_spec *s, const char *arg, struct traj_error *err
 
 int sweep_spec_read(struct sweep_spec *s, const char *path, struct traj_error *err)
 {
-	unsigned char *buf;
+	char *text;
 	size_t len;
-	if (file_read_all(path, 1 << 20, &buf, &len, err) < 0)
+	if (file_read_text(path, 1 << 20, &text, &len, err) < 0)
 		return -1;
-	char *text = realloc(buf, len + 1);
-	if (!text) {
-		free(buf);
-		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-	}
-	text[len] = '\0';
 	int rc = 0, lineno = 0;
 	for (char *save, *line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {

@@ -193,16 +193,10 @@ void sweep_cfg_free(struct sweep_cfg *c)
 int sweep_cfg_read(const char *path, struct sweep_cfg *c, struct traj_error *err)
 {
 	memset(c, 0, sizeof *c);
-	unsigned char *buf;
+	char *text;
 	size_t len;
-	if (file_read_all(path, 1 << 20, &buf, &len, err) < 0)
+	if (file_read_text(path, 1 << 20, &text, &len, err) < 0)
 		return -1;
-	char *text = realloc(buf, len + 1);
-	if (!text) {
-		free(buf);
-		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
-	}
-	text[len] = '\0';
 	int rc = 0, lineno = 0;
 	for (char *save, *line = strtok_r(text, "\n", &save); line && rc == 0;
 	     line = strtok_r(NULL, "\n", &save)) {
