@@ -1,11 +1,16 @@
 #!/bin/sh
-# Phase diagram of grokking (docs/sweeps.md): modular addition with an MLP
-# over train fraction x weight decay x seeds, run by traj sweep on GNU
-# parallel, collected into one table with outcome classes, and traj
-# predict's held-out figures from the configuration alone.
+# Phase diagram of grokking (docs/sweeps.md): modular addition over train
+# fraction x weight decay (x learning rate) x seeds, run by traj sweep on
+# GNU parallel, collected into one table with outcome classes, traj
+# predict's held-out figures from the configuration alone, the phase
+# diagrams (one per learning rate) and a power-law fit of the test step
+# against the train fraction.
 #
+# MODEL=mlp (default): the sweep of pipelines/lib/phase-mlp.spec (54
+# runs); MODEL=transformer: pipelines/lib/phase-tf.spec (48 runs).
 # QUICK=1: a 2 x 2 x 1 sweep of 60-step runs (seconds), to check the
-# pipeline; full size (by hand): 8 x 8 x 3 = 192 configurations.
+# pipeline. SWEEP=DIR collects a sweep directory already run (only the
+# runs of this sweep, should DIR hold others).
 # Usage: pipelines/phase-diagram.sh [OUTDIR]   (default: phase-out)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,21 +18,49 @@ PATH="${TRAJ_BIN:-$here/build/bin}:$PATH"
 out=${1:-phase-out}
 mkdir -p "$out"
 if [ "${QUICK:-0}" = 1 ]; then
-	set -- task=modadd p=11 width=32 steps=60 every=10 frac=0.3,0.8 wd=0.1,1 seed=1
+	spec=$out/quick.spec
+	printf '%s\n' task=modadd p=11 width=32 steps=60 every=10 \
+		frac=0.3,0.8 wd=0.1,1 seed=1 >"$spec"
 else
-	set -- task=modadd p=41 width=128 lr=5e-3 steps=3000 every=20 \
-		frac=0.25,0.3,0.4,0.5,0.6,0.7,0.8,0.9 wd=log:0.01:30:8 seed=1..3
+	case ${MODEL:-mlp} in
+	mlp) spec=$here/pipelines/lib/phase-mlp.spec ;;
+	transformer) spec=$here/pipelines/lib/phase-tf.spec ;;
+	*) echo "phase-diagram.sh: MODEL is mlp or transformer" >&2; exit 64 ;;
+	esac
 fi
-traj sweep run -j 2 "$out/sweep" "$@"
-traj sweep collect "$out/sweep" >"$out/collect.tsv"
+sweep=${SWEEP:-$out/sweep}
+[ -n "${SWEEP:-}" ] || traj sweep run -j 2 --spec "$spec" "$sweep"
+traj sweep plan --spec "$spec" | cut -f1 >"$out/ids"
+traj sweep collect "$sweep" |
+	awk -F'\t' 'FNR == NR { keep[$1] = 1; next } FNR == 1 || keep[$1]' \
+		"$out/ids" - >"$out/collect.tsv"
 awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "outcome") k = i; next }
 	{ n[$k]++ } END { for (c in n) print c, n[c] }' "$out/collect.tsv" | sort
 if [ "${QUICK:-0}" != 1 ]; then
 	traj predict --report "$out/predict.tsv" "$out/collect.tsv" >"$out/pred.tsv"
 	traj predict -q --model knn --report "$out/predict-knn.tsv" "$out/collect.tsv" >/dev/null
 fi
+
+# The phase diagrams: one per learning rate when the sweep varies it
+if command -v gnuplot >/dev/null; then
+	lrs=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "lr") k = i; next }
+		k { print $k }' "$out/collect.tsv" | sort -g -u)
+	if [ "$(echo "$lrs" | wc -w)" -gt 1 ]; then
+		for lr in $lrs; do
+			awk -F'\t' -v lr="$lr" 'NR == 1 { for (i = 1; i <= NF; i++)
+				if ($i == "lr") k = i; print; next } $k == lr' \
+				"$out/collect.tsv" >"$out/collect-lr$lr.tsv"
+			traj plot --phase --x frac --y wd --logy --title "lr $lr" \
+				-o "$out/phase-lr$lr.png" "$out/collect-lr$lr.tsv"
+		done
+	else
+		traj plot --phase --x frac --y wd --logy -o "$out/phase.png" "$out/collect.tsv"
+	fi
+fi
+
 # t(r) = a r^-g + b (Notsawo et al. 2023) over the runs that generalised:
-# a grid over g, a and b by least squares for each (NumPy)
+# a grid over g, a and b by least squares for each (NumPy); the error of
+# g from 200 bootstrap resamples of the runs (seeded)
 if [ "${QUICK:-0}" != 1 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
 	awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		$c["test_step"] != "NA" && $c["outcome"] ~ /^(grokking|comprehension)$/ {
@@ -35,17 +68,35 @@ if [ "${QUICK:-0}" != 1 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; the
 	/usr/bin/python3 - "$out/steps.tsv" <<'PY'
 import sys
 import numpy as np
-d = np.loadtxt(sys.argv[1])
+d = np.loadtxt(sys.argv[1], ndmin=2)
+grid = np.linspace(0.05, 8, 800)
+
+def fit(r, t):
+    best = None
+    for g in grid:
+        A = np.vstack([r ** -g, np.ones_like(r)]).T
+        sol = np.linalg.lstsq(A, t, rcond=None)[0]
+        rss = ((A @ sol - t) ** 2).sum()
+        if best is None or rss < best[0]:
+            best = (rss, g, sol)
+    return best
+
 r, t = d[:, 0], d[:, 1]
-best = None
-for g in np.linspace(0.05, 8, 1600):
-    A = np.vstack([r ** -g, np.ones_like(r)]).T
-    sol = np.linalg.lstsq(A, t, rcond=None)[0]
-    rss = ((A @ sol - t) ** 2).sum()
-    if best is None or rss < best[0]:
-        best = (rss, g, sol)
-rss, g, (a, b) = best
-print("power law over %d runs: a %.4g g %.4g b %.4g, rms residual %.4g steps"
-      % (len(r), a, g, b, np.sqrt(rss / len(r))))
+if len(np.unique(r)) < 3:
+    print("power law: the runs that generalised span %d train fractions, "
+          "fewer than the 3 parameters" % len(np.unique(r)))
+    sys.exit(0)
+rss, g, (a, b) = fit(r, t)
+rng = np.random.default_rng(1)
+gs = []
+for _ in range(200):
+    i = rng.integers(0, len(r), len(r))
+    if len(np.unique(r[i])) >= 3:
+        gs.append(fit(r[i], t[i])[1])
+lo, hi = np.percentile(gs, [5, 95])
+print("power law over %d runs (%d fractions): a %.4g g %.4g b %.4g, "
+      "rms residual %.4g steps (%.0f%% of the mean step); g 90%% bootstrap "
+      "interval [%.3g, %.3g]" % (len(r), len(np.unique(r)), a, g, b,
+      np.sqrt(rss / len(r)), 100 * np.sqrt(rss / len(r)) / t.mean(), lo, hi))
 PY
 fi

@@ -24,3 +24,18 @@ setup() {
 	[ -s "$BATS_TEST_TMPDIR/p.png" ]
 	run -65 traj-plot --phase --x lr -o "$BATS_TEST_TMPDIR/p.png" "$BATS_TEST_TMPDIR/t.tsv"
 }
+
+@test "predict-early.sh QUICK=1: early metric lines, one row of figures per feature set" {
+	run -0 env QUICK=1 TRAJ_BIN="$TRAJ_BUILD_DIR/bin" "$TRAJ_ROOT/pipelines/predict-early.sh" "$BATS_TEST_TMPDIR/out"
+	o=$BATS_TEST_TMPDIR/out
+	assert_line --partial "range check: all 1 figures in range"
+	# the early window of 400-step runs is steps <= 40: nothing later
+	assert_equal "$(awk '$2 > 40' "$o/early.tsv" | wc -l)" 0
+	for m in test/loss weights/layers.0.W/norm fourier/embed/column_top1; do
+		assert_equal "$(awk -v m="$m" '$3 == m' "$o/early.tsv" | wc -l)" 36
+	done
+	assert_equal "$(cut -f1 "$o/early-figures.tsv" | tr '\n' ' ')" \
+		"features config loss norm fourier early-all early+config "
+	run awk -F'\t' 'NR > 1 && !($3 >= 0 && $3 <= 1) { print "auroc", $0 }' "$o/early-figures.tsv"
+	assert_output ""
+}

@@ -1,0 +1,108 @@
+#!/bin/sh
+# Predicting from early training (docs/sweeps.md, science check 3): from
+# the first 10% of each run's steps of a sweep, will its test accuracy
+# rise within the budget, and at which step? traj predict, grouped
+# cross-validation over configurations, one feature set a line, so the
+# table says which early signals carry the prediction.
+#
+# The early metric lines of a run are its score lines (runs/ID.tsv:
+# train/test loss and accuracy) and traj diff's lines over the early
+# checkpoints (weight norms, the embedding's Fourier concentration); diff
+# reads the stream only up to the end of the window.
+#
+# QUICK=1: an 8-run sweep of 100-step runs (seconds), 2 folds, to check
+# the pipeline; the figures are only checked to be probabilities.
+# Full size: the MLP sweep of pipelines/phase-diagram.sh (SWEEP=DIR to
+# reuse one already run, else it is run into OUTDIR/sweep).
+# Usage: pipelines/predict-early.sh [OUTDIR]   (default: predict-out)
+# Environment: TRAJ_BIN, SWEEP, EARLY (the window, 0.1), QUICK, CHECK.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+PATH="${TRAJ_BIN:-$here/build/bin}:$PATH"
+. "$here/pipelines/lib/range.sh"
+out=${1:-predict-out}
+early=${EARLY:-0.1}
+mkdir -p "$out"
+
+if [ "$range_size" = quick ]; then
+	# test accuracy only reaches ~0.7 in 400 steps: threshold 0.5
+	folds=2 testacc=0.5 spec=$out/quick.spec
+	printf '%s\n' task=modadd p=23 width=64 lr=1e-2 steps=400 every=20 \
+		frac=0.85,0.9 wd=0.5,1,3 seed=1,2 >"$spec"
+else
+	folds=5 testacc=0.9 spec=$here/pipelines/lib/phase-mlp.spec
+fi
+sweep=${SWEEP:-$out/sweep}
+[ -n "${SWEEP:-}" ] || traj sweep run -j 2 --spec "$spec" "$sweep"
+# only this sweep's runs, should the directory hold others (--extend)
+traj sweep plan --spec "$spec" | cut -f1 >"$out/ids"
+traj sweep collect --test-acc "$testacc" "$sweep" |
+	awk -F'\t' 'FNR == NR { keep[$1] = 1; next } FNR == 1 || keep[$1]' \
+		"$out/ids" - >"$out/collect.tsv"
+
+# The early lines: a run's window ends at EARLY times its final step, as
+# traj predict --early-frac counts it.
+awk -F'\t' -v f="$early" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	$c["status"] == "done" { print $c["id"] "\t" f * $c["final_step"] }' \
+	"$out/collect.tsv" >"$out/windows.tsv"
+: >"$out/early.tsv"
+while IFS="$(printf '\t')" read -r id lim; do
+	awk -v s="$lim" '$2 <= s' "$sweep/runs/$id.tsv" >>"$out/early.tsv"
+	# diff stops reading when awk exits past the window
+	traj diff --sv 0 "$sweep/runs/$id.traj" |
+		awk -v s="$lim" '$2 > s { exit } $3 !~ /^fourier\/embed\/k[0-9]/' \
+			>>"$out/early.tsv"
+done <"$out/windows.tsv"
+
+# One feature set a line: name, then traj predict --features.
+loss='log:train/loss,log:test/loss,delta:test/loss'
+norm='log:weights/layers.*.W/norm,delta:weights/layers.0.W/norm'
+four='fourier/embed/column_top1,fourier/embed/ipr,delta:fourier/embed/column_top1'
+# the configuration columns that vary (as traj predict's default)
+config=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) {
+		if ($i == "status") a = i + 1; if ($i == "final_step") b = i - 1 }
+		for (i = a; i <= b; i++) name[i] = $i; next }
+	{ for (i = a; i <= b; i++) { if (NR > 2 && $i != v[i]) vary[i] = 1; v[i] = $i } }
+	END { for (i = a; i <= b; i++) if (vary[i] && name[i] !~ /seed/)
+		printf "%slog:%s", n++ ? "," : "", name[i] }' "$out/collect.tsv")
+cat >"$out/sets.tsv" <<EOF
+config	$config
+loss	$loss
+norm	$norm
+fourier	$four
+early-all	$loss,$norm,$four
+early+config	$loss,$norm,$four,$config
+EOF
+
+printf 'features\taccuracy\tauroc\tbrier\tauroc_late\tlog_step_rmse\tlog_step_mae\tbaseline_rmse\n' \
+	>"$out/early-figures.tsv"
+while IFS="$(printf '\t')" read -r name feats; do
+	traj predict -q --folds "$folds" --early "$out/early.tsv" \
+		--early-frac "$early" --features "$feats" \
+		--report "$out/report-$name.tsv" "$out/collect.tsv" >"$out/pred-$name.tsv"
+	# auroc_late: over the runs whose test accuracy had not yet risen
+	# within the window, the ones where stopping early would matter
+	late=$(awk -F'\t' -v f="$early" '
+		FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		FILENAME == ARGV[1] { if ($c["test_step"] == "NA" ||
+			$c["test_step"] > f * $c["final_step"]) keep[$c["id"]] = 1; next }
+		keep[$c["id"]] { if ($c["generalises"] == 1) p[++np] = $c["p_generalises"]
+			else q[++nq] = $c["p_generalises"] }
+		END { if (!np || !nq) { print "nan"; exit }
+			for (i = 1; i <= np; i++) for (j = 1; j <= nq; j++)
+				s += p[i] > q[j] ? 1 : p[i] == q[j] ? 0.5 : 0
+			printf "%.4f\n", s / (np * nq) }' "$out/collect.tsv" "$out/pred-$name.tsv")
+	awk -F'\t' -v n="$name" -v late="$late" '{ v[$1] = $2 }
+		END { printf "%s\t%.4f\t%.4f\t%.4f\t%s\t%.4f\t%.4f\t%.4f\n", n, v["accuracy"],
+			v["auroc"], v["brier"], late, v["log_step_rmse"], v["log_step_mae"],
+			v["log_step_baseline_rmse"] }' "$out/report-$name.tsv" >>"$out/early-figures.tsv"
+done <"$out/sets.tsv"
+column -t -s "$(printf '\t')" "$out/early-figures.tsv"
+
+best=$(awk -F'\t' '$1 == "early+config" { print $3 }' "$out/early-figures.tsv")
+if [ "$range_size" = quick ]; then
+	range "auroc (early+config)" "$best" 0 1
+else
+	range "auroc (early+config)" "$best" 0.9 1
+fi
+range_done
