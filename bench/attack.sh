@@ -4,6 +4,8 @@
 # steps, the whole set as one torch batch, same BLAS threads), and the
 # agreement of their robust accuracies (traj attack --no-random-start: both
 # start at the clean input, so they should agree example for example).
+# Also the cost of an adversarial-training step (traj train --adv
+# pgd:eps=0.1,iters=7) against a standard one, same model and batches.
 # Needs Debian's dataset-fashion-mnist; prints a skip line without it.
 # Environment as bench/run.sh: BENCH_THREADS, BENCH_QUICK.
 set -eu
@@ -17,7 +19,10 @@ if [ ! -d "${TRAJ_FASHION_DIR:-/usr/share/datasets/fashion-mnist}" ]; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if [ "${BENCH_QUICK:-0}" = 1 ]; then n=2000; else n=10000; fi
+if [ "${BENCH_QUICK:-0}" = 1 ]; then n=2000; tsteps=100; else n=10000; tsteps=300; fi
+printf 'attack_machine\t%s cores\t%s\tload %s\n' "$(nproc)" \
+	"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')" \
+	"$(cut -d' ' -f1 /proc/loadavg)"
 $B/traj-train -q --task fashion --width 256 --depth 1 --optim adamw --lr 1e-3 \
 	--batch 128 --steps 1000 --every 1000 --seed 1 --no-state \
 	--threads "$threads" --out "$tmp/f.traj"
@@ -41,3 +46,14 @@ awk -F'\t' -v n="$n" 'FNR == NR { if ($3 ~ /acc$/) t[$3] = $4; next }
 	$3 in t { d = $4 - t[$3]; if (d < 0) d = -d
 		  printf "attack_agreement\t%s\ttraj %s\ttorch %s\texamples apart %d\n", $3, $4, t[$3], d * n + 0.5 }' \
 	"$tmp/torch3.tsv" "$tmp/traj3.tsv" | grep -v '/loss'
+# ms per step from traj-train's summary line ("N steps in S s (M ms/step)").
+step_ms() {
+	$B/traj-train --task fashion --width 256 --depth 1 --optim adamw --lr 1e-3 \
+		--batch 128 --steps "$tsteps" --every 0 --seed 1 --no-state \
+		--threads "$threads" "$@" --out /dev/null 2>&1 |
+		sed -n 's/.*(\([0-9.]*\) ms\/step).*/\1/p'
+}
+std=$(step_ms)
+adv=$(step_ms --adv pgd:eps=0.1,iters=7)
+printf 'adv_train_step_ms\tpgd7\t%s\tstandard %s\tratio %.2f\t(%s steps)\n' "$adv" "$std" \
+	"$(awk -v a="$adv" -v b="$std" 'BEGIN { print a / b }')" "$tsteps"

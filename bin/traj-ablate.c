@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "cli/stream_input.h"
 #include "interp/ablate_direction.h"
+#include "interp/ablate_inputs.h"
 #include "interp/ablate_study.h"
 #include "run/run_subject.h"
 
@@ -19,7 +20,7 @@
 struct options {
 	struct ablate_study st;
 	int64_t step, from_step, seed;
-	const char *direction, *direction_hook, *from;
+	const char *direction, *direction_hook, *from, *inputs;
 	char **globs;
 	int nglobs, list, threads, quiet, circuit;
 };
@@ -121,6 +122,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			     "test (default) or train examples"),
 		CLI_I64(0, "limit", &o->st.limit, "N", 1, INT32_MAX,
 			"only the first N examples of the split"),
+		CLI_STRING(0, "inputs", &o->inputs, "FILE", "the split's examples "
+			   "from an .npz (adv, label: traj-attack --save)"),
 		CLI_CALLBACK('m', "method", set_method, o, "M",
 			     "zero, mean (default) or resample ablation"),
 		CLI_CALLBACK('c', "component", add_globs, o, "GLOB",
@@ -219,6 +222,10 @@ static void read_subjects(const struct options *o, const char *path,
 				 .other_step = o->from_step };
 	cli_stream_read_subject(path, &want, s,
 				across_time && !o->from ? k : NULL);
+	struct traj_error err;
+	if (o->inputs && ablate_inputs_load(o->inputs, &s->data, o->st.train ?
+			&s->data.train : &s->data.test, &err) < 0)
+		cli_die_error(NULL, &err);
 	if (!across_time || !o->from)
 		return;
 	want = (struct run_load){ .step = o->from_step, .batch = ABLATE_BATCH };
@@ -261,12 +268,6 @@ static void report(const struct ablate_cost *c)
 	fprintf(stderr, "%s: %s\n", cli_prog(), text);
 }
 
-static void die_study(const struct traj_error *err)
-{
-	cli_check_output(stdout);
-	cli_die_error(NULL, err);
-}
-
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -283,9 +284,10 @@ int main(int argc, char **argv)
 		cli_die(err.status, "%s", err.msg);
 	if (o.list)
 		print_names(&sel);
-	else if (ablate_study_run(&o.st, &sel, &s, &k, stdout, &cost, &err) < 0)
-		die_study(&err);
-	else if (!o.quiet)
+	else if (ablate_study_run(&o.st, &sel, &s, &k, stdout, &cost, &err) < 0) {
+		cli_check_output(stdout); /* a write error is the one to report */
+		cli_die_error(NULL, &err);
+	} else if (!o.quiet)
 		report(&cost);
 	ablate_selection_free(&sel);
 	free(dir);

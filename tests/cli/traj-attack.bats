@@ -114,3 +114,28 @@ PY
 	run -65 --separate-stderr traj-attack -q --step 77 "$F"
 	assert_one_error_line traj-attack
 }
+
+@test "traj-ablate --inputs: the attack's examples, its accuracy as the clean pass" {
+	run -0 --separate-stderr traj-attack -q --last -m pgd -e 0.1 -n 10 \
+		--save "$BATS_TEST_TMPDIR/adv.npz" "$F"
+	robust=$(out_value attack/pgd/linf/0.1/acc)
+	run -0 --separate-stderr traj-ablate -q -m zero -c 'layers.0.n*' \
+		--inputs "$BATS_TEST_TMPDIR/adv.npz" "$F"
+	assert_equal "$(out_value ablate/clean/acc)" "$robust"
+	clean=$(traj-score "$F" | awk -F'\t' '$3 == "test/acc" { v = $4 } END { print v }')
+	[ "$robust" != "$clean" ]
+}
+
+@test "traj-ablate --inputs: a missing file, arrays that are not inputs, tokens" {
+	run -66 --separate-stderr traj-ablate -q --inputs "$BATS_TEST_TMPDIR/none.npz" "$F"
+	assert_one_error_line traj-ablate
+	traj-convert --export npz "$BATS_TEST_TMPDIR/w.npz" "$F"
+	run -65 --separate-stderr traj-ablate -q --inputs "$BATS_TEST_TMPDIR/w.npz" "$F"
+	assert_one_error_line traj-ablate
+	[[ $stderr == *"w.npz: no array 'adv'"* ]]
+	small_train --out "$BATS_TEST_TMPDIR/tok.traj"
+	run -64 --separate-stderr traj-ablate -q --inputs "$BATS_TEST_TMPDIR/w.npz" \
+		"$BATS_TEST_TMPDIR/tok.traj"
+	assert_one_error_line traj-ablate
+	[[ $stderr == *"input is tokens"* ]]
+}
