@@ -24,22 +24,37 @@ echo "# threads: $threads; OpenBLAS $(dpkg-query -W -f='${Version}' libopenblas0
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 # 1. Training step: traj against PyTorch, same model, data, batch, optimiser.
-traj_ms=$($BB/mlp_step 97 0.5 512 1 "$steps" 2>"$tmp/core" | cut -f2)
+#    sgemm: the step's own products alone (bench/mlp_step.c), timed right
+#    after each step; goal: the step within 1.3x of them, and 2x faster
+#    than PyTorch's fastest formulation (the smallest torch time below).
+$BB/mlp_step 97 0.5 512 1 "$steps" >"$tmp/step" 2>"$tmp/core"
+traj_ms=$(awk '$1 == "traj_ms_per_step" { print $2 }' "$tmp/step")
+gemm_ms=$(awk '$1 == "sgemm_ms_per_step" { print $2 }' "$tmp/step")
 core=$(sed -n 's/.*blas core \([A-Za-z0-9]*\).*/\1/p' "$tmp/core")
 echo "# traj's OpenBLAS core: $core"
 printf 'train_step_ms\ttraj\t%s\n' "$traj_ms"
+printf 'train_step_ms\tsgemm-alone\t%s\tstep/sgemm %.2f\n' "$gemm_ms" \
+	"$(div "$traj_ms" "$gemm_ms")"
+best_torch=
 for variant in "" "--embedding"; do
 	name=torch${variant:+-embedding}
 	ms=$($py bench/torch_mlp.py --p 97 --frac 0.5 --width 512 --depth 1 \
 		--steps 50 --threads 1 --blas-threads "$threads" $variant | cut -f2)
 	printf 'train_step_ms\t%s-as-installed\t%s\tratio %.2f\n' "$name" "$ms" \
 		"$(div "$ms" "$traj_ms")"
+	best_torch=$(awk -v a="$ms" -v b="${best_torch:-$ms}" 'BEGIN { print a < b ? a : b }')
 	ms=$(OPENBLAS_CORETYPE=$core $py bench/torch_mlp.py --p 97 --frac 0.5 \
 		--width 512 --depth 1 --steps 50 --threads 1 \
 		--blas-threads "$threads" $variant | cut -f2)
 	printf 'train_step_ms\t%s-coretype-%s\t%s\tratio %.2f\n' "$name" "$core" \
 		"$ms" "$(div "$ms" "$traj_ms")"
+	best_torch=$(awk -v a="$ms" -v b="${best_torch:-$ms}" 'BEGIN { print a < b ? a : b }')
 done
+printf 'train_step_goals\ttorch-fastest/traj %.2f (goal 2)\tstep/sgemm %.2f (goal 1.3)\n' \
+	"$(div "$best_torch" "$traj_ms")" "$(div "$traj_ms" "$gemm_ms")"
+
+# Sweep throughput against one PyTorch process per configuration.
+sh bench/sweep.sh
 
 # 2. Cost of checkpointing: --every 1 against no checkpoints (only the
 #    first and last), written to a pipe.
