@@ -11,6 +11,7 @@
 #include "cli/stream_input.h"
 #include "common/atomicfile.h"
 #include "format/select.h"
+#include "interp/attack_ablate.h"
 #include "interp/attack_study.h"
 #include "run/run_subject.h"
 
@@ -22,7 +23,7 @@ struct options {
 	const char *split, *save;
 	int64_t limit, at_step, every;
 	int last, quiet, threads, header, no_random_start;
-	const char *norm, *methods, *eps, *target;
+	const char *norm, *methods, *eps, *target, *ablate;
 	double alpha;
 };
 
@@ -143,6 +144,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"accuracy per true class too (.../class/C/acc)"),
 		CLI_I64(0, "seed", &seed, "N", 0, INT64_MAX,
 			"random starts (1)"),
+		CLI_STRING(0, "ablate", &o->ablate, "GLOBS", "attack the network with "
+			   "these neurons zero-ablated\n(layers.I.nJ, comma-separated)"),
 		CLI_GROUP("Examples and checkpoints:"),
 		CLI_STRING(0, "split", &o->split, "S", "test (default) or train"),
 		CLI_I64(0, "limit", &o->limit, "N", 1, INT64_MAX,
@@ -195,6 +198,8 @@ static void attack_ckpt(const struct options *o, struct run_subject *s,
 	struct traj_error err;
 	struct batch b = run_subject_batch(s, strcmp(o->split, "test") != 0,
 					   o->limit);
+	if (o->ablate && attack_ablate(s->model, o->ablate, &err) < 0)
+		cli_die(err.status, "--ablate: %s", err.msg);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (attack_study_ckpt(&o->s, s->model, &b, stdout, s->rc.id, step,

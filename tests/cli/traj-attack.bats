@@ -139,3 +139,21 @@ PY
 	assert_one_error_line traj-ablate
 	[[ $stderr == *"input is tokens"* ]]
 }
+
+@test "--ablate: the clean pass is traj-ablate's zero ablation; the attack sees it" {
+	set -- layers.0.n1,'layers.0.n2*'
+	run -0 --separate-stderr traj-attack -q --last -m pgd -e 0,0.1 -n 10 --ablate "$1" "$F"
+	acc=$(out_value attack/clean/acc)
+	loss=$(out_value attack/clean/loss)
+	assert_equal "$(out_value attack/pgd/linf/0/acc)" "$acc"
+	whole=$(traj-attack -q --last -m pgd -e 0.1 -n 10 "$F" |
+		awk -F'\t' '$3 == "attack/pgd/linf/0.1/loss" { print $4 }')
+	[ "$(out_value attack/pgd/linf/0.1/loss)" != "$whole" ]
+	run -0 --separate-stderr traj-ablate -q -m zero --joint -c "$1" "$F"
+	assert_equal "$(out_value ablate/joint/acc)" "$acc"
+	awk -v a="$(out_value ablate/clean/loss)" -v d="$(out_value ablate/joint/loss_delta)" \
+		-v l="$loss" 'BEGIN { e = a + d - l; exit !(e * e < 1e-10) }'
+	run -64 --separate-stderr traj-attack -q --ablate 'layers.0.x' "$F"
+	assert_one_error_line traj-attack
+	[[ $stderr == *"valid: layers.0, layers.0.n0..63"* ]]
+}
