@@ -114,7 +114,8 @@ static void check_options(const struct options *o, int nfiles)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	*o = (struct options){ .step = -1, .from_step = -1, .seed = 1,
-			       .st = { .method = ABL_MEAN, .threshold = 0.1 } };
+			       .st = { .method = ABL_MEAN, .threshold = 0.1,
+				       .label = -1 } };
 	const struct cli_opt opts[] = {
 		CLI_I64('s', "step", &o->step, "N", 0, INT64_MAX,
 			"study the checkpoint at step N (default: the last)"),
@@ -124,6 +125,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			"only the first N examples of the split"),
 		CLI_STRING(0, "inputs", &o->inputs, "FILE", "the split's examples "
 			   "from an .npz (adv, label: traj-attack --save)"),
+		CLI_I64(0, "label", &o->st.label, "K", 0, INT32_MAX,
+			"score only labelled position K (0 = the first)"),
 		CLI_CALLBACK('m', "method", set_method, o, "M",
 			     "zero, mean (default) or resample ablation"),
 		CLI_CALLBACK('c', "component", add_globs, o, "GLOB",
@@ -218,8 +221,7 @@ static void read_subjects(const struct options *o, const char *path,
 {
 	int across_time = o->st.mode == ABLATE_MODE_TIME;
 	struct run_load want = { .step = o->step, .with_data = 1,
-				 .batch = ABLATE_BATCH,
-				 .other_step = o->from_step };
+		.batch = ABLATE_BATCH, .other_step = o->from_step };
 	cli_stream_read_subject(path, &want, s,
 				across_time && !o->from ? k : NULL);
 	struct traj_error err;

@@ -68,6 +68,7 @@ int ablator_init(struct ablator *a, struct model *m, const struct batch *data,
 	a->comps = comps;
 	a->ncomps = ncomps;
 	a->dir = dir;
+	a->label = -1;
 	a->cap = hook_buffers(a, (size_t)data->n);
 	a->mean = hook_buffers(a, 1);
 	a->perm = malloc(((size_t)data->n + 1) * sizeof *a->perm);
@@ -177,15 +178,18 @@ static int evaluate(struct ablator *a, struct model *model,
 		a->base = e0;
 		model->ops->logits(model, &chunk, z);
 		for (size_t i = 0; i < (size_t)chunk.n * K; i++) {
+			if (a->label >= 0 && (int)(i % (size_t)K) != a->label)
+				continue;
 			loss += xent_row(z + i * C, C, chunk.labels[i]);
 			right += xent_argmax(z + i * C, C) == chunk.labels[i];
 		}
 	}
 	a->base = 0;
 	/* over no examples: NAN, the mean of nothing */
+	int per = a->label >= 0 ? 1 : K; /* labels counted per example */
 	if (b->n > 0) {
-		r->loss = loss / ((double)b->n * K);
-		r->acc = (double)right / ((double)b->n * K);
+		r->loss = loss / ((double)b->n * per);
+		r->acc = (double)right / ((double)b->n * per);
 	}
 	free(z);
 	return 0;

@@ -41,6 +41,9 @@ struct ablator {
 	int nactive;
 	float **capture_into;     /* capture pass target, or NULL */
 	int64_t base;             /* first example of the chunk evaluated */
+	int label;                /* only this labelled position counts in
+				     loss and accuracy; -1 (ablator_init's):
+				     all of them */
 	int64_t forward_passes, backward_passes;
 	struct ablate_fast *fast; /* ablator_reuse's state (ablate_fast.h),
 				     or NULL */

@@ -238,11 +238,15 @@ static void chunk_logits(struct ablator *a, int64_t e0, int ne,
 	linalg_matmul(rows, f->U, f->D, f->res, f->W_U, 1.0f, f->logits);
 }
 
-/* Mean loss and accuracy of `rows` logits rows against labels y. */
+/* Summed loss and right answers of `rows` logits rows against labels y,
+ * rows of K labelled positions each, only position `label` unless it is
+ * negative. */
 static void add_xent(const float *logits, int rows, int U, const int32_t *y,
-		     double *loss, int64_t *right)
+		     int K, int label, double *loss, int64_t *right)
 {
 	for (int r = 0; r < rows; r++) {
+		if (label >= 0 && r % K != label)
+			continue;
 		const float *z = logits + (size_t)r * U;
 		*loss += xent_row(z, U, y[r]);
 		*right += xent_argmax(z, U) == y[r];
@@ -252,7 +256,7 @@ static void add_xent(const float *logits, int rows, int U, const int32_t *y,
 static int finish(struct ablator *a, double loss, int64_t right,
 		  struct eval_result *r)
 {
-	int64_t N = a->data.n, K = a->fast->K;
+	int64_t N = a->data.n, K = a->label >= 0 ? 1 : a->fast->K;
 	*r = (struct eval_result){ NAN, NAN, N }; /* N = 0: the mean of nothing */
 	if (N > 0) {
 		r->loss = loss / ((double)N * K);
@@ -335,10 +339,12 @@ static int neuron_eval(struct ablator *a, const int *active, int n,
 	int64_t right = 0;
 	for (int64_t e = 0; e < a->data.n; e++)
 		for (int k = 0; k < f->K; k++) {
+			if (a->label >= 0 && k != a->label)
+				continue;
 			neuron_row(a, active, n, e, k, f->logits);
 			add_xent(f->logits, 1, f->U,
-				 a->data.labels + (size_t)e * f->K + k, &loss,
-				 &right);
+				 a->data.labels + (size_t)e * f->K + k, 1, -1,
+				 &loss, &right);
 		}
 	return finish(a, loss, right, r);
 }
@@ -358,7 +364,8 @@ int ablator_reuse_eval(struct ablator *a, const int *active, int n,
 		int ne = N - e0 < FAST_CHUNK ? (int)(N - e0) : FAST_CHUNK;
 		chunk_logits(a, e0, ne, active, n, heads);
 		add_xent(f->logits, ne * f->K, f->U,
-			 a->data.labels + (size_t)e0 * f->K, &loss, &right);
+			 a->data.labels + (size_t)e0 * f->K, f->K, a->label,
+			 &loss, &right);
 	}
 	return finish(a, loss, right, r);
 }

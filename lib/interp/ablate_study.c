@@ -121,6 +121,12 @@ static const char *conflict(const struct ablate_study *st, int time_source,
 		       "--direction or --dot";
 	if (by_edge && (st->mode == ABLATE_MODE_TIME || direction))
 		return "--by edge: not with --from or --direction";
+	/* attribution and the circuit search differentiate the whole loss */
+	if (st->label >= 0 && (st->by != ABLATE_BY_HOOK || st->attrib ||
+	    st->budget || st->mode == ABLATE_MODE_TIME ||
+	    st->mode == ABLATE_MODE_CIRCUIT))
+		return "--label: only for plain ablation and --patch of "
+		       "neurons, heads, layers and directions";
 	return NULL;
 }
 

@@ -43,6 +43,9 @@ struct ablate_study {
 	enum corruption corrupt;    /* patch: the operand changed */
 	int train;                  /* the train split, else the test split */
 	int64_t limit;              /* the split's first examples; 0: all */
+	int64_t label;              /* only this labelled position (a
+				       sequence task's answer digit) counts
+				       in loss and accuracy; -1: all */
 	int joint;                  /* the components together */
 	int attrib;                 /* ranked by attribution only */
 	int64_t budget;             /* at most this many passes; 0: none */

@@ -483,3 +483,51 @@ check_circuit() {
 	assert_one_error_line traj-ablate
 	[[ $stderr == *"no neuron group matches"* ]]
 }
+
+# add_stream: a 2-digit addition transformer (3 answer digits) in $a
+add_stream() {
+	a="$BATS_FILE_TMPDIR/add.traj"
+	[ -s "$a" ] || traj-train --quiet --task add --digits 2 --n-train 500 \
+		--n-test 200 --model transformer --layers 1 --d-model 16 \
+		--heads 2 --d-mlp 24 --steps 40 --every 40 --lr 0.01 >"$a"
+}
+
+@test "--label K scores one answer digit: its clean loss is traj-score's, the digits add up" {
+	add_stream
+	all=$(traj-ablate -q -c 'blocks.0.attn.head*' "$a")
+	local -a abl
+	for k in 0 1 2; do
+		one=$(traj-ablate -q --label "$k" -c 'blocks.0.attn.head*' "$a")
+		pos=$(traj-score "$a" | awk -F'\t' -v m="test/pos/$k/loss" '$2 == 40 && $3 == m { print $4 }')
+		# the clean pass of one digit is traj-score's figure for it
+		awk -v a="$(printf '%s\n' "$one" | awk -F'\t' '$3 == "ablate/clean/loss" { print $4 }')" \
+			-v b="$pos" 'BEGIN { d = a - b; exit !(d * d < 1e-10 * b * b) }'
+		abl[k]=$(printf '%s\n' "$one" | awk -F'\t' '
+			$3 == "ablate/blocks.0.attn.head1/loss_delta" { d = $4 }
+			$3 == "ablate/clean/loss" { c = $4 } END { print c + d }')
+	done
+	sum=$(awk -v a="${abl[0]}" -v b="${abl[1]}" -v c="${abl[2]}" 'BEGIN {
+		if (a == b || b == c) exit 1 # each digit its own ablated loss
+		print a + b + c }')
+	# the three digits' ablated losses average to the whole answer's
+	want=$(printf '%s\n' "$all" | awk -F'\t' '
+		$3 == "ablate/blocks.0.attn.head1/loss_delta" { d = $4 }
+		$3 == "ablate/clean/loss" { c = $4 } END { print c + d }')
+	awk -v a="$sum" -v b="$want" 'BEGIN { d = a / 3 - b; exit !(d * d < 1e-10 * b * b) }'
+	# and an ablated head changes one digit's loss, not nothing
+	run -0 traj-ablate -q --label 2 -m zero -c blocks.0.attn "$a"
+	awk -F'\t' '$3 == "ablate/blocks.0.attn/loss_delta" { exit !($4 != 0) }' <<<"$output"
+}
+
+@test "--label: a position the model does not have, or a mode that needs the whole loss, is a usage error" {
+	add_stream
+	run -64 --separate-stderr traj-ablate --label 3 "$a"
+	assert_one_error_line traj-ablate
+	[[ $stderr == *"--label 3: the model has labelled positions 0..2"* ]]
+	for bad in "--circuit" "--attrib" "--budget 5" "--from-step 40" "--by edge"; do
+		# shellcheck disable=SC2086
+		run -64 --separate-stderr traj-ablate --label 1 $bad "$a"
+		[[ $stderr == "traj-ablate: --label: only for"* ]]
+	done
+	run -64 --separate-stderr traj-ablate --label -1 "$a"
+}
