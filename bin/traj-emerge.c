@@ -114,6 +114,24 @@ static int print_event(const struct emerge_event *ev, void *ctx)
 	return 0;
 }
 
+/* A run's identity ("# traj-run", traj score --state): another stream
+ * under a run id seen before starts its series afresh. */
+static void identity(struct emerge *e, char *line, const char *name,
+		     long lineno)
+{
+	const char *run;
+	uint64_t id;
+	struct traj_error err;
+	if (!metric_parse_identity(line, &run, &id))
+		return;
+	int rc = emerge_run_identity(e, run, id, &err);
+	if (rc < 0)
+		cli_die_error(name, &err);
+	if (rc > 0)
+		fprintf(stderr, "%s: %s: line %ld: run '%s' is another stream than the one seen before; its series start afresh\n",
+			cli_prog(), name, lineno, run);
+}
+
 /* Feeds every line of `in`; returns the number of malformed lines skipped. */
 static long feed(struct emerge *e, FILE *in, const char *name, int lenient)
 {
@@ -132,6 +150,8 @@ static long feed(struct emerge *e, FILE *in, const char *name, int lenient)
 			cli_die(TRAJ_EDATA, "%s: line %ld: %s", name, lineno, why);
 		else if (rc > 0 && emerge_add(e, &m, print_event, NULL, &err) < 0)
 			cli_die_error(name, &err);
+		else if (rc == 0)
+			identity(e, line, name, lineno);
 	}
 	if (ferror(in))
 		cli_die(TRAJ_EFAIL, "%s: read error at line %ld", name, lineno + 1);

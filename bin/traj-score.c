@@ -207,8 +207,12 @@ static void score_stream(struct cli_stream_input *in, struct score_state *st,
 	while (rc == 0 && (rec = stream_read_next(in->reader, &err)) > 0) {
 		if (rec == TRAJ_REC_RUN)
 			rc = setup_run(&s, in->reader, &err);
-		else if (rec == TRAJ_REC_CKPT)
-			rc = score_ckpt(&s, stream_reader_ckpt(in->reader), &err);
+		else if (rec == TRAJ_REC_CKPT) {
+			const struct traj_ckpt *c = stream_reader_ckpt(in->reader);
+			if (st && st->step < 0) /* its run's first: who it is */
+				metric_print_identity(stdout, s.rc.id, scorestate_identity(st, c));
+			rc = score_ckpt(&s, c, &err);
+		}
 		if (rc == 0 && st)
 			rc = scorestate_note(st, in->reader, rec, &err);
 	}

@@ -207,6 +207,11 @@ void emerge_free(struct emerge *e)
 {
 	if (!e)
 		return;
+	for (struct run_ident *r = e->idents, *next; r; r = next) {
+		next = r->next;
+		free(r->run);
+		free(r);
+	}
 	struct series *s = e->first, *next;
 	for (; s; s = next) {
 		next = s->next;
@@ -299,6 +304,34 @@ static int analyse(const struct emerge *e, struct series *s,
 		c.from, c.to, "changepoint", c.z, c.noise.sigma,
 	};
 	return emit(&ev, ctx);
+}
+
+int emerge_run_identity(struct emerge *e, const char *run, uint64_t ident,
+			struct traj_error *err)
+{
+	struct run_ident *r = e->idents;
+	while (r && strcmp(r->run, run) != 0)
+		r = r->next;
+	if (r && r->ident == ident)
+		return 0;
+	if (r) {
+		r->ident = ident;
+		for (struct series *s = e->first; s; s = s->next)
+			if (strcmp(s->run, run) == 0)
+				series_restart(s, e->o->nwhen);
+		return 1;
+	}
+	if (!(r = calloc(1, sizeof *r)) || !(r->run = strdup(run))) {
+		free(r);
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	}
+	r->ident = ident;
+	if (e->last_ident)
+		e->last_ident->next = r;
+	else
+		e->idents = r;
+	e->last_ident = r;
+	return 0;
 }
 
 int emerge_add(struct emerge *e, const struct metric_line *m, emerge_emit emit,

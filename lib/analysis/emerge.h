@@ -71,6 +71,14 @@ struct emerge *emerge_new(const struct emerge_opts *opts);
 /* Returns 0, the emitter's non-zero value, or -1 with err set (ENOMEM). */
 int emerge_add(struct emerge *e, const struct metric_line *m, emerge_emit emit,
 	       void *ctx, struct traj_error *err);
+/* The identity of a run's stream (format/metrics.h, "# traj-run"): when
+ * it differs from the one recorded for the run, the run's series start
+ * afresh (the stream was replaced by another under the same run id: its
+ * steps begin again and what was seen says nothing about them). Returns 1
+ * when they did, 0 when not (the same stream, or the run's first
+ * identity), -1 with err set (TRAJ_ENOMEM). */
+int emerge_run_identity(struct emerge *e, const char *run, uint64_t ident,
+			struct traj_error *err);
 /* Reports what is known only at the end, series in order of first
  * appearance: a change still under way, as it stands (kind "rising" or
  * "falling"), and the steepest change. */

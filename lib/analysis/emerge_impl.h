@@ -22,8 +22,16 @@ struct series {
 	double steep_noise;
 };
 
+/* A run's identity (emerge_run_identity), in order of first appearance. */
+struct run_ident {
+	char *run;
+	uint64_t ident;
+	struct run_ident *next;
+};
+
 struct emerge {
 	const struct emerge_opts *o;
+	struct run_ident *idents, *last_ident;
 	struct series **buckets;
 	size_t nbuckets, nseries;
 	struct series *first, *last;

@@ -2,10 +2,12 @@
  * detector state, so that a run fed only the new metric lines prints only
  * the new events, and each event once.
  *
- * A text file, version 1: a header line, one line of the options'
- * fingerprint (a state is only good for the options that made it), then
- * per series its last point, its --when flags, its change-point detector
- * (recent points, the change under way, the noise estimate) and its
+ * A text file, version 2 (formats/state.md; its frame is
+ * common/statefile.h): a header line, one line of the options'
+ * fingerprint (a state is only good for the options that made it), the
+ * runs' identities (emerge_run_identity), then per series its last
+ * point, its --when flags, its change-point detector (recent points, the
+ * change under way, the noise estimate) and its
  * steepest window; floating-point numbers in C99 hexadecimal (%a), so a
  * detector restored is bit for bit the one saved; and a last line with
  * the number of series and an FNV-1a 64 checksum of everything before it,
@@ -18,7 +20,7 @@
 #include "analysis/emerge.h"
 #include "common/error.h"
 
-#define EMERGE_STATE_VERSION 1
+#define EMERGE_STATE_VERSION 2
 
 /* Writes the state of every series to f. Returns 0, or -1 with err set
  * (TRAJ_EFAIL) on a write error. */

@@ -1,9 +1,12 @@
 #include "format/metrics.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/statefile.h"
 
 /* One refused line ends all metric output of the process (see metrics.h);
  * the programs turn it into status 70 when they check their output. */
@@ -118,5 +121,30 @@ int metric_parse(char *line, struct metric_line *out, const char **why)
 	out->step = s;
 	out->metric = metric;
 	out->value = v;
+	return 1;
+}
+
+#define IDENTITY_TAG "# traj-run\t"
+
+int metric_print_identity(FILE *out, const char *run, uint64_t identity)
+{
+	if (refused || !metric_field_valid(run))
+		return -1;
+	fprintf(out, IDENTITY_TAG "%s\t%016" PRIx64 "\n", run, identity);
+	return 0;
+}
+
+int metric_parse_identity(char *line, const char **run, uint64_t *identity)
+{
+	size_t n = strlen(IDENTITY_TAG);
+	if (strncmp(line, IDENTITY_TAG, n) != 0)
+		return 0;
+	char *r = line + n, *tab = strchr(r, '\t');
+	if (!tab)
+		return 0;
+	*tab = '\0';
+	if (!metric_field_valid(r) || statefile_hex(tab + 1, identity) < 0)
+		return 0;
+	*run = r;
 	return 1;
 }

@@ -37,4 +37,16 @@ int metric_field_valid(const char *s);
  * malformed line with *why set to the reason. */
 int metric_parse(char *line, struct metric_line *out, const char **why);
 
+/* A run's identity, a comment line "# traj-run<TAB>RUN<TAB>IDENTITY" (16
+ * lower-case hexadecimal digits) before the run's first metric line:
+ * traj-score --state prints one (run/score_state.h says what it hashes),
+ * so that traj-emerge --state notices a stream replaced by another under
+ * the same run id. Readers that do not know it skip it as a comment.
+ * Returns 0, or -1 (nothing printed) for a run that is not a valid field. */
+int metric_print_identity(FILE *out, const char *run, uint64_t identity);
+/* Whether a line metric_parse took for a comment is an identity: 1 with
+ * *run (pointing into line, which is split in place) and *identity set,
+ * else 0. */
+int metric_parse_identity(char *line, const char **run, uint64_t *identity);
+
 #endif

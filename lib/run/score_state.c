@@ -1,21 +1,19 @@
 #include "run/score_state.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/statefile.h"
+
 #define MAGIC "traj-score-state"
-#define FNV_START 1469598103934665603ULL
+#define FNV_START STATEFILE_FNV_START
 #define HASH_TENSOR_MAX ((size_t)1 << 20) /* bytes of each tensor hashed */
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	return h;
+	return statefile_fnv(h, p, n);
 }
 
 void scorestate_init(struct score_state *st)
@@ -54,6 +52,13 @@ uint64_t scorestate_ckpt_hash(const struct traj_ckpt *c)
 	return h;
 }
 
+uint64_t scorestate_identity(const struct score_state *st,
+			     const struct traj_ckpt *first)
+{
+	uint64_t h[2] = {st->run_hash, scorestate_ckpt_hash(first)};
+	return fnv(FNV_START, h, sizeof h);
+}
+
 int scorestate_note(struct score_state *st, const struct traj_reader *r,
 		    int rec, struct traj_error *err)
 {
@@ -82,135 +87,59 @@ int scorestate_note(struct score_state *st, const struct traj_reader *r,
 
 /* ---- the file ---- */
 
-struct writer { FILE *f; uint64_t sum; };
-
-__attribute__((format(printf, 2, 3)))
-static void out(struct writer *w, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof buf)
-		n = 0; /* cannot happen: a run id is at most 63 bytes */
-	w->sum = fnv(w->sum, buf, (size_t)n);
-	fwrite(buf, 1, (size_t)n, w->f);
-}
-
 int scorestate_save(const struct score_state *st, FILE *f,
 		    struct traj_error *err)
 {
-	struct writer w = {f, FNV_START};
-	out(&w, "%s %d\n", MAGIC, SCORE_STATE_VERSION);
-	out(&w, "run\t%s\t%016" PRIx64 "\t%" PRId64 "\n", st->run, st->run_hash,
-	    st->run_at);
-	out(&w, "key\t%" PRId64 "\n", st->key_at);
-	out(&w, "next\t%" PRId64 "\t%" PRId64 "\t%016" PRIx64 "\t%" PRId64 "\n",
-	    st->next, st->step, st->ckpt_hash, st->ckpts);
-	fprintf(f, "end\t%016" PRIx64 "\n", w.sum);
-	if (fflush(f) != 0 || ferror(f))
-		return traj_fail(err, TRAJ_EFAIL, -1, "cannot write the state: %s",
-				 strerror(errno));
-	return 0;
+	struct statefile_writer w;
+	statefile_write_begin(&w, f, MAGIC, SCORE_STATE_VERSION);
+	statefile_printf(&w, "run\t%s\t%016" PRIx64 "\t%" PRId64 "\n", st->run,
+			 st->run_hash, st->run_at);
+	statefile_printf(&w, "key\t%" PRId64 "\n", st->key_at);
+	statefile_printf(&w, "next\t%" PRId64 "\t%" PRId64 "\t%016" PRIx64 "\t%" PRId64 "\n",
+			 st->next, st->step, st->ckpt_hash, st->ckpts);
+	return statefile_write_end(&w, NULL, err);
 }
 
-/* The next line of f split at tabs into at most `max` fields; the number
- * of fields, or -1 at the end, on a line without its newline or a line
- * too long. */
-static int fields(FILE *f, char *line, size_t cap, char **field, int max,
-		  uint64_t *sum)
+static int read_state(struct score_state *st, struct statefile_reader *r)
 {
-	if (!fgets(line, (int)cap, f))
+	if (statefile_next(r) < 0 || r->nfield != 4 || strcmp(r->field[0], "run") ||
+	    strlen(r->field[1]) >= sizeof st->run ||
+	    statefile_hex(r->field[2], &st->run_hash) ||
+	    statefile_i64(r->field[3], -1, INT64_MAX, &st->run_at))
 		return -1;
-	size_t n = strlen(line);
-	if (sum)
-		*sum = fnv(*sum, line, n);
-	if (n == 0 || line[n - 1] != '\n')
+	strcpy(st->run, r->field[1]);
+	if (statefile_next(r) < 0 || r->nfield != 2 || strcmp(r->field[0], "key") ||
+	    statefile_i64(r->field[1], -1, INT64_MAX, &st->key_at))
 		return -1;
-	line[n - 1] = '\0';
-	int k = 0;
-	for (char *p = line; k < max;) {
-		field[k++] = p;
-		p = strchr(p, '\t');
-		if (!p)
-			break;
-		*p++ = '\0';
-	}
-	return k;
-}
-
-static int get_i64(const char *t, int64_t lo, int64_t *v)
-{
-	char *end;
-	errno = 0;
-	long long x = strtoll(t, &end, 10);
-	if (end == t || *end || errno || x < lo)
+	if (statefile_next(r) < 0 || r->nfield != 5 || strcmp(r->field[0], "next") ||
+	    statefile_i64(r->field[1], 0, INT64_MAX, &st->next) ||
+	    statefile_i64(r->field[2], -1, INT64_MAX, &st->step) ||
+	    statefile_hex(r->field[3], &st->ckpt_hash) ||
+	    statefile_i64(r->field[4], 0, INT64_MAX, &st->ckpts))
 		return -1;
-	*v = x;
-	return 0;
-}
-
-static int get_hex(const char *t, uint64_t *v)
-{
-	char *end;
-	errno = 0;
-	if (strlen(t) != 16)
+	if (statefile_next(r) < 0 || !statefile_at_end(r, 2))
 		return -1;
-	unsigned long long x = strtoull(t, &end, 16);
-	if (*end || errno)
+	/* What the checksum cannot vouch for: offsets in order. */
+	if (st->key_at > st->next || st->run_at >= st->next ||
+	    (st->key_at >= 0 && st->key_at < st->run_at) ||
+	    (st->step >= 0) != (st->key_at >= 0))
 		return -1;
-	*v = x;
 	return 0;
 }
 
 int scorestate_load(struct score_state *st, FILE *f, const char *name,
 		    struct traj_error *err)
 {
-	char line[512], *fl[8], expect[32];
-	uint64_t sum = FNV_START;
-	int version, lineno = 1;
+	struct statefile_reader r;
 	scorestate_init(st);
-	const char *why = "not a traj-score state file";
-	if (fields(f, line, sizeof line, fl, 8, &sum) != 1 ||
-	    sscanf(line, MAGIC " %d", &version) != 1)
-		goto fail;
-	if (version > SCORE_STATE_VERSION) {
-		traj_fail(err, TRAJ_EDATA, -1,
-			  "%s: state format version %d is newer than this traj-score's (%d)",
-			  name, version, SCORE_STATE_VERSION);
-		return -1;
-	}
-	why = "damaged or truncated";
-	lineno++;
-	if (fields(f, line, sizeof line, fl, 8, &sum) != 4 || strcmp(fl[0], "run") ||
-	    strlen(fl[1]) >= sizeof st->run || get_hex(fl[2], &st->run_hash) ||
-	    get_i64(fl[3], -1, &st->run_at))
-		goto fail;
-	strcpy(st->run, fl[1]);
-	lineno++;
-	if (fields(f, line, sizeof line, fl, 8, &sum) != 2 || strcmp(fl[0], "key") ||
-	    get_i64(fl[1], -1, &st->key_at))
-		goto fail;
-	lineno++;
-	if (fields(f, line, sizeof line, fl, 8, &sum) != 5 || strcmp(fl[0], "next") ||
-	    get_i64(fl[1], 0, &st->next) || get_i64(fl[2], -1, &st->step) ||
-	    get_hex(fl[3], &st->ckpt_hash) || get_i64(fl[4], 0, &st->ckpts))
-		goto fail;
-	lineno++;
-	snprintf(expect, sizeof expect, "%016" PRIx64, sum);
-	if (fields(f, line, sizeof line, fl, 8, NULL) != 2 || strcmp(fl[0], "end") ||
-	    strcmp(fl[1], expect) || getc(f) != EOF)
-		goto fail;
-	/* What the checksum cannot vouch for: offsets in order. */
-	if (st->key_at > st->next || st->run_at >= st->next ||
-	    (st->key_at >= 0 && st->key_at < st->run_at) ||
-	    (st->step >= 0) != (st->key_at >= 0))
-		goto fail;
-	return 0;
-fail:
-	scorestate_init(st);
-	return traj_fail(err, TRAJ_EDATA, -1, "%s: line %d: %s", name, lineno, why);
+	int rc = statefile_read_begin(&r, f, name, MAGIC, SCORE_STATE_VERSION,
+				      "traj-score", err);
+	if (rc == 0 && read_state(st, &r) < 0)
+		rc = statefile_fail(&r, "damaged or truncated", err);
+	statefile_read_free(&r);
+	if (rc < 0)
+		scorestate_init(st);
+	return rc;
 }
 
 /* ---- going on ---- */

@@ -1,7 +1,8 @@
 /* traj-score's state between runs (--state, for cron): where in a stream
  * it stopped, so that the next run scores only the checkpoints after it.
  *
- * A text file, version 1 (formats/state.md): a header line, the run
+ * A text file, version 1 (formats/state.md; its frame is
+ * common/statefile.h): a header line, the run
  * (its id, a hash of its run record, the byte offset of the record), the
  * byte offset of the last key checkpoint read (decoding starts there:
  * later checkpoints are stored as differences), the byte offset of the
@@ -46,6 +47,15 @@ uint64_t scorestate_run_hash(const cJSON *run);
 /* FNV-1a 64 of the step, the metrics and every tensor's name, shape and
  * first MiB of data. */
 uint64_t scorestate_ckpt_hash(const struct traj_ckpt *c);
+
+/* The identity of the run st is in, given its first checkpoint: FNV-1a 64
+ * of the run record's hash and that checkpoint's (16 bytes, host order).
+ * traj-score --state prints it before the first checkpoint's lines
+ * (format/metrics.h, "# traj-run") so that traj-emerge --state notices a
+ * stream replaced by another under the same run id: another run record,
+ * or the same one with other initial weights. */
+uint64_t scorestate_identity(const struct score_state *st,
+			     const struct traj_ckpt *first);
 
 /* After the reader returned a record: TRAJ_REC_RUN, TRAJ_REC_CKPT (scored)
  * or TRAJ_REC_END. Returns 0, or -1 with err (TRAJ_ENOMEM). */

@@ -240,9 +240,9 @@ one_pass() { traj-emerge -c -w 'test/acc>=0.5' "$@" | grep -v -P '\t(rising|fall
 	assert_equal "${#lines[@]}" 2
 	# the fresh state was saved: the next tick is clean
 	run -0 traj-emerge --state "$BATS_TEST_TMPDIR/cut" -c "$GROK"
-	sed 's/^traj-emerge-state 1$/traj-emerge-state 2/' "$st" >"$BATS_TEST_TMPDIR/newer"
+	sed 's/^traj-emerge-state 2$/traj-emerge-state 3/' "$st" >"$BATS_TEST_TMPDIR/newer"
 	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/newer" -c </dev/null
-	[[ $stderr == *"newer: state format version 2 is newer than this traj-emerge's (1); starting afresh" ]]
+	[[ $stderr == *"newer: state format version 3 is newer than this traj-emerge's (2); starting afresh" ]]
 	run -65 --separate-stderr traj-emerge --state "$st" -w 'test/acc>=0.5' </dev/null
 	[[ $stderr == *"st: line 2: written with other options"*"; starting afresh" ]]
 	printf 'hello\n' >"$BATS_TEST_TMPDIR/junk"
@@ -253,6 +253,29 @@ one_pass() { traj-emerge -c -w 'test/acc>=0.5' "$@" | grep -v -P '\t(rising|fall
 	cmp -s "$BATS_TEST_TMPDIR/good" "$BATS_TEST_TMPDIR/flip" && fail "sed changed nothing"
 	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/flip" -c </dev/null
 	[[ $stderr == *"damaged or truncated; starting afresh" ]]
+}
+
+@test "--state: a stream replaced under the same run id starts its series afresh, with one line" {
+	local d=$BATS_TEST_TMPDIR w='train/acc>=0.5'
+	# the same run id, modadd-p11-s1: train accuracy crosses 0.5 at step
+	# 22 (lr 0.01), at step 6 (lr 0.05)
+	small_train --every 2 --lr 0.01 >"$d/a.traj"
+	small_train --every 2 --lr 0.05 >"$d/b.traj"
+	cp "$d/a.traj" "$d/run.traj"
+	run -0 bash -c "traj-score --state '$d/s' '$d/run.traj' | traj-emerge --state '$d/e' -w '$w'"
+	assert_output --regexp $'^modadd-p11-s1\t22\ttrain/acc\tcross\t'
+	cp "$d/b.traj" "$d/run.traj"
+	run -0 --separate-stderr bash -c "traj-score --state '$d/s' '$d/run.traj' | traj-emerge --state '$d/e' -w '$w'"
+	assert_equal "$output" "$(traj-score "$d/b.traj" | traj-emerge -w "$w")"
+	assert_output --regexp $'^modadd-p11-s1\t6\ttrain/acc\tcross\t'
+	[[ $stderr == *"traj-emerge: -: line 1: run 'modadd-p11-s1' is another stream than the one seen before; its series start afresh" ]] ||
+		fail "$stderr"
+	[ "$(printf '%s\n' "$stderr" | grep -c '^traj-emerge')" -eq 1 ]
+	# the same stream again, from the start (a lost score state): no
+	# line, nothing printed twice
+	run -0 --separate-stderr bash -c "traj-score --state '$d/s2' '$d/run.traj' | traj-emerge --state '$d/e' -w '$w'"
+	assert_output ''
+	assert_equal "$stderr" ''
 }
 
 @test "--state: two ticks at once take turns (FILE.lock), and --steepest is refused" {

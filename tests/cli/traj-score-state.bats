@@ -8,7 +8,9 @@ setup_file() {
 	# 41 checkpoints: key checkpoints every 16, so ticks go on from
 	# checkpoints stored as differences
 	small_train --steps 80 --every 2 >"$RUN"
-	traj-score "$RUN" >"$BATS_FILE_TMPDIR/full.txt"
+	# one pass with a new state: the run's identity, then traj score's lines
+	traj-score --state "$BATS_FILE_TMPDIR/one.state" "$RUN" >"$BATS_FILE_TMPDIR/full.txt"
+	traj-score "$RUN" >"$BATS_FILE_TMPDIR/plain.txt"
 	export RUN
 }
 
@@ -41,6 +43,19 @@ ticks() {
 $size 80 41"
 }
 
+@test "with --state, the run's identity comes before its first line; the rest is traj score's" {
+	run -0 head -1 "$BATS_FILE_TMPDIR/full.txt"
+	assert_output --regexp $'^# traj-run\tmodadd-p11-s1\t[0-9a-f]{16}$'
+	diff <(tail -n +2 "$BATS_FILE_TMPDIR/full.txt") "$BATS_FILE_TMPDIR/plain.txt"
+	# the same stream, the same identity; another run, another
+	traj-score --state "$BATS_TEST_TMPDIR/st" "$RUN" >"$BATS_TEST_TMPDIR/again"
+	diff "$BATS_TEST_TMPDIR/again" "$BATS_FILE_TMPDIR/full.txt"
+	small_train --steps 20 --every 10 --lr 0.02 >"$BATS_TEST_TMPDIR/other.traj"
+	run -0 traj-score --state "$BATS_TEST_TMPDIR/st2" "$BATS_TEST_TMPDIR/other.traj"
+	assert_line --index 0 --regexp $'^# traj-run\tmodadd-p11-s1\t'
+	[ "${lines[0]}" != "$(head -1 "$BATS_FILE_TMPDIR/full.txt")" ] || fail "same identity"
+}
+
 @test "every cut of a checkpoint in the middle: the tick after scores it once" {
 	size=$(stat -c %s "$RUN")
 	for ((c = size / 2; c < size / 2 + 6000; c += 1500)); do
@@ -63,7 +78,7 @@ $size 80 41"
 	traj-score --state "$BATS_TEST_TMPDIR/st" "$RUN" >/dev/null
 	run -0 --separate-stderr traj-score --state "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/g.traj"
 	assert_equal "$stderr" "traj-score: $BATS_TEST_TMPDIR/g.traj: not the run it was written for (run 'modadd-p11-s1'); scoring from the start"
-	[ "${#lines[@]}" -eq 12 ]
+	[ "${#lines[@]}" -eq 13 ] # its identity and 3 checkpoints
 	# a stream shorter than what was scored (a training started again)
 	traj-score --state "$BATS_TEST_TMPDIR/st" "$RUN" >/dev/null 2>&1
 	head -c 3000 "$RUN" >"$BATS_TEST_TMPDIR/g.traj"
@@ -90,7 +105,7 @@ $size 80 41"
 	traj-emerge --state "$BATS_TEST_TMPDIR/em" </dev/null
 	run -65 --separate-stderr traj-score --state "$BATS_TEST_TMPDIR/em" "$RUN"
 	assert_equal "$stderr" "traj-score: $BATS_TEST_TMPDIR/em: line 1: not a traj-score state file; scoring from the start"
-	[ "${#lines[@]}" -eq 164 ]
+	[ "${#lines[@]}" -eq 165 ]
 }
 
 @test "--state refuses standard input and --follow (status 64)" {

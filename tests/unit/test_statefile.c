@@ -1,0 +1,188 @@
+/* common/statefile.h and the two state files built on it
+ * (analysis/emerge_state.h here; run/score_state.h in test_score_state):
+ * what is written is read back, and a flip of any bit pattern at any
+ * byte, or a cut anywhere, is refused; a newer version is refused naming
+ * both versions; traj-emerge's version 1 (no run identities) is still
+ * read. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/emerge.h"
+#include "analysis/emerge_state.h"
+#include "common/statefile.h"
+#include "harness.h"
+
+static FILE *text_file(const char *text, size_t n)
+{
+	return n ? fmemopen((void *)text, n, "r") : fopen("/dev/null", "r");
+}
+
+/* A file of the frame: two lines of the caller's and an end line. */
+static int read_frame(const char *text, size_t n, struct traj_error *err)
+{
+	FILE *f = text_file(text, n);
+	struct statefile_reader r;
+	int64_t a;
+	int rc = statefile_read_begin(&r, f, "st", "test-state", 3, "tester", err);
+	if (rc == 0 && (statefile_next(&r) < 0 || r.nfield != 2 ||
+			strcmp(r.field[0], "a") ||
+			statefile_i64(r.field[1], 0, 100, &a) < 0 || a != 42 ||
+			statefile_next(&r) < 0 || r.nfield != 1 ||
+			statefile_next(&r) < 0 || !statefile_at_end(&r, 3) ||
+			strcmp(r.field[1], "7")))
+		rc = statefile_fail(&r, "damaged", err);
+	statefile_read_free(&r);
+	fclose(f);
+	return rc;
+}
+
+static void test_frame_roundtrip_and_damage(void)
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	struct statefile_writer w;
+	struct traj_error err;
+	statefile_write_begin(&w, f, "test-state", 3);
+	statefile_printf(&w, "a\t%d\n", 42);
+	statefile_printf(&w, "b\n");
+	CHECK(statefile_write_end(&w, "7", &err) == 0);
+	fclose(f);
+	CHECK(strncmp(text, "test-state 3\na\t42\nb\nend\t7\t", 25) == 0);
+	CHECK(read_frame(text, n, &err) == 0);
+	int refused = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			text[i] ^= (char)(1 << bit);
+			refused += read_frame(text, n, &err) < 0;
+			text[i] ^= (char)(1 << bit);
+		}
+		refused += read_frame(text, i, &err) < 0;
+	}
+	CHECK(refused == 9 * (int)n);
+	/* a byte more after the end */
+	char *more = malloc(n + 1);
+	memcpy(more, text, n);
+	more[n] = '\n';
+	CHECK(read_frame(more, n + 1, &err) < 0);
+	free(more);
+	CHECK(read_frame("test-state 4\n", 13, &err) < 0);
+	CHECK(strcmp(err.msg, "st: state format version 4 is newer than this tester's (3)") == 0);
+	CHECK(read_frame("test-statex 1\n", 14, &err) < 0);
+	CHECK(strcmp(err.msg, "st: line 1: not a tester state file") == 0);
+	CHECK(read_frame("test-state 0\n", 13, &err) < 0);
+	CHECK(read_frame("", 0, &err) < 0 && err.status == TRAJ_EDATA);
+	free(text);
+}
+
+static void test_fields(void)
+{
+	int64_t v = 5;
+	int k = 5;
+	uint64_t h = 0;
+	double d = 0;
+	CHECK(statefile_i64("-1", -1, 10, &v) == 0 && v == -1);
+	CHECK(statefile_i64("11", -1, 10, &v) < 0 && v == -1);
+	CHECK(statefile_i64("", 0, 10, &v) < 0 && statefile_i64("3x", 0, 10, &v) < 0);
+	CHECK(statefile_int("7", 0, 7, &k) == 0 && k == 7);
+	CHECK(statefile_int("8", 0, 7, &k) < 0 && k == 7);
+	CHECK(statefile_hex("00000000000000ff", &h) == 0 && h == 255);
+	CHECK(statefile_hex("00000000000000FF", &h) < 0);
+	CHECK(statefile_hex("0x000000000000ff", &h) < 0);
+	CHECK(statefile_hex("00000000000000ff0", &h) < 0 && h == 255);
+	CHECK(statefile_double("0x1.8p+1", &d) == 0 && d == 3);
+	CHECK(statefile_double("1.5 ", &d) < 0 && d == 3);
+}
+
+static int quiet(const struct emerge_event *ev, void *ctx)
+{
+	(void)ev;
+	++*(int *)ctx;
+	return 0;
+}
+
+static int load_text(const struct emerge_opts *o, const char *text, size_t n,
+		     struct traj_error *err)
+{
+	struct emerge *e = emerge_new(o);
+	FILE *f = text_file(text, n);
+	int rc = emerge_state_load(e, f, "st", err);
+	fclose(f);
+	emerge_free(e);
+	return rc;
+}
+
+static void test_emerge_state(void)
+{
+	struct emerge_opts o;
+	emerge_opts_init(&o);
+	o.changepoint = 1;
+	o.skip_seen = 1;
+	struct emerge *e = emerge_new(&o);
+	struct traj_error err;
+	int events = 0;
+	CHECK(emerge_run_identity(e, "r1", 0x1234, &err) == 0);
+	for (int i = 0; i < 40; i++) {
+		struct metric_line m = {"r1", 10 * i, "test/acc", i < 20 ? 0.1 : 0.9};
+		struct metric_line m2 = {"r2", 10 * i, "loss", 1.0 / (i + 1)};
+		CHECK(emerge_add(e, &m, quiet, &events, &err) == 0);
+		CHECK(emerge_add(e, &m2, quiet, &events, &err) == 0);
+	}
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	CHECK(emerge_state_save(e, f, &err) == 0);
+	fclose(f);
+	CHECK(strstr(text, "\nident\tr1\t0000000000001234\n") != NULL);
+	/* read back, it is the same state: saved again, the same bytes */
+	struct emerge *back = emerge_new(&o);
+	f = text_file(text, n);
+	CHECK(emerge_state_load(back, f, "st", &err) == 0);
+	fclose(f);
+	char *again = NULL;
+	size_t n2 = 0;
+	f = open_memstream(&again, &n2);
+	CHECK(emerge_state_save(back, f, &err) == 0);
+	fclose(f);
+	CHECK(n2 == n && memcmp(again, text, n) == 0);
+	free(again);
+	/* the identity came through: the same one changes nothing, another
+	 * starts r1's series afresh */
+	CHECK(emerge_run_identity(back, "r1", 0x1234, &err) == 0);
+	CHECK(emerge_run_identity(back, "r1", 0x5678, &err) == 1);
+	struct metric_line m = {"r1", 0, "test/acc", 0.1};
+	int before = events;
+	CHECK(emerge_add(back, &m, quiet, &events, &err) == 0 && events == before);
+	emerge_free(back);
+	/* every flip of one bit, every cut: refused */
+	int refused = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			text[i] ^= (char)(1 << bit);
+			refused += load_text(&o, text, n, &err) < 0;
+			text[i] ^= (char)(1 << bit);
+		}
+		refused += load_text(&o, text, i, &err) < 0;
+	}
+	CHECK(refused == 9 * (int)n);
+	/* version 1, without identities, is still read */
+	char *ident = strstr(text, "ident\t");
+	char *eol = strchr(ident, '\n');
+	memmove(ident, eol + 1, strlen(eol + 1) + 1);
+	text[strlen("traj-emerge-state ")] = '1';
+	char *end = strstr(text, "\nend\t") + 1;
+	uint64_t sum = statefile_fnv(STATEFILE_FNV_START, text, (size_t)(end - text));
+	snprintf(end, 64, "end\t%zu\t%016" PRIx64 "\n", (size_t)2, sum);
+	CHECK(load_text(&o, text, strlen(text), &err) == 0);
+	free(text);
+	emerge_free(e);
+}
+
+int main(void)
+{
+	RUN(test_frame_roundtrip_and_damage);
+	RUN(test_fields);
+	RUN(test_emerge_state);
+	return harness_done();
+}
