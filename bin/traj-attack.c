@@ -77,15 +77,18 @@ static void finish_options(struct options *o)
 	parse_methods(o->methods, s);
 	parse_eps(o->eps ? o->eps : s->norm == ATTACK_LINF ? "0.05,0.1,0.2" :
 		  "0.5,1,2", s);
-	if (s->norm == ATTACK_L2 && !o->eps)
-		; /* the defaults above are on the L2 scale */
-	else if (s->norm == ATTACK_L2)
-		for (int i = 0; i < s->neps; i++)
-			if (s->eps[i] > 0 && s->eps[i] < 0.02)
-				fprintf(stderr, "%s: warning: --eps %g with --norm l2: "
-					"L2 radii over 784 pixels are ~28x the "
-					"L-infinity ones (0.5 to 3 is usual)\n",
-					cli_prog(), s->eps[i]);
+	for (int i = 0; i < s->neps; i++) {
+		double e = s->eps[i];
+		if (s->norm == ATTACK_LINF && e > 1)
+			cli_usage_error("--eps %g: radii are in pixel units of inputs "
+					"in [0,1], where %g covers the whole box (on "
+					"a 0..255 scale, %g is %.4f)", e, e, e, e / 255);
+		if (s->norm == ATTACK_L2 && ((e > 0 && e < 0.3) || e > 28))
+			fprintf(stderr, "%s: warning: --eps %g with --norm l2: L2 "
+				"radii over 784 pixels are ~28x the L-infinity "
+				"ones (0.5 to 3 is usual; 28 spans the box)\n",
+				cli_prog(), e);
+	}
 	if (strcmp(o->split, "test") && strcmp(o->split, "train"))
 		cli_usage_error("--split: '%s': expected test or train", o->split);
 	s->target = -1;

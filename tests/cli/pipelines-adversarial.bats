@@ -29,3 +29,14 @@ setup() {
 		[ -s "$BATS_TEST_TMPDIR/at/adversarial-training.png" ]
 	fi
 }
+
+@test "adversarial-neurons.sh: the attack's neurons against clean-important and random ones" {
+	run -0 "$TRAJ_ROOT/pipelines/adversarial-neurons.sh" "$BATS_TEST_TMPDIR/an"
+	assert_output --partial "range check: all 3 figures in range (quick size)"
+	assert_line --regexp '^32	attack	0\.[0-9]+	0\.[0-9]+	0\.[0-9]+$'
+	assert_line --regexp '^32	random	0\.[0-9]+	0\.[0-9]+	0\.[0-9]+$'
+	[ "$(grep -c . "$BATS_TEST_TMPDIR/an/neurons.tsv")" -eq 27 ]
+	if command -v gnuplot >/dev/null; then
+		[ -s "$BATS_TEST_TMPDIR/an/adversarial-neurons.png" ]
+	fi
+}
