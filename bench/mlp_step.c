@@ -8,6 +8,10 @@
  * prints "sgemm_ms_per_step\t<median>": the time sgemm needs for the
  * step's products, under the same load as the step (one is timed right
  * after the other, so a busy machine slows both).
+ *
+ * MLP_STEP_CPU=1 times the calling thread's CPU time instead of the wall
+ * clock: with OPENBLAS_NUM_THREADS=1 that thread does all the work, and a
+ * loaded machine then adds little of other programs' time to it.
  * Usage: mlp_step [p] [frac] [width] [depth] [steps] [activation] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +83,15 @@ static void products_free(struct products *g)
 	free(g->da);
 }
 
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
+static double clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(clock_id, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 int main(int argc, char **argv)
 {
 	int p = argc > 1 ? atoi(argv[1]) : 97;
@@ -92,6 +105,9 @@ int main(int argc, char **argv)
 	int n = (int)(frac * p * p);
 	if (steps < 1 || n < 1)
 		return 2;
+	const char *cpu = getenv("MLP_STEP_CPU");
+	if (cpu && *cpu == '1')
+		clock_id = CLOCK_THREAD_CPUTIME_ID;
 	int32_t *pairs = malloc((size_t)p * p * sizeof *pairs);
 	int32_t *tok = malloc((size_t)n * 2 * sizeof *tok);
 	int32_t *lab = malloc((size_t)n * sizeof *lab);
@@ -127,16 +143,16 @@ int main(int argc, char **argv)
 	}
 	float loss = 0;
 	for (int s = -5; s < steps; s++) {
-		double t0 = now_ms();
+		double t0 = clock_ms();
 		for (size_t i = 0; i < m->nparams; i++)
 			m->grads[i] = 0.0f;
 		loss = m->ops->loss(m, &b, 1);
 		optim_step(&o, m->params, m->grads);
-		double t1 = now_ms();
+		double t1 = clock_ms();
 		products_run(&g);
 		if (s >= 0) {
 			ms[s] = t1 - t0;
-			gemm_ms[s] = now_ms() - t1;
+			gemm_ms[s] = clock_ms() - t1;
 		}
 	}
 	qsort(ms, (size_t)steps, sizeof *ms, cmp_double);

@@ -52,6 +52,21 @@ static inline void vec_relu_grad(int n, const float *restrict x,
 		d[j] = x[j] > 0.0f ? d[j] : 0.0f;
 }
 
+/* y += x > 0 ? d : 0: the relu backward of d added to y */
+static inline void vec_add_relu_grad(int n, float *restrict y,
+				     const float *restrict x,
+				     const float *restrict d)
+{
+	int j = 0;
+	for (; j + VEC_BLOCK <= n; j += VEC_BLOCK)
+		for (int k = 0; k < VEC_BLOCK; k++) {
+			float v = d[j + k]; /* loaded always: no branch */
+			y[j + k] += x[j + k] > 0.0f ? v : 0.0f;
+		}
+	for (; j < n; j++)
+		y[j] += x[j] > 0.0f ? d[j] : 0.0f;
+}
+
 /* y = x^2 */
 static inline void vec_square(int n, const float *restrict x,
 			      float *restrict y)

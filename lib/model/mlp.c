@@ -29,8 +29,6 @@ struct mlp {
 	float *logits;  /* (max_batch, C), then d loss / d logits */
 	float *dbuf;    /* (2, max_batch, H) backward ping-pong */
 	double *rowloss; /* (max_batch) loss of each example of a chunk */
-	int *by_token;  /* (T, max_batch) rows of a chunk by token, for token input */
-	int *token_end; /* (T*V) end of each token's rows in by_token */
 	struct hook_point *hooks; /* layers.i.hook_post, i < depth */
 	int live;       /* hooks fire in this pass */
 	struct parallel *pool; /* element-wise passes across BLAS's threads */
@@ -39,9 +37,9 @@ struct mlp {
 /* What a pass over part of a chunk works on (see parallel.h). Row passes
  * compute whole rows, each row the same way whoever runs it; each sum
  * over rows is added up by one thread in row order (the loss and most
- * bias gradients serially, the one-hot layer's gradient rows one per
- * unit of gather_back_units), so every float is the same at any thread
- * count. Fields a pass does not use stay 0. */
+ * bias gradients serially, the one-hot layer's gradients by position
+ * and column slice in gather_back_units), so every float is the same at
+ * any thread count. Fields a pass does not use stay 0. */
 struct pass {
 	struct model *m;
 	int n;                 /* rows in the chunk */
@@ -201,65 +199,69 @@ static void act_back_rows(void *ctx, int lo, int hi)
 					ps->d + (size_t)r * H, NULL);
 }
 
-/* Sorts the rows of the chunk by token, stably, for each position t:
- * the rows of token v at position t are by_token[token_end[k - 1] ..
- * token_end[k]) in increasing order, k = t*V + v (token_end[-1] = 0). */
-static void sort_by_token(struct mlp *p, const int32_t *tok, int n)
+/* Column slices per position in gather_back_units: enough units for
+ * every thread when there are fewer positions than threads. */
+static int gather_back_slices(int T)
 {
-	int T = p->cfg.n_inputs, V = p->cfg.vocab;
-	int *end = p->token_end;
-	memset(end, 0, (size_t)T * V * sizeof *end);
-	for (int r = 0; r < n; r++)
-		for (int t = 0; t < T; t++)
-			end[t * V + tok[(size_t)r * T + t]]++;
-	for (int k = 1; k < T * V; k++)
-		end[k] += end[k - 1];
-	for (int r = n - 1; r >= 0; r--)
-		for (int t = 0; t < T; t++)
-			p->by_token[--end[t * V + tok[(size_t)r * T + t]]] = r;
-	for (int k = 0; k < T * V; k++) /* starts, shifted to ends */
-		end[k] = k + 1 < T * V ? end[k + 1] : T * n;
+	int threads = parallel_threads();
+	return threads > T ? (threads + T - 1) / T : 1;
 }
 
-/* Sums of d loss / d pre over rows into layer 0's gradients, unit u = 0
- * the bias (every row), unit u = 1 + k gradient row k of W, the rows
- * whose token at position t is v (k = t*V + v). Each unit adds its rows
- * in increasing order, as a serial loop over rows would. */
+/* Sums of d loss / d pre over rows into layer 0's gradients. Unit
+ * u = s*T + t takes column slice s of the gradient rows of position t
+ * (row t*V + v gets the rows whose token at t is v) and a 1/T share of
+ * the slice's bias columns, scanning every row of the chunk in order:
+ * each float of the gradients is added up in row order by one thread, as
+ * a serial loop over rows would. For relu, d holds d loss / d post and
+ * the mask is applied as it is read (d is not written): the backward of
+ * the activation, the bias and the weight gradient in one pass over d. */
 static void gather_back_units(void *ctx, int lo, int hi)
 {
 	const struct pass *ps = ctx;
 	struct model *m = ps->m;
 	struct mlp *p = m->impl;
-	int H = p->cfg.width;
+	int H = p->cfg.width, T = p->cfg.n_inputs, V = p->cfg.vocab;
+	int S = gather_back_slices(T), relu = p->cfg.act == ACT_RELU;
 	float *gw = weight(m, m->grads, 0); // (T*V, H)
 	float *gb = bias(m, m->grads, 0);   // (H)
+	const float *pre = p->pre;
 	for (int u = lo; u < hi; u++) {
-		if (u == 0) {
-			for (int r = 0; gb && r < ps->n; r++)
-				vec_add(H, gb, ps->d + (size_t)r * H);
-			continue;
+		int t = u % T, s = u / T;
+		int c0 = H * s / S, c1 = H * (s + 1) / S;
+		int b0 = c0 + (c1 - c0) * t / T, b1 = c0 + (c1 - c0) * (t + 1) / T;
+		for (int r = 0; r < ps->n; r++) {
+			const float *d = ps->d + (size_t)r * H;
+			const float *x = pre + (size_t)r * H;
+			float *g = gw + ((size_t)t * V + ps->tok[(size_t)r * T + t]) * H;
+			if (relu) {
+				vec_add_relu_grad(c1 - c0, g + c0, x + c0, d + c0);
+				if (gb)
+					vec_add_relu_grad(b1 - b0, gb + b0, x + b0,
+							  d + b0);
+			} else {
+				vec_add(c1 - c0, g + c0, d + c0);
+				if (gb)
+					vec_add(b1 - b0, gb + b0, d + b0);
+			}
 		}
-		int k = u - 1, i = k ? p->token_end[k - 1] : 0;
-		for (; i < p->token_end[k]; i++)
-			vec_add(H, gw + (size_t)k * H,
-				ps->d + (size_t)p->by_token[i] * H);
 	}
 }
 
 /* Layer 0 backward for token input: d (n, H) holds d loss / d post on
- * entry; turns it into d loss / d pre (by rows), then adds each row to
- * the bias gradient and to the gradient rows its tokens selected, the
- * transpose of the gather (by gradient row, so each float is summed in
- * row order by one thread). */
+ * entry; adds each row, turned into d loss / d pre, to the bias gradient
+ * and to the gradient rows its tokens selected (the transpose of the
+ * gather). Other activations than relu turn d into d loss / d pre first,
+ * by rows. */
 static void gather_backward(struct model *m, const int32_t *tok, float *d,
 			    int n)
 {
 	struct mlp *p = m->impl;
-	int H = p->cfg.width, T = p->cfg.n_inputs, V = p->cfg.vocab;
-	struct pass ps = { .m = m, .n = n, .layer = 0, .d = d };
-	rows_pass(&ps, H, act_back_rows);
-	sort_by_token(p, tok, n);
-	parallel_for(p->pool, 1 + T * V, (size_t)H * n * (T + 1) / (1 + T * V),
+	int H = p->cfg.width, T = p->cfg.n_inputs;
+	struct pass ps = { .m = m, .n = n, .layer = 0, .d = d, .tok = tok };
+	if (p->cfg.act != ACT_RELU)
+		rows_pass(&ps, H, act_back_rows);
+	int units = T * gather_back_slices(T);
+	parallel_for(p->pool, units, (size_t)n * H * 3 / (size_t)units,
 		     gather_back_units, &ps);
 }
 
@@ -483,8 +485,6 @@ static void mlp_free(struct model *m)
 		parallel_free(p->pool);
 		free(p->pre);
 		free(p->rowloss);
-		free(p->by_token);
-		free(p->token_end);
 		free(p->hooks);
 	}
 	free(p);
@@ -578,13 +578,6 @@ static int alloc_scratch(struct model *m, struct mlp *p)
 	p->rowloss = malloc(B * sizeof *p->rowloss);
 	if (!p->pre || !p->rowloss)
 		return -1;
-	if (p->cfg.vocab) {
-		size_t T = (size_t)p->cfg.n_inputs, V = (size_t)p->cfg.vocab;
-		p->by_token = malloc(T * B * sizeof *p->by_token);
-		p->token_end = malloc(T * V * sizeof *p->token_end);
-		if (!p->by_token || !p->token_end)
-			return -1;
-	}
 	p->post = p->pre + npost;
 	p->logits = p->pre + hid + npost;
 	p->dbuf = p->logits + B * (size_t)p->cfg.n_classes;
