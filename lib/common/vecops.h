@@ -67,6 +67,37 @@ static inline void vec_add_relu_grad(int n, float *restrict y,
 		y[j] += x[j] > 0.0f ? d[j] : 0.0f;
 }
 
+/* y = max((a + b) + c, 0), or max(a + b, 0) without c: two rows of a
+ * one-hot layer, its bias and relu in one pass */
+static inline void vec_add2_relu(int n, float *restrict y,
+				 const float *restrict a,
+				 const float *restrict b,
+				 const float *restrict c)
+{
+	int j = 0;
+	if (c) {
+		for (; j + VEC_BLOCK <= n; j += VEC_BLOCK)
+			for (int k = 0; k < VEC_BLOCK; k++) {
+				float v = (a[j + k] + b[j + k]) + c[j + k];
+				y[j + k] = v > 0.0f ? v : 0.0f;
+			}
+		for (; j < n; j++) {
+			float v = (a[j] + b[j]) + c[j];
+			y[j] = v > 0.0f ? v : 0.0f;
+		}
+		return;
+	}
+	for (; j + VEC_BLOCK <= n; j += VEC_BLOCK)
+		for (int k = 0; k < VEC_BLOCK; k++) {
+			float v = a[j + k] + b[j + k];
+			y[j + k] = v > 0.0f ? v : 0.0f;
+		}
+	for (; j < n; j++) {
+		float v = a[j] + b[j];
+		y[j] = v > 0.0f ? v : 0.0f;
+	}
+}
+
 /* y = x^2 */
 static inline void vec_square(int n, const float *restrict x,
 			      float *restrict y)

@@ -104,6 +104,11 @@ static void gather_rows(void *ctx, int lo, int hi)
 	for (int r = lo; r < hi; r++) {
 		float *pre = p->pre + (size_t)r * H;
 		const int32_t *x = tok + (size_t)r * T;
+		if (T == 2 && p->cfg.act == ACT_RELU) { /* pre is post */
+			vec_add2_relu(H, pre, w + (size_t)x[0] * H,
+				      w + ((size_t)V + x[1]) * H, b);
+			continue;
+		}
 		memcpy(pre, w + (size_t)x[0] * H, (size_t)H * sizeof *pre);
 		for (int t = 1; t < T; t++)
 			vec_add(H, pre, w + ((size_t)t * V + x[t]) * H);
