@@ -6,7 +6,7 @@
 # diagrams (one per learning rate) and a power-law fit of the test step
 # against the train fraction.
 #
-# MODEL=mlp (default): the sweep of pipelines/lib/phase-mlp.spec (54
+# MODEL=mlp (default): the sweep of pipelines/lib/phase-mlp.spec (108
 # runs); MODEL=transformer: pipelines/lib/phase-tf.spec (48 runs).
 # QUICK=1: a 2 x 2 x 1 sweep of 60-step runs (seconds), to check the
 # pipeline. SWEEP=DIR collects a sweep directory already run (only the

@@ -54,7 +54,7 @@ while IFS="$(printf '\t')" read -r id lim; do
 			>>"$out/early.tsv"
 done <"$out/windows.tsv"
 
-# One feature set a line: name, then traj predict --features.
+# One feature set a line: name, traj predict --features, other options.
 loss='log:train/loss,log:test/loss,delta:test/loss'
 norm='log:weights/layers.*.W/norm,delta:weights/layers.0.W/norm'
 four='fourier/embed/column_top1,fourier/embed/ipr,delta:fourier/embed/column_top1'
@@ -72,12 +72,15 @@ norm	$norm
 fourier	$four
 early-all	$loss,$norm,$four
 early+config	$loss,$norm,$four,$config
+early+config-deg1	$loss,$norm,$four,$config	--degree 1
+early+config-knn	$loss,$norm,$four,$config	--model knn
 EOF
 
 printf 'features\taccuracy\tauroc\tbrier\tauroc_late\tlog_step_rmse\tlog_step_mae\tbaseline_rmse\n' \
 	>"$out/early-figures.tsv"
-while IFS="$(printf '\t')" read -r name feats; do
-	traj predict -q --folds "$folds" --early "$out/early.tsv" \
+while IFS="$(printf '\t')" read -r name feats opts; do
+	# shellcheck disable=SC2086 # opts: words
+	traj predict -q $opts --folds "$folds" --early "$out/early.tsv" \
 		--early-frac "$early" --features "$feats" \
 		--report "$out/report-$name.tsv" "$out/collect.tsv" >"$out/pred-$name.tsv"
 	# auroc_late: over the runs whose test accuracy had not yet risen

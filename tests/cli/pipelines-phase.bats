@@ -35,7 +35,7 @@ setup() {
 		assert_equal "$(awk -v m="$m" '$3 == m' "$o/early.tsv" | wc -l)" 36
 	done
 	assert_equal "$(cut -f1 "$o/early-figures.tsv" | tr '\n' ' ')" \
-		"features config loss norm fourier early-all early+config "
+		"features config loss norm fourier early-all early+config early+config-deg1 early+config-knn "
 	run awk -F'\t' 'NR > 1 && !($3 >= 0 && $3 <= 1) { print "auroc", $0 }' "$o/early-figures.tsv"
 	assert_output ""
 }
