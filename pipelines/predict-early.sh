@@ -102,6 +102,28 @@ while IFS="$(printf '\t')" read -r name feats opts; do
 done <"$out/sets.tsv"
 column -t -s "$(printf '\t')" "$out/early-figures.tsv"
 
+# The picture: each run at the end of its window, Fourier concentration
+# against test loss, by whether it generalised within the budget
+if command -v gnuplot >/dev/null; then
+	awk -F'\t' 'FILENAME == ARGV[1] { if (FNR == 1) for (i = 1; i <= NF; i++) c[$i] = i
+		else gen[$c["id"]] = $c["outcome"] ~ /^(grokking|comprehension)$/; next }
+		$3 == "fourier/embed/column_top1" { top[$1] = $4 }
+		$3 == "test/loss" { loss[$1] = $4 }
+		END { for (id in top) if (id in loss)
+			print top[id] "\t" loss[id] "\t" gen[id] }' \
+		"$out/collect.tsv" "$out/early.tsv" >"$out/early-points.tsv"
+	gnuplot <<PLOT
+set terminal pngcairo noenhanced size 720,480
+set output '$out/early-signals.png'
+set xlabel 'Fourier concentration (column_top1) at the end of the window'
+set ylabel 'test loss at the end of the window'
+set logscale y
+set key top right
+plot '$out/early-points.tsv' using (\$3 == 0 ? \$1 : NaN):2 with points pt 7 lc rgb '#cc3333' title 'does not generalise', \
+     '' using (\$3 == 1 ? \$1 : NaN):2 with points pt 5 lc rgb '#2266cc' title 'generalises within the budget'
+PLOT
+fi
+
 best=$(awk -F'\t' '$1 == "early+config" { print $3 }' "$out/early-figures.tsv")
 if [ "$range_size" = quick ]; then
 	range "auroc (early+config)" "$best" 0 1
