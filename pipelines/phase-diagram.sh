@@ -7,7 +7,7 @@
 # against the train fraction.
 #
 # MODEL=mlp (default): the sweep of pipelines/lib/phase-mlp.spec (108
-# runs); MODEL=transformer: pipelines/lib/phase-tf.spec (48 runs).
+# runs); MODEL=transformer: pipelines/lib/phase-tf.spec (60 runs).
 # QUICK=1: a 2 x 2 x 1 sweep of 60-step runs (seconds), to check the
 # pipeline. SWEEP=DIR collects a sweep directory already run (only the
 # runs of this sweep, should DIR hold others).
@@ -24,7 +24,7 @@ if [ "${QUICK:-0}" = 1 ]; then
 else
 	case ${MODEL:-mlp} in
 	mlp) spec=$here/pipelines/lib/phase-mlp.spec ;;
-	transformer) spec=$here/pipelines/lib/phase-tf.spec ;;
+	tf | transformer) spec=$here/pipelines/lib/phase-tf.spec ;;
 	*) echo "phase-diagram.sh: MODEL is mlp or transformer" >&2; exit 64 ;;
 	esac
 fi
@@ -98,5 +98,8 @@ print("power law over %d runs (%d fractions): a %.4g g %.4g b %.4g, "
       "rms residual %.4g steps (%.0f%% of the mean step); g 90%% bootstrap "
       "interval [%.3g, %.3g]" % (len(r), len(np.unique(r)), a, g, b,
       np.sqrt(rss / len(r)), 100 * np.sqrt(rss / len(r)) / t.mean(), lo, hi))
+if g in (grid[0], grid[-1]):
+    print("power law: g at the edge of its grid [%g, %g]: the steps do not "
+          "follow a r^-g + b" % (grid[0], grid[-1]))
 PY
 fi

@@ -12,17 +12,21 @@
 #
 # QUICK=1: an 8-run sweep of 100-step runs (seconds), 2 folds, to check
 # the pipeline; the figures are only checked to be probabilities.
-# Full size: the MLP sweep of pipelines/phase-diagram.sh (SWEEP=DIR to
-# reuse one already run, else it is run into OUTDIR/sweep).
+# Full size: the MLP sweep of pipelines/phase-diagram.sh, or with
+# MODEL=tf its transformer sweep (SWEEP=DIR to reuse one already run,
+# else it is run into OUTDIR/sweep).
 # Usage: pipelines/predict-early.sh [OUTDIR]   (default: predict-out)
-# Environment: TRAJ_BIN, SWEEP, EARLY (the window, 0.1), QUICK, CHECK.
-set -eu
+# Environment: TRAJ_BIN, MODEL (mlp or tf), SWEEP, EARLY (the window,
+# 0.1), QUICK, CHECK.
+set -euf # no globbing: tensor names hold *
 here=$(cd "$(dirname "$0")/.." && pwd)
 PATH="${TRAJ_BIN:-$here/build/bin}:$PATH"
 . "$here/pipelines/lib/range.sh"
 out=${1:-predict-out}
 early=${EARLY:-0.1}
 mkdir -p "$out"
+# the weight matrices whose norms are features; the first one's change too
+tensors='layers.*.W' first=layers.0.W
 
 if [ "$range_size" = quick ]; then
 	# test accuracy only reaches ~0.7 in 400 steps: threshold 0.5
@@ -30,7 +34,8 @@ if [ "$range_size" = quick ]; then
 	printf '%s\n' task=modadd p=23 width=64 lr=1e-2 steps=400 every=20 \
 		frac=0.85,0.9 wd=0.5,1,3 seed=1,2 >"$spec"
 else
-	folds=5 testacc=0.9 spec=$here/pipelines/lib/phase-mlp.spec
+	folds=5 testacc=0.9 spec=$here/pipelines/lib/phase-${MODEL:-mlp}.spec
+	[ "${MODEL:-mlp}" = tf ] && tensors='embed.W_E blocks.0.mlp.W_in unembed.W_U' first=embed.W_E
 fi
 sweep=${SWEEP:-$out/sweep}
 [ -n "${SWEEP:-}" ] || traj sweep run -j 2 --spec "$spec" "$sweep"
@@ -49,14 +54,15 @@ awk -F'\t' -v f="$early" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 while IFS="$(printf '\t')" read -r id lim; do
 	awk -v s="$lim" '$2 <= s' "$sweep/runs/$id.tsv" >>"$out/early.tsv"
 	# diff stops reading when awk exits past the window
-	traj diff --sv 0 "$sweep/runs/$id.traj" |
+	# shellcheck disable=SC2046,SC2086 # one -t a tensor
+	traj diff --sv 0 $(printf -- '-t %s ' $tensors) "$sweep/runs/$id.traj" |
 		awk -v s="$lim" '$2 > s { exit } $3 !~ /^fourier\/embed\/k[0-9]/' \
 			>>"$out/early.tsv"
 done <"$out/windows.tsv"
 
 # One feature set a line: name, traj predict --features, other options.
 loss='log:train/loss,log:test/loss,delta:test/loss'
-norm='log:weights/layers.*.W/norm,delta:weights/layers.0.W/norm'
+norm="log:weights/*/norm,delta:weights/$first/norm"
 four='fourier/embed/column_top1,fourier/embed/ipr,delta:fourier/embed/column_top1'
 # the configuration columns that vary (as traj predict's default)
 config=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) {
