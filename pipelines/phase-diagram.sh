@@ -64,7 +64,8 @@ fi
 if [ "${QUICK:-0}" != 1 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
 	awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		$c["test_step"] != "NA" && $c["outcome"] ~ /^(grokking|comprehension)$/ {
-			print $c["frac"] "\t" $c["test_step"] }' "$out/collect.tsv" >"$out/steps.tsv"
+			print $c["frac"] "\t" $c["test_step"] "\t" ("lr" in c ? $c["lr"] : 0) }' \
+		"$out/collect.tsv" >"$out/steps.tsv"
 	/usr/bin/python3 - "$out/steps.tsv" <<'PY'
 import sys
 import numpy as np
@@ -81,25 +82,33 @@ def fit(r, t):
             best = (rss, g, sol)
     return best
 
-r, t = d[:, 0], d[:, 1]
-if len(np.unique(r)) < 3:
-    print("power law: the runs that generalised span %d train fractions, "
-          "fewer than the 3 parameters" % len(np.unique(r)))
-    sys.exit(0)
-rss, g, (a, b) = fit(r, t)
-rng = np.random.default_rng(1)
-gs = []
-for _ in range(200):
-    i = rng.integers(0, len(r), len(r))
-    if len(np.unique(r[i])) >= 3:
-        gs.append(fit(r[i], t[i])[1])
-lo, hi = np.percentile(gs, [5, 95])
-print("power law over %d runs (%d fractions): a %.4g g %.4g b %.4g, "
-      "rms residual %.4g steps (%.0f%% of the mean step); g 90%% bootstrap "
-      "interval [%.3g, %.3g]" % (len(r), len(np.unique(r)), a, g, b,
-      np.sqrt(rss / len(r)), 100 * np.sqrt(rss / len(r)) / t.mean(), lo, hi))
-if g in (grid[0], grid[-1]):
-    print("power law: g at the edge of its grid [%g, %g]: the steps do not "
-          "follow a r^-g + b" % (grid[0], grid[-1]))
+def report(r, t, what):
+    if len(np.unique(r)) < 3:
+        print("power law%s: the runs that generalised span %d train fractions, "
+              "fewer than the 3 parameters" % (what, len(np.unique(r))))
+        return
+    rss, g, (a, b) = fit(r, t)
+    rng = np.random.default_rng(1)
+    gs = []
+    for _ in range(200):
+        i = rng.integers(0, len(r), len(r))
+        if len(np.unique(r[i])) >= 3:
+            gs.append(fit(r[i], t[i])[1])
+    lo, hi = np.percentile(gs, [5, 95])
+    print("power law%s over %d runs (%d fractions): a %.4g g %.4g b %.4g, "
+          "rms residual %.4g steps (%.0f%% of the mean step); g 90%% bootstrap "
+          "interval [%.3g, %.3g]" % (what, len(r), len(np.unique(r)), a, g, b,
+          np.sqrt(rss / len(r)), 100 * np.sqrt(rss / len(r)) / t.mean(), lo, hi))
+    if g in (grid[0], grid[-1]):
+        print("power law%s: g at the edge of its grid [%g, %g]: the steps do "
+              "not follow a r^-g + b" % (what, grid[0], grid[-1]))
+
+report(d[:, 0], d[:, 1], "")
+# the learning rate moves the step too: one fit per learning rate
+lrs = np.unique(d[:, 2])
+if len(lrs) > 1:
+    for lr in lrs:
+        k = d[:, 2] == lr
+        report(d[k, 0], d[k, 1], " (lr %g)" % lr)
 PY
 fi

@@ -130,10 +130,13 @@ plot '$out/early-points.tsv' using (\$3 == 0 ? \$1 : NaN):2 with points pt 7 lc 
 PLOT
 fi
 
-best=$(awk -F'\t' '$1 == "early+config" { print $3 }' "$out/early-figures.tsv")
+auroc() { awk -F'\t' -v n="$1" '$1 == n { print $3 }' "$out/early-figures.tsv"; }
 if [ "$range_size" = quick ]; then
-	range "auroc (early+config)" "$best" 0 1
+	range "auroc (early+config)" "$(auroc early+config)" 0 1
+elif [ "${MODEL:-mlp}" = tf ]; then
+	range "auroc (loss)" "$(auroc loss)" 0.85 1
 else
-	range "auroc (early+config)" "$best" 0.9 1
+	range "auroc (early-all)" "$(auroc early-all)" 0.95 1
+	range "auroc (fourier)" "$(auroc fourier)" 0.9 1
 fi
 range_done
