@@ -58,24 +58,14 @@ static void set_step(struct end *e, int64_t step, const char *opt)
 	e->given = 1;
 }
 
-static void die_input(const char *name, struct traj_error *err)
-{
-	cli_die_error(name, err);
-}
-
 /* Loads e's checkpoint into s (with the data set or not) and, when other
  * is not NULL, the checkpoint at other_step of the same stream into it. */
 static void read_end(const struct end *e, int with_data, struct run_subject *s,
 		     struct run_subject *other, int64_t other_step)
 {
-	struct cli_stream_input in;
-	struct traj_error err;
 	struct run_load want = { .step = e->step, .with_data = with_data,
 				 .batch = INTERP_BATCH, .other_step = other_step };
-	cli_stream_open(&in, e->path, NULL, 1);
-	if (run_subject_read(in.reader, &want, s, other, &err) < 0)
-		die_input(in.name, &err);
-	cli_stream_close(&in);
+	cli_stream_read_subject(e->path, &want, s, other);
 }
 
 /* B's parameters must be read as A's model's; B's data set is not used. */
@@ -87,13 +77,10 @@ static void check_pair(const struct run_subject *sa, const char *name_a,
 			     &err) < 0)
 		cli_die(TRAJ_EDATA, "%s: not the model of '%s': %s", name_b,
 			name_a, err.msg);
-	cJSON *ta = task_to_json(&sa->rc.task), *tb = task_to_json(&sb->rc.task);
-	if (ta && tb && !cJSON_Compare(ta, tb, 1))
+	if (!run_subject_same_task(sa, sb))
 		fprintf(stderr, "%s: note: '%s' has another task configuration; "
 			"both ends are scored on the splits of '%s'\n",
 			cli_prog(), name_b, name_a);
-	cJSON_Delete(ta);
-	cJSON_Delete(tb);
 }
 
 static void put(const char *run, int64_t step, const char *a, const char *b,
@@ -104,63 +91,41 @@ static void put(const char *run, int64_t step, const char *a, const char *b,
 	cli_metric(run, step, metric, v);
 }
 
-static void report(const struct options *o, const char *run, int64_t step,
-		   const struct eval_result *r, double *y)
+/* The path from sa's loaded parameters to sb's, on sa's splits, as
+ * metric lines at A's run and step. */
+static void evaluate(const struct options *o, struct lmc_work *w,
+		     struct run_subject *sa, const struct run_subject *sb)
 {
-	int n = o->points;
-	char t[32];
-	for (int i = 0; i < n && !o->barrier_only; i++) {
-		snprintf(t, sizeof t, "%.6g", lmc_t(i, n));
-		for (int s = 0; s < NSPLITS; s++) {
-			const struct eval_result *e = &r[i * NSPLITS + s];
-			put(run, step, t, split_names[s], "loss", e->loss);
-			put(run, step, t, split_names[s], "acc", e->acc);
-		}
-	}
-	for (int s = 0; s < NSPLITS; s++) {
-		struct lmc_barrier bl, be;
-		lmc_path_barriers(r, n, NSPLITS, s, y, &bl, &be);
-		put(run, step, "barrier", split_names[s], "loss", bl.height);
-		put(run, step, "barrier", split_names[s], "loss_t", bl.t);
-		put(run, step, "barrier", split_names[s], "loss_mean", bl.above_mean);
-		put(run, step, "barrier", split_names[s], "err", be.height);
-		put(run, step, "barrier", split_names[s], "err_t", be.t);
-		put(run, step, "barrier", split_names[s], "err_mean", be.above_mean);
-	}
-	fflush(stdout);
-	cli_check_output(stdout);
-}
-
-/* The line from sa's loaded parameters to sb's, on sa's splits. */
-struct evaluator {
-	const struct options *o;
-	float *a;                    /* (nparams) copy of A */
-	struct eval_result *r;       /* (points, NSPLITS) */
-	double *y;                   /* (points) */
-};
-
-static void evaluate(struct evaluator *ev, struct run_subject *sa,
-		     const struct run_subject *sb)
-{
-	const struct options *o = ev->o;
-	struct model *m = sa->model;
 	struct traj_error err;
-	if (!ev->a) {
-		ev->a = malloc(m->nparams * sizeof *ev->a);
-		ev->r = malloc((size_t)o->points * NSPLITS * sizeof *ev->r);
-		ev->y = malloc((size_t)o->points * sizeof *ev->y);
-		if (!ev->a || !ev->r || !ev->y)
-			cli_die(TRAJ_ENOMEM, "out of memory");
-	}
-	memcpy(ev->a, m->params, m->nparams * sizeof *ev->a);
 	struct batch splits[NSPLITS] = {
 		run_subject_batch(sa, 1, o->examples),
 		run_subject_batch(sa, 0, o->examples),
 	};
-	if (lmc_path(m, ev->a, sb->model->params, o->points, splits, NSPLITS,
-		     ev->r, &err) < 0)
+	if (lmc_work_path(w, sa->model, sb->model->params, splits, &err) < 0)
 		cli_die(err.status, "%s", err.msg);
-	report(o, sa->rc.id, sa->step, ev->r, ev->y);
+	const char *run = sa->rc.id;
+	char t[32];
+	for (int i = 0; i < o->points && !o->barrier_only; i++) {
+		snprintf(t, sizeof t, "%.6g", lmc_t(i, o->points));
+		for (int s = 0; s < NSPLITS; s++) {
+			const struct eval_result *e = &w->path[i * NSPLITS + s];
+			put(run, sa->step, t, split_names[s], "loss", e->loss);
+			put(run, sa->step, t, split_names[s], "acc", e->acc);
+		}
+	}
+	for (int s = 0; s < NSPLITS; s++) {
+		struct lmc_barrier bl, be;
+		const char *sp = split_names[s];
+		lmc_work_barriers(w, s, &bl, &be);
+		put(run, sa->step, "barrier", sp, "loss", bl.height);
+		put(run, sa->step, "barrier", sp, "loss_t", bl.t);
+		put(run, sa->step, "barrier", sp, "loss_mean", bl.above_mean);
+		put(run, sa->step, "barrier", sp, "err", be.height);
+		put(run, sa->step, "barrier", sp, "err_t", be.t);
+		put(run, sa->step, "barrier", sp, "err_mean", be.above_mean);
+	}
+	fflush(stdout);
+	cli_check_output(stdout);
 }
 
 /* The next checkpoint of in (1), or its end (0). */
@@ -170,7 +135,7 @@ static int next_ckpt(struct cli_stream_input *in, struct run_subject *s,
 	struct traj_error err;
 	int rc = run_subject_next(in->reader, s, with_data, INTERP_BATCH, &err);
 	if (rc < 0)
-		die_input(in->name, &err);
+		cli_die_error(in->name, &err);
 	return rc;
 }
 
@@ -178,12 +143,13 @@ static void load(struct cli_stream_input *in, struct run_subject *s)
 {
 	struct traj_error err;
 	if (run_subject_load(in->reader, s, &err) < 0)
-		die_input(in->name, &err);
+		cli_die_error(in->name, &err);
 }
 
 /* --pairs: A and B at every step both streams hold, in step order. */
-static void run_pairs(struct evaluator *ev, const char *pa, const char *pb,
-		      struct run_subject *sa, struct run_subject *sb)
+static void run_pairs(const struct options *o, struct lmc_work *w,
+		      const char *pa, const char *pb, struct run_subject *sa,
+		      struct run_subject *sb)
 {
 	struct cli_stream_input a, b;
 	int64_t pairs = 0;
@@ -204,7 +170,7 @@ static void run_pairs(struct evaluator *ev, const char *pa, const char *pb,
 			check_pair(sa, a.name, sb, b.name);
 		load(&a, sa);
 		load(&b, sb);
-		evaluate(ev, sa, sb);
+		evaluate(o, w, sa, sb);
 		ha = next_ckpt(&a, sa, 1);
 		hb = next_ckpt(&b, sb, 0);
 	}
@@ -266,46 +232,53 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return first;
 }
 
+/* A and B from the operands (nfiles of them) and --step-a, --step-b;
+ * whether both are in one stream. */
+static int parse_ends(const struct options *o, int nfiles, char **files,
+		      struct end *a, struct end *b)
+{
+	*a = (struct end){ .path = "-", .step = RUN_STEP_LAST };
+	*b = (struct end){ .step = RUN_STEP_LAST };
+	if (nfiles >= 1)
+		parse_end(files[0], a);
+	if (nfiles == 2)
+		parse_end(files[1], b);
+	else
+		b->path = a->path;
+	if (o->pairs && (a->given || b->given))
+		cli_usage_error("--pairs: two streams and no steps");
+	set_step(a, o->step_a, "--step-a");
+	set_step(b, o->step_b, "--step-b");
+	if (nfiles < 2 && !a->given)
+		a->step = RUN_STEP_FIRST;
+	int same = nfiles < 2 || strcmp(a->path, b->path) == 0;
+	if (same && nfiles == 2 && strcmp(a->path, "-") == 0)
+		cli_usage_error("standard input twice: give one '-' and --step-a, "
+				"--step-b");
+	return same;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct run_subject sa = {0}, sb = {0};
-	struct evaluator ev = { .o = &o };
 	cli_init("traj-interpolate");
 	int first = parse_args(argc, argv, &o);
-	int nfiles = argc - first;
-	struct end a = { .path = "-", .step = RUN_STEP_LAST },
-		   b = { .step = RUN_STEP_LAST };
-	if (nfiles >= 1)
-		parse_end(argv[first], &a);
-	if (nfiles == 2)
-		parse_end(argv[first + 1], &b);
-	else
-		b.path = a.path;
-	if (o.pairs && (a.given || b.given))
-		cli_usage_error("--pairs: two streams and no steps");
-	set_step(&a, o.step_a, "--step-a");
-	set_step(&b, o.step_b, "--step-b");
-	if (nfiles < 2 && !a.given)
-		a.step = RUN_STEP_FIRST;
-	int same = nfiles < 2 || strcmp(a.path, b.path) == 0;
-	if (same && nfiles == 2 && strcmp(a.path, "-") == 0)
-		cli_usage_error("standard input twice: give one '-' and --step-a, "
-				"--step-b");
+	struct lmc_work w = { .points = o.points, .nsplits = NSPLITS };
+	struct end a, b;
+	int same = parse_ends(&o, argc - first, argv + first, &a, &b);
 	if (o.header)
 		fputs(METRIC_HEADER, stdout);
 	if (o.pairs) {
-		run_pairs(&ev, a.path, b.path, &sa, &sb);
+		run_pairs(&o, &w, a.path, b.path, &sa, &sb);
 	} else {
 		read_end(&a, 1, &sa, same ? &sb : NULL, b.step);
 		if (!same)
 			read_end(&b, 0, &sb, NULL, 0);
 		check_pair(&sa, a.path, &sb, b.path);
-		evaluate(&ev, &sa, &sb);
+		evaluate(&o, &w, &sa, &sb);
 	}
-	free(ev.a);
-	free(ev.r);
-	free(ev.y);
+	lmc_work_free(&w);
 	run_subject_free(&sa);
 	run_subject_free(&sb);
 	return cli_finish(TRAJ_OK);

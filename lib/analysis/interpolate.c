@@ -219,3 +219,38 @@ void lmc_path_barriers(const struct eval_result *path, int n, int nsplits,
 		scratch[i] = 1.0 - path[(size_t)i * (size_t)nsplits + (size_t)s].acc;
 	lmc_barrier(scratch, n, error);
 }
+
+int lmc_work_path(struct lmc_work *w, struct model *m, const float *b,
+		  const struct batch *splits, struct traj_error *err)
+{
+	if (!w->a) {
+		w->a = malloc(m->nparams * sizeof *w->a);
+		w->path = malloc((size_t)w->points * (size_t)w->nsplits *
+				 sizeof *w->path);
+		w->scratch = malloc((size_t)w->points * sizeof *w->scratch);
+		if (!w->a || !w->path || !w->scratch) {
+			lmc_work_free(w);
+			return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+		}
+	}
+	memcpy(w->a, m->params, m->nparams * sizeof *w->a);
+	return lmc_path(m, w->a, b, w->points, splits, w->nsplits, w->path,
+			err);
+}
+
+void lmc_work_barriers(struct lmc_work *w, int s, struct lmc_barrier *loss,
+		       struct lmc_barrier *error)
+{
+	lmc_path_barriers(w->path, w->points, w->nsplits, s, w->scratch, loss,
+			  error);
+}
+
+void lmc_work_free(struct lmc_work *w)
+{
+	free(w->a);
+	free(w->path);
+	free(w->scratch);
+	w->a = NULL;
+	w->path = NULL;
+	w->scratch = NULL;
+}

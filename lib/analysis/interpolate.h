@@ -68,4 +68,25 @@ void lmc_path_barriers(const struct eval_result *path, int n, int nsplits,
 		       int s, double *scratch, struct lmc_barrier *loss,
 		       struct lmc_barrier *error);
 
+/* A path from a model's loaded parameters, as traj-interpolate scores one
+ * for every pair of checkpoints: its buffers are allocated at the first
+ * path and kept for the next (same model, same points). */
+struct lmc_work {
+	int points, nsplits;
+	float *a;                    /* (nparams) copy of the start A */
+	struct eval_result *path;    /* (points, nsplits), lmc_path's out */
+	double *scratch;             /* (points) */
+};
+
+/* w->points and w->nsplits set, the rest zero: evaluates the line from
+ * m's current parameters to b (m->nparams floats) on the splits, into
+ * w->path (lmc_path; m->params holds b afterwards). Errors: lmc_path's,
+ * TRAJ_ENOMEM. */
+int lmc_work_path(struct lmc_work *w, struct model *m, const float *b,
+		  const struct batch *splits, struct traj_error *err);
+/* lmc_path_barriers of split s of the last path. */
+void lmc_work_barriers(struct lmc_work *w, int s, struct lmc_barrier *loss,
+		       struct lmc_barrier *error);
+void lmc_work_free(struct lmc_work *w);
+
 #endif

@@ -53,6 +53,16 @@ int run_subject_same_model(const struct run_subject *a,
 	return same;
 }
 
+int run_subject_same_task(const struct run_subject *a,
+			  const struct run_subject *b)
+{
+	cJSON *x = task_to_json(&a->rc.task), *y = task_to_json(&b->rc.task);
+	int same = x && y && cJSON_Compare(x, y, 1);
+	cJSON_Delete(x);
+	cJSON_Delete(y);
+	return same;
+}
+
 /* At a run record: one run per stream. */
 static int setup_once(struct run_subject *s, const cJSON *run, int with_data,
 		      int batch, struct traj_error *err)

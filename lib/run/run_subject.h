@@ -38,6 +38,9 @@ struct batch run_subject_batch(const struct run_subject *s, int train,
 /* Whether two runs have the same model configuration. */
 int run_subject_same_model(const struct run_subject *a,
 			   const struct run_subject *b);
+/* Whether two runs have the same task configuration (header "task"). */
+int run_subject_same_task(const struct run_subject *a,
+			  const struct run_subject *b);
 
 /* What run_subject_read loads: the checkpoint at `step` (RUN_STEP_LAST,
  * RUN_STEP_FIRST: the last or the first) into a subject set up at the run

@@ -163,6 +163,20 @@ static void test_hand_path(void)
 	/* n < 2 is refused */
 	CHECK(lmc_path(m, a, b, 1, &batch, 1, r, &err) == -1);
 	CHECK(err.status == TRAJ_EUSAGE);
+	/* lmc_work: the path from the loaded parameters, its buffers kept
+	 * for the next; both paths give lmc_path's figures bit for bit */
+	struct lmc_work w = { .points = N, .nsplits = 1 };
+	for (int pass = 0; pass < 2; pass++) {
+		memcpy(m->params, a, m->nparams * sizeof *a);
+		CHECK(lmc_work_path(&w, m, b, &batch, &err) == 0);
+		CHECK(memcmp(w.path, r, sizeof r) == 0);
+		CHECK(memcmp(m->params, b, m->nparams * sizeof *b) == 0);
+		struct lmc_barrier wl, we;
+		lmc_work_barriers(&w, 0, &wl, &we);
+		CHECK(wl.height == bl.height && we.height == be.height);
+	}
+	lmc_work_free(&w);
+	CHECK(!w.a && !w.path && !w.scratch);
 	free(a);
 	free(b);
 	model_free(m);
