@@ -272,12 +272,8 @@ int main(int argc, char **argv)
 				attack_ckpt(&o, &s, &kept, c->step);
 		}
 	}
-	if (rc < 0 && err.offset < 0)
-		err.offset = stream_reader_offset(in.reader);
-	if (rc < 0 || rec < 0) {
-		cli_finish(TRAJ_OK);
-		cli_die_error(in.name, &err);
-	}
+	if (cli_stream_status(in.reader, rc, rec, &err) < 0)
+		cli_die_input(in.name, &err);
 	if (loaded && o.last)
 		attack_ckpt(&o, &s, &kept, loaded_step);
 	if (!kept.adv && o.at_step >= 0)

@@ -235,11 +235,10 @@ static int run_stream(struct llc_state *st, struct traj_reader *r,
 			rc = estimate(st, c->step, "llc", 1, err);
 		}
 	}
-	if (rc < 0 && err->offset < 0)
-		err->offset = stream_reader_offset(r);
+	rc = cli_stream_status(r, rc, rec, err);
 	if (!o->quiet)
 		cli_progress_done();
-	if (rc < 0 || rec < 0)
+	if (rc < 0)
 		return -1;
 	if (o->calibrate && !st->have_ckpt)
 		return traj_fail(err, TRAJ_EDATA, -1, o->step >= 0 ?
@@ -278,9 +277,7 @@ int main(int argc, char **argv)
 	llc_models_free(&st.lm);
 	run_subject_free(&st.s);
 	cli_stream_close(&in);
-	if (rc < 0) {
-		cli_finish(TRAJ_OK);
-		cli_die_error(in.name, &err);
-	}
+	if (rc < 0)
+		cli_die_input(in.name, &err);
 	return cli_finish(st.failed ? TRAJ_EDATA : TRAJ_OK);
 }

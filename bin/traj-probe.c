@@ -255,15 +255,13 @@ static void probe_stream(struct cli_stream_input *in, const struct options *o)
 		cli_check_output(stdout);
 	}
 	int option_error = rc < 0 && s.option_error;
-	if (rc < 0 && err.offset < 0 && !option_error)
-		err.offset = stream_reader_offset(in->reader);
 	probe_study_free(&s);
-	if (rec >= 0 && rc == 0)
-		return;
-	cli_finish(TRAJ_OK);
-	if (option_error)
+	if (option_error) {
+		cli_finish(TRAJ_OK);
 		cli_die(err.status, "%s", err.msg);
-	cli_die_error(in->name, &err);
+	}
+	if (cli_stream_status(in->reader, rc, rec, &err) < 0)
+		cli_die_input(in->name, &err);
 }
 
 int main(int argc, char **argv)

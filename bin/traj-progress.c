@@ -147,9 +147,7 @@ static int pass(struct state *st, struct traj_reader *r, int find,
 			}
 		}
 	}
-	if (rc < 0 && err->offset < 0)
-		err->offset = stream_reader_offset(r);
-	if (rc < 0 || rec < 0)
+	if (cli_stream_status(r, rc, rec, err) < 0)
 		return -1;
 	if (!find)
 		return 0;
@@ -189,7 +187,7 @@ int main(int argc, char **argv)
 		int rc = pass(&st, in.reader, 1, &err);
 		cli_stream_close(&in);
 		if (rc < 0)
-			cli_die_error(path, &err);
+			cli_die_input(in.name, &err);
 		o.given = 1;
 		reset(&st);
 	}
@@ -204,9 +202,7 @@ int main(int argc, char **argv)
 	int rc = pass(&st, in.reader, 0, &err);
 	reset(&st);
 	cli_stream_close(&in);
-	if (rc < 0) {
-		cli_finish(TRAJ_OK);
-		cli_die_error(in.name ? in.name : "-", &err);
-	}
+	if (rc < 0)
+		cli_die_input(in.name, &err);
 	return cli_finish(TRAJ_OK);
 }

@@ -216,19 +216,16 @@ static void score_stream(struct cli_stream_input *in, struct score_state *st,
 		if (rc == 0 && st)
 			rc = scorestate_note(st, in->reader, rec, &err);
 	}
-	if (rc < 0 && err.offset < 0)
-		err.offset = stream_reader_offset(in->reader);
 	run_subject_free(&s);
 	task_groupings_free(&train_groups);
 	task_groupings_free(&test_groups);
 	if (st && rec < 0 && err.status == TRAJ_ETRUNC)
 		rec = 0;
-	if (rec >= 0 && rc == 0)
+	if (cli_stream_status(in->reader, rc, rec, &err) == 0)
 		return;
 	if (st)
 		save_state(st);
-	cli_finish(TRAJ_OK);
-	cli_die_error(in->name, &err);
+	cli_die_input(in->name, &err);
 }
 
 int main(int argc, char **argv)

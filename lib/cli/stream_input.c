@@ -32,3 +32,17 @@ void cli_stream_read_subject(const char *path, const struct run_load *want,
 		cli_die_error(in.name, &err);
 	cli_stream_close(&in);
 }
+
+int cli_stream_status(const struct traj_reader *r, int rc, int rec,
+		      struct traj_error *err)
+{
+	if (rc < 0 && err->offset < 0)
+		err->offset = stream_reader_offset(r);
+	return rc < 0 || rec < 0 ? -1 : 0;
+}
+
+void cli_die_input(const char *name, const struct traj_error *err)
+{
+	cli_finish(TRAJ_OK);
+	cli_die_error(name, err);
+}

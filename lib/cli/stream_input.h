@@ -31,4 +31,17 @@ void cli_stream_close(struct cli_stream_input *in);
 void cli_stream_read_subject(const char *path, const struct run_load *want,
 			     struct run_subject *s, struct run_subject *other);
 
+/* Whether a pass over a stream's records succeeded: rc is the pass's own
+ * status, rec the reader's last return (stream_read_next). 0 when both
+ * did; else -1, an error of the pass that names no byte offset placed at
+ * the reader's (where the record it failed on ends). */
+int cli_stream_status(const struct traj_reader *r, int rc, int rec,
+		      struct traj_error *err);
+
+/* Ends the program on an error about input `name` (cli_die_error), after
+ * flushing what was written so far: the metric lines of every checkpoint
+ * before the error reach the reader. */
+void cli_die_input(const char *name, const struct traj_error *err)
+	__attribute__((noreturn));
+
 #endif

@@ -101,6 +101,19 @@ setup() {
 	assert_one_error_line traj-llc
 }
 
+@test "a truncated stream: the complete checkpoints are estimated, then status 75" {
+	run -0 traj-llc --chains 2 --draws 10 "$RUN"
+	full=$output
+	size=$(stat -c %s "$RUN")
+	head -c $((size - 100)) "$RUN" >"$BATS_TEST_TMPDIR/cut.traj"
+	run -75 --separate-stderr traj-llc --chains 2 --draws 10 "$BATS_TEST_TMPDIR/cut.traj"
+	assert_one_error_line traj-llc
+	[[ $stderr == *"cut.traj: byte "[0-9]*": "*"trunc"* ]] || fail "$stderr"
+	[ "${#lines[@]}" -gt 0 ]
+	diff <(printf '%s\n' "${lines[@]}") <(printf '%s\n' "$full" | head -n ${#lines[@]})
+	[ -z "$(printf '%s\n' "${lines[@]}" | awk -F'\t' '$2 == 200')" ]
+}
+
 @test "an independent NumPy reference (bench/llc_reference.py) gives the same chains" {
 	/usr/bin/python3 -c 'import numpy' 2>/dev/null || skip "no numpy"
 	traj-convert --export npz "$BATS_TEST_TMPDIR/w.npz" --step 200 "$RUN"

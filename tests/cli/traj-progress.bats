@@ -35,6 +35,18 @@ print('%.6g' % sum(float((z[k].astype(np.float64) ** 2).sum()) for k in z.files 
 	assert_equal "$(printf '%.6g' "$got")" "$output"
 }
 
+@test "a truncated stream: the complete checkpoints are measured, then status 75" {
+	run -0 traj-progress --freqs 1,2 "$RUN"
+	full=$output
+	size=$(stat -c %s "$RUN")
+	head -c $((size - 100)) "$RUN" >"$BATS_TEST_TMPDIR/cut.traj"
+	run -75 --separate-stderr traj-progress --freqs 1,2 "$BATS_TEST_TMPDIR/cut.traj"
+	assert_one_error_line traj-progress
+	[[ $stderr == *"cut.traj: byte "[0-9]*": "*"trunc"* ]] || fail "$stderr"
+	assert_equal "${#lines[@]}" 10
+	diff <(printf '%s\n' "${lines[@]}") <(printf '%s\n' "$full" | head -n 10)
+}
+
 @test "--freqs reads standard input; the same figures as from the file" {
 	run -0 traj-progress --freqs 2,3 "$RUN"
 	file=$output
