@@ -171,11 +171,12 @@ static void fourier(struct differ *d, int64_t step, const struct weightset *w)
 	if (!energy)
 		cli_die(TRAJ_ENOMEM, "out of memory");
 	double *total = energy + (size_t)(kmax + 1) * (size_t)width;
+	struct traj_error err;
 	for (int b = 0; b < sp->blocks; b++)
 		if (fourier_add_energies(&d->fourier,
 					 e->v + b * sp->block_rows * width,
-					 sp->p, width, energy) < 0)
-			cli_die(TRAJ_ENOMEM, "out of memory");
+					 sp->p, width, energy, &err) < 0)
+			cli_die(err.status, "%s", err.msg);
 	fourier_total(energy, kmax, width, total);
 	char name[64];
 	for (int k = 1; k <= kmax; k++) {

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int changepoint_init(struct changepoint *c, const struct changepoint_opts *o)
+int changepoint_init(struct changepoint *c, const struct changepoint_opts *o,
+		     struct traj_error *err)
 {
 	memset(c, 0, sizeof *c);
 	c->cap = 32 * o->window;
@@ -15,7 +16,7 @@ int changepoint_init(struct changepoint *c, const struct changepoint_opts *o)
 	c->scratch = malloc(3 * (size_t)c->cap * sizeof *c->scratch);
 	if (!c->ring || !c->scratch) {
 		changepoint_free(c);
-		return -1;
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	}
 	return 0;
 }
@@ -68,13 +69,14 @@ static void push(struct changepoint *c, int64_t step, double x)
 		c->seg_n++;
 }
 
-int changepoint_keep(struct changepoint *c, const struct cp_point *p)
+int changepoint_keep(struct changepoint *c, const struct cp_point *p,
+		     struct traj_error *err)
 {
 	if (c->nkept == c->kept_cap) {
 		int cap = c->kept_cap ? 2 * c->kept_cap : 64;
 		struct cp_point *k = realloc(c->kept, (size_t)cap * sizeof *k);
 		if (!k)
-			return -1;
+			return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 		c->kept = k;
 		c->kept_cap = cap;
 	}
@@ -115,7 +117,7 @@ static double zscore(double d, double se)
 /* Starts keeping the points of a change: the newest `right` points moved,
  * the `width` before them show the old level. */
 static int alarm(struct changepoint *c, const struct changepoint_opts *o,
-		 int right, int width)
+		 int right, int width, struct traj_error *err)
 {
 	struct noise_est ne;
 	c->noise_seen = -NOISE_EVERY; /* a fresh estimate, frozen while moving */
@@ -130,13 +132,14 @@ static int alarm(struct changepoint *c, const struct changepoint_opts *o,
 	c->nkept = 0;
 	int first = right + (width < nb ? width : nb);
 	for (int i = first - 1; i >= 0; i--)
-		if (changepoint_keep(c, back(c, i)) < 0)
+		if (changepoint_keep(c, back(c, i), err) < 0)
 			return -1;
 	c->since = 0;
 	return 0;
 }
 
-static int watch(struct changepoint *c, const struct changepoint_opts *o)
+static int watch(struct changepoint *c, const struct changepoint_opts *o,
+		 struct traj_error *err)
 {
 	int W = o->window;
 	struct noise_est ne;
@@ -147,7 +150,7 @@ static int watch(struct changepoint *c, const struct changepoint_opts *o)
 	if (fabs(d) >= o->min_delta) {
 		have_noise = changepoint_noise(c, o, &ne) == 0;
 		if (have_noise && zscore(d, ne.point) >= o->threshold)
-			return alarm(c, o, 1, W);
+			return alarm(c, o, 1, W, err);
 	}
 	for (int s = 0; s < CHANGEPOINT_SCALES; s++) {
 		int w = W << s;
@@ -159,7 +162,7 @@ static int watch(struct changepoint *c, const struct changepoint_opts *o)
 		if (!have_noise && !(have_noise = changepoint_noise(c, o, &ne) == 0))
 			return 0;
 		if (zscore(d, ne.tau * sqrt(2.0 / w)) >= o->threshold)
-			return alarm(c, o, w, w);
+			return alarm(c, o, w, w, err);
 	}
 	return 0;
 }
@@ -304,15 +307,16 @@ void changepoint_observe(struct changepoint *c, int64_t step, double x)
 }
 
 int changepoint_add(struct changepoint *c, const struct changepoint_opts *o,
-		    int64_t step, double x, struct changepoint_change *out)
+		    int64_t step, double x, struct changepoint_change *out,
+		    struct traj_error *err)
 {
 	if (!isfinite(x))
 		return 0;
 	push(c, step, x);
 	c->seen++;
 	if (!c->moving)
-		return watch(c, o);
-	if (changepoint_keep(c, back(c, 0)) < 0)
+		return watch(c, o, err);
+	if (changepoint_keep(c, back(c, 0), err) < 0)
 		return -1;
 	return settle(c, o, out);
 }

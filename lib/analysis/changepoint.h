@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "analysis/noise.h"
+#include "common/error.h"
 
 #define CHANGEPOINT_SCALES 4
 
@@ -83,23 +84,27 @@ struct changepoint_change {
 	int npoints;                   /* until the next call */
 };
 
-/* Returns 0, or -1 when out of memory. */
-int changepoint_init(struct changepoint *c, const struct changepoint_opts *o);
+/* Returns 0, or -1 with err set (TRAJ_ENOMEM). */
+int changepoint_init(struct changepoint *c, const struct changepoint_opts *o,
+		     struct traj_error *err);
 void changepoint_free(struct changepoint *c);
 /* Forgets the series (keeps the memory). */
 void changepoint_reset(struct changepoint *c);
 /* Adds a point; returns 1 and fills *out when a change has settled, 0
- * when not, -1 when out of memory. Non-finite values are ignored. */
+ * when not, -1 with err set (TRAJ_ENOMEM). Non-finite values are
+ * ignored. */
 int changepoint_add(struct changepoint *c, const struct changepoint_opts *o,
-		    int64_t step, double x, struct changepoint_change *out);
+		    int64_t step, double x, struct changepoint_change *out,
+		    struct traj_error *err);
 /* A change still under way, as it stands (after: the mean of its last
  * points); returns 1 and fills *out if that is already a significant rise
  * or fall, else 0. The detector goes on unchanged. */
 int changepoint_open(struct changepoint *c, const struct changepoint_opts *o,
 		     struct changepoint_change *out);
 /* Appends a point to those of the change under way (restoring a saved
- * detector); -1 when out of memory. */
-int changepoint_keep(struct changepoint *c, const struct cp_point *p);
+ * detector); -1 with err set (TRAJ_ENOMEM). */
+int changepoint_keep(struct changepoint *c, const struct cp_point *p,
+		     struct traj_error *err);
 /* Only records the point, for changepoint_noise (no detection). */
 void changepoint_observe(struct changepoint *c, int64_t step, double x);
 /* The noise of the series from its recent points; -1 when too few. */

@@ -151,16 +151,22 @@ static void series_free(struct series *s)
 }
 
 static struct series *series_new(const struct emerge *e, const char *run,
-				 const char *metric)
+				 const char *metric, struct traj_error *err)
 {
 	struct series *s = calloc(1, sizeof *s);
-	if (!s)
+	if (!s) {
+		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 		return NULL;
+	}
 	s->run = strdup(run);
 	s->metric = strdup(metric);
 	s->holding = calloc((size_t)e->o->nwhen + 1, 1);
-	if (!s->run || !s->metric || !s->holding ||
-	    changepoint_init(&s->cp, &e->o->cp) < 0) {
+	if (!s->run || !s->metric || !s->holding) {
+		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+		series_free(s);
+		return NULL;
+	}
+	if (changepoint_init(&s->cp, &e->o->cp, err) < 0) {
 		series_free(s);
 		return NULL;
 	}
@@ -169,16 +175,18 @@ static struct series *series_new(const struct emerge *e, const char *run,
 }
 
 struct series *emerge_series_get(struct emerge *e, const char *run,
-				 const char *metric)
+				 const char *metric, struct traj_error *err)
 {
 	uint64_t h = hash_key(run, metric);
 	struct series *s = e->buckets[h % e->nbuckets];
 	for (; s; s = s->chain)
 		if (strcmp(s->run, run) == 0 && strcmp(s->metric, metric) == 0)
 			return s;
-	if (e->nseries >= e->nbuckets && grow_table(e) < 0)
+	if (e->nseries >= e->nbuckets && grow_table(e) < 0) {
+		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 		return NULL;
-	if (!(s = series_new(e, run, metric)))
+	}
+	if (!(s = series_new(e, run, metric, err)))
 		return NULL;
 	size_t j = h % e->nbuckets;
 	s->chain = e->buckets[j];
@@ -292,9 +300,10 @@ static int analyse(const struct emerge *e, struct series *s,
 		   struct traj_error *err)
 {
 	struct changepoint_change c;
-	int found = changepoint_add(&s->cp, &e->o->cp, m->step, m->value, &c);
+	int found = changepoint_add(&s->cp, &e->o->cp, m->step, m->value, &c,
+				    err);
 	if (found < 0)
-		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+		return -1;
 	if (found && c.kind != CP_SPIKE && e->o->steepest)
 		keep_steepest(e, s, &c);
 	if (!found || !e->o->changepoint)
@@ -337,9 +346,9 @@ int emerge_run_identity(struct emerge *e, const char *run, uint64_t ident,
 int emerge_add(struct emerge *e, const struct metric_line *m, emerge_emit emit,
 	       void *ctx, struct traj_error *err)
 {
-	struct series *s = emerge_series_get(e, m->run, m->metric);
+	struct series *s = emerge_series_get(e, m->run, m->metric, err);
 	if (!s)
-		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+		return -1;
 	if (s->have_last && m->step <= s->last_step) {
 		if (e->o->skip_seen)
 			return 0;

@@ -37,8 +37,9 @@ struct emerge {
 	struct series *first, *last;
 };
 
-/* The series (run, metric), made if new; NULL when out of memory. */
+/* The series (run, metric), made if new; NULL with err set
+ * (TRAJ_ENOMEM). */
 struct series *emerge_series_get(struct emerge *e, const char *run,
-				 const char *metric);
+				 const char *metric, struct traj_error *err);
 
 #endif

@@ -77,9 +77,10 @@ static int get_i64(const char *t, int64_t *v)
 	return statefile_i64(t, INT64_MIN, INT64_MAX, v);
 }
 
-/* Reads `count` lines of "STEP<TAB>VALUE". */
-static int read_points(struct statefile_reader *r, struct changepoint *c, int count,
-		       int kept)
+/* Reads `count` lines of "STEP<TAB>VALUE": -1 on a bad line, -2 with
+ * err set when out of memory. */
+static int read_points(struct statefile_reader *r, struct changepoint *c,
+		       int count, int kept, struct traj_error *err)
 {
 	for (int i = 0; i < count; i++) {
 		struct cp_point p;
@@ -88,7 +89,7 @@ static int read_points(struct statefile_reader *r, struct changepoint *c, int co
 		    statefile_double(r->field[1], &p.value) < 0)
 			return -1;
 		if (kept) {
-			if (changepoint_keep(c, &p) < 0)
+			if (changepoint_keep(c, &p, err) < 0)
 				return -2;
 		} else {
 			changepoint_observe(c, p.step, p.value);
@@ -102,9 +103,9 @@ static int load_series(struct emerge *e, struct statefile_reader *r, struct traj
 	const struct emerge_opts *o = e->o;
 	if (r->nfield != 7)
 		return -1;
-	struct series *s = emerge_series_get(e, r->field[1], r->field[2]);
+	struct series *s = emerge_series_get(e, r->field[1], r->field[2], err);
 	if (!s)
-		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory"), -2;
+		return -2;
 	const char *holding = r->field[6];
 	if (s->have_last || statefile_int(r->field[3], 0, 1, &s->have_last) < 0 ||
 	    get_i64(r->field[4], &s->last_step) < 0 ||
@@ -134,7 +135,7 @@ static int load_series(struct emerge *e, struct statefile_reader *r, struct traj
 	if (statefile_next(r) < 0 || r->nfield != 2 || strcmp(r->field[0], "ring") ||
 	    statefile_int(r->field[1], 0, c->cap, &n) < 0 || seg_n > n)
 		return -1;
-	int rc = read_points(r, c, n, 0);
+	int rc = read_points(r, c, n, 0, err);
 	if (rc < 0)
 		return rc;
 	c->seen = seen;
@@ -143,8 +144,8 @@ static int load_series(struct emerge *e, struct statefile_reader *r, struct traj
 	    statefile_int(r->field[1], 0, 1 << 30, &nkept) < 0 ||
 	    (c->moving && nkept == 0))
 		return -1;
-	if ((rc = read_points(r, c, nkept, 1)) < 0)
-		return rc == -2 ? (traj_fail(err, TRAJ_ENOMEM, -1, "out of memory"), -2) : -1;
+	if ((rc = read_points(r, c, nkept, 1, err)) < 0)
+		return rc;
 	struct steep_window *st = &s->steep;
 	if (statefile_next(r) < 0 || r->nfield != 9 || strcmp(r->field[0], "steep") ||
 	    statefile_int(r->field[1], 0, 1, &st->have) < 0 ||

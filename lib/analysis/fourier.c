@@ -60,12 +60,12 @@ static int prepare(struct fourier_work *w, int p, int width)
 }
 
 int fourier_add_energies(struct fourier_work *w, const double *e, int p,
-			 int width, double *energy)
+			 int width, double *energy, struct traj_error *err)
 {
 	if (width == 0)
 		return 0;
 	if (prepare(w, p, width) < 0)
-		return -1;
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	/* proj = basis e: the coordinates of every column in the basis */
 	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p, width, p,
 		    1.0, w->basis, p, e, width, 0.0, w->proj, width);

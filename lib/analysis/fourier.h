@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "common/error.h"
+
 /* The basis as a (p, p) matrix, row r the basis vector of frequency
  * (r + 1) / 2: the constant, then cos and sin of k = 1, 2, .., and for
  * even p the Nyquist row last. Built once per p and kept, with room for
@@ -31,9 +33,9 @@ void fourier_work_free(struct fourier_work *w);
 
 /* Adds to energy, row-major (p/2 + 1, width), the energy of frequency k
  * in column w of the row-major (p, width) block `e` (row a = token a),
- * for k = 0 .. p/2. Returns -1 when out of memory, else 0. */
+ * for k = 0 .. p/2. Returns 0, or -1 with err set (TRAJ_ENOMEM). */
 int fourier_add_energies(struct fourier_work *w, const double *e, int p,
-			 int width, double *energy);
+			 int width, double *energy, struct traj_error *err);
 /* Sums the columns: total[k] = sum over w of energy[k][w]. */
 void fourier_total(const double *energy, int kmax, int width, double *total);
 /* How far each column (an MLP neuron, a residual direction) is made of a

@@ -219,18 +219,21 @@ double progress_gini(const double *x, int n)
 /* Gini of the per-frequency norms of a (p, width) block set: `blocks`
  * blocks of p rows, block j starting at row j * stride. */
 static int spectrum_gini(struct progress *pr, const double *e, int blocks,
-			 int64_t stride, int width, double *gini)
+			 int64_t stride, int width, double *gini,
+			 struct traj_error *err)
 {
 	int p = pr->p, kmax = p / 2;
 	double *energy = calloc((size_t)(kmax + 1) * (size_t)width,
 				sizeof *energy);
 	double *total = malloc((size_t)(kmax + 1) * sizeof *total);
 	int rc = -1;
-	if (!energy || !total)
+	if (!energy || !total) {
+		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 		goto out;
+	}
 	for (int j = 0; j < blocks; j++)
 		if (fourier_add_energies(&pr->fw, e + j * stride * width, p,
-					 width, energy) < 0)
+					 width, energy, err) < 0)
 			goto out;
 	fourier_total(energy, kmax, width, total);
 	int nk = (p - 1) / 2;
@@ -244,7 +247,8 @@ out:
 	return rc;
 }
 
-static int gini_embed(struct progress *pr, struct model *m, double *gini)
+static int gini_embed(struct progress *pr, struct model *m, double *gini,
+		      struct traj_error *err)
 {
 	*gini = NAN;
 	if (!pr->have_embed)
@@ -254,18 +258,19 @@ static int gini_embed(struct progress *pr, struct model *m, double *gini)
 	int64_t rows = v->shape[0];
 	double *e = malloc((size_t)rows * width * sizeof *e);
 	if (!e)
-		return -1;
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	for (size_t i = 0; i < (size_t)rows * width; i++)
 		e[i] = m->params[v->offset + i];
 	int rc = spectrum_gini(pr, e, pr->embed.blocks, pr->embed.block_rows,
-			       width, gini);
+			       width, gini, err);
 	free(e);
 	return rc;
 }
 
 /* W_L along the residues, as a (p, width) block: row c holds the weights
  * from every neuron to class c. */
-static int gini_wl(struct progress *pr, struct model *m, double *gini)
+static int gini_wl(struct progress *pr, struct model *m, double *gini,
+		   struct traj_error *err)
 {
 	*gini = NAN;
 	if (!pr->wl_first[0])
@@ -276,7 +281,7 @@ static int gini_wl(struct progress *pr, struct model *m, double *gini)
 	int M = (int)a->shape[0], D = (int)a->shape[1];
 	double *e = malloc((size_t)p * M * sizeof *e);
 	if (!e)
-		return -1;
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	if (!pr->wl_second[0]) {  /* (M, C) */
 		for (int c = 0; c < p; c++)
 			for (int i = 0; i < M; i++)
@@ -295,7 +300,7 @@ static int gini_wl(struct progress *pr, struct model *m, double *gini)
 				e[(size_t)c * M + i] = s;
 			}
 	}
-	int rc = spectrum_gini(pr, e, 1, 0, M, gini);
+	int rc = spectrum_gini(pr, e, 1, 0, M, gini, err);
 	free(e);
 	return rc;
 }
@@ -356,11 +361,9 @@ int progress_measure(struct progress *pr, struct model *m, const int *freqs,
 	for (size_t i = 0; i < m->nparams; i++)
 		sq += (double)m->params[i] * m->params[i];
 	out->weight_sq_sum = sq;
-	if (gini_embed(pr, m, &out->gini_embed) < 0 ||
-	    gini_wl(pr, m, &out->gini_wl) < 0) {
-		traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	if (gini_embed(pr, m, &out->gini_embed, err) < 0 ||
+	    gini_wl(pr, m, &out->gini_wl, err) < 0)
 		goto out;
-	}
 	rc = 0;
 out:
 	free(proj);

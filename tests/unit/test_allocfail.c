@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "analysis/changepoint.h"
+#include "analysis/fourier.h"
 #include "format/stream.h"
 #include "interp/ablate.h"
 #include "interp/ablate_fast.h"
@@ -460,6 +462,49 @@ static int op_edges(struct ev_ctx *c, struct traj_error *err)
 	return rc;
 }
 
+/* A series that rests, then climbs slowly (a change of 150 points: the
+ * kept points outgrow their first allocation) and rests again; sums the
+ * settled changes' steps and sizes. */
+static int op_changepoint(struct ev_ctx *c, struct traj_error *err)
+{
+	const struct changepoint_opts o = { .window = 4, .threshold = 4,
+					    .min_delta = 0.05 };
+	struct changepoint cp;
+	struct changepoint_change ch;
+	if (changepoint_init(&cp, &o, err) < 0)
+		return -1;
+	int rc = 0;
+	for (int i = 0; rc >= 0 && i < 600; i++) {
+		double x = 0.01 * sin(1.7 * i) +
+			   (i < 200 ? 0 : i < 350 ? (i - 200) / 150.0 : 1);
+		rc = changepoint_add(&cp, &o, i, x, &ch, err);
+		if (rc == 1)
+			c->sum += (double)ch.from + (double)ch.to + ch.after -
+				  ch.before + ch.npoints;
+	}
+	changepoint_free(&cp);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The Fourier energies of two blocks, the second wider (the projection
+ * grows), with one work area. */
+static int op_fourier(struct ev_ctx *c, struct traj_error *err)
+{
+	enum { FP = 7, FW = 5 };
+	double e[FP * FW], energy[(FP / 2 + 1) * FW] = { 0 };
+	for (int i = 0; i < FP * FW; i++)
+		e[i] = sin(0.3 * i) + 0.1 * i;
+	struct fourier_work fw;
+	fourier_work_init(&fw);
+	int rc = 0;
+	for (int w = 2; rc == 0 && w <= FW; w += FW - 2)
+		rc = fourier_add_energies(&fw, e, FP, w, energy, err);
+	fourier_work_free(&fw);
+	for (int i = 0; i < (FP / 2 + 1) * FW; i++)
+		c->sum += energy[i];
+	return rc;
+}
+
 /* Runs op once unarmed (it must succeed: lazy set-ups of BLAS and the
  * thread pool happen there), then with each of its allocations failing
  * in turn: it fails with TRAJ_ENOMEM and a message, or succeeds with the
@@ -508,6 +553,8 @@ static void test_engines_under_allocation_failure(void)
 	fail_each("ablator", op_ablate, &c);
 	fail_each("patching", op_patch, &c);
 	fail_each("edges", op_edges, &c);
+	fail_each("change points", op_changepoint, &c);
+	fail_each("fourier", op_fourier, &c);
 	fclose(c.sink);
 	model_free(c.m);
 	model_free(c.mk);

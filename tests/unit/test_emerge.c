@@ -31,10 +31,11 @@ static void detect(const double *v, int n, const struct changepoint_opts *o,
 {
 	struct changepoint c;
 	struct changepoint_change ch;
-	CHECK(changepoint_init(&c, o) == 0);
+	struct traj_error err;
+	CHECK(changepoint_init(&c, o, &err) == 0);
 	f->n = 0;
 	for (int i = 0; i < n; i++)
-		if (changepoint_add(&c, o, 10 * i, v[i], &ch) == 1 && f->n < 8)
+		if (changepoint_add(&c, o, 10 * i, v[i], &ch, &err) == 1 && f->n < 8)
 			f->c[f->n++] = ch;
 	changepoint_free(&c);
 }

@@ -13,13 +13,14 @@ static void test_fourier_single_frequency(void)
 	enum { P = 11, W = 2, K = P / 2 };
 	double e[P * W], energy[(K + 1) * W] = {0}, total[K + 1];
 	struct fourier_work fw;
+	struct traj_error err;
 	fourier_work_init(&fw);
 	/* column 0: 2 cos(2 pi 3 a / p); column 1: sin(2 pi 4 a / p) */
 	for (int a = 0; a < P; a++) {
 		e[a * W] = 2 * cos(2 * M_PI * 3 * a / P);
 		e[a * W + 1] = sin(2 * M_PI * 4 * a / P);
 	}
-	CHECK(fourier_add_energies(&fw, e, P, W, energy) == 0);
+	CHECK(fourier_add_energies(&fw, e, P, W, energy, &err) == 0);
 	fourier_total(energy, K, W, total);
 	/* sum_a (2 cos)^2 = 4 p / 2; sum_a sin^2 = p / 2: all of it at k */
 	for (int k = 0; k <= K; k++)
@@ -38,6 +39,7 @@ static void test_fourier_single_frequency(void)
 static void test_fourier_parseval(void)
 {
 	struct fourier_work fw;
+	struct traj_error err;
 	fourier_work_init(&fw);
 	for (int p = 11; p <= 12; p++) {
 		enum { W = 3 };
@@ -48,7 +50,7 @@ static void test_fourier_parseval(void)
 			e[i] = rng_uniform(&r) - 0.5;
 			sq += e[i] * e[i];
 		}
-		CHECK(fourier_add_energies(&fw, e, p, W, energy) == 0);
+		CHECK(fourier_add_energies(&fw, e, p, W, energy, &err) == 0);
 		fourier_total(energy, p / 2, W, total);
 		for (int k = 0; k <= p / 2; k++)
 			sum += total[k];
@@ -88,6 +90,7 @@ static void test_fourier_matches_direct(void)
 	static const int widths[] = {9, 1, 4, 9, 2, 5, 7};
 	double e[PMAX * WMAX], got[(PMAX / 2 + 1) * WMAX], want[(PMAX / 2 + 1) * WMAX];
 	struct fourier_work fw;
+	struct traj_error err;
 	struct rng r;
 	fourier_work_init(&fw);
 	rng_seed(&r, 7);
@@ -98,7 +101,7 @@ static void test_fourier_matches_direct(void)
 		direct_energies(e, p, width, want);
 		for (int i = 0; i < n; i++)
 			got[i] = 1; /* added to, not overwritten */
-		CHECK(fourier_add_energies(&fw, e, p, width, got) == 0);
+		CHECK(fourier_add_energies(&fw, e, p, width, got, &err) == 0);
 		for (int i = 0; i < n; i++)
 			CHECK_NEAR(got[i] - 1, want[i], 1e-12);
 	}
