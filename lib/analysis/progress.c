@@ -38,12 +38,11 @@ int progress_init(struct progress *pr, const struct task_config *task,
 {
 	memset(pr, 0, sizeof *pr);
 	fourier_work_init(&pr->fw);
-	if (task->family != TASK_MODULAR ||
-	    (task->op != MOD_ADD && task->op != MOD_SUB))
+	int p = task_modulus(task);
+	if (p == 0 || (task->op != MOD_ADD && task->op != MOD_SUB))
 		return traj_fail(err, TRAJ_EUSAGE, -1, "progress measures "
 				 "need a modadd or modsub run, not %s",
 				 task->name);
-	int p = task->p;
 	if (m->n_classes != p || m->n_outputs != 1)
 		return traj_fail(err, TRAJ_EDATA, -1, "the model does not "
 				 "predict one residue mod %d", p);

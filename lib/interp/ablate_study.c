@@ -143,7 +143,7 @@ int ablate_study_select(const struct ablate_study *st,
 {
 	memset(sel, 0, sizeof *sel);
 	if ((st->by == ABLATE_BY_FREQ || st->by == ABLATE_BY_NEURON_FREQ) &&
-	    s->rc.task.family != TASK_MODULAR)
+	    task_modulus(&s->rc.task) == 0)
 		return traj_fail(err, TRAJ_EUSAGE, -1, "--by %s: task '%s' is "
 				 "not modular arithmetic", st->by ==
 				 ABLATE_BY_FREQ ? "freq" : "neuron-freq",

@@ -82,6 +82,11 @@ int task_takes_eq_token(const struct task_config *cfg)
 	return task_family_of(cfg) && task_family_of(cfg)->eq_token;
 }
 
+int task_modulus(const struct task_config *cfg)
+{
+	return task_family_of(cfg) && task_family_of(cfg)->residues ? cfg->p : 0;
+}
+
 void task_default_run_id(const struct task_config *cfg, uint64_t seed,
 			 char *buf, size_t cap)
 {

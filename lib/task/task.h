@@ -116,6 +116,10 @@ int task_needs_mlp(const struct task_config *cfg);
 /* Whether a transformer reads the task's examples ending with a '='
  * token (eq_token): modular arithmetic and parity. */
 int task_takes_eq_token(const struct task_config *cfg);
+/* The modulus p of a task whose inputs and answer are residues mod p
+ * (modular arithmetic), 0 for the others: the Fourier analyses (logit and
+ * neuron frequencies, progress measures) need one. */
+int task_modulus(const struct task_config *cfg);
 /* The run id a run of the task gets when none is given: TASK-pP-sSEED
  * for modular arithmetic, the size parameters of the other families in
  * their place ("add-d3-s1", "repeat-l10v20-s1"). */

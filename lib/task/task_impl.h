@@ -43,6 +43,7 @@ struct task_family_ops {
 	int needs_mlp;          /* dense input */
 	int eq_token;           /* a transformer reads it ending with '=' */
 	int counted;            /* n_train and n_test are in its header */
+	int residues;           /* inputs and answer are residues mod p */
 	/* Gives its fields still 0 their defaults (task.h). */
 	void (*defaults)(struct task_config *cfg);
 	void (*dims)(const struct task_config *cfg, struct task_dims *d);

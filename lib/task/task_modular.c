@@ -219,7 +219,7 @@ static int corrupt(const struct task_config *cfg, const struct split *s,
 }
 
 const struct task_family_ops task_modular_ops = {
-	.eq_token = 1, .defaults = defaults, .dims = dims, .validate = validate,
+	.eq_token = 1, .residues = 1, .defaults = defaults, .dims = dims, .validate = validate,
 	.build = build, .to_json = to_json, .from_json = from_json,
 	.run_id = run_id, .variables = variables, .corrupt = corrupt,
 };

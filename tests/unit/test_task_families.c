@@ -295,6 +295,25 @@ static void write_idx(const char *dir, const char *name, int images, int n,
 	gzclose(f);
 }
 
+/* Only modular arithmetic is over residues mod p (traj ablate --by freq,
+ * traj progress ask this one question). */
+static void test_modulus(void)
+{
+	static const char *const names[] = { "modadd", "modsub", "moddiv",
+					     "add", "parity", "repeat",
+					     "fashion" };
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		struct task_config c = { 0 };
+		CHECK(task_from_name(names[i], &c) == 0);
+		c.p = 13;
+		task_fill_defaults(&c);
+		CHECK(task_modulus(&c) == (strncmp(names[i], "mod", 3) == 0 ? 13 : 0));
+	}
+	struct task_config none = { 0 };
+	none.family = (enum task_family)99;
+	CHECK(task_modulus(&none) == 0);
+}
+
 static void test_fashion_files(void)
 {
 	char dir[] = "/tmp/traj-fashion-XXXXXX";
@@ -338,6 +357,7 @@ int main(void)
 	RUN(test_sequence_modular);
 	RUN(test_json);
 	RUN(test_bad_configs);
+	RUN(test_modulus);
 	RUN(test_fashion_files);
 	return harness_done();
 }
