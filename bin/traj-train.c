@@ -128,9 +128,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		CLI_I64(0, "reinit", &o->reinit, "SEED", 0, SEED_MAX,
 			"fresh weights from SEED instead (a control)"),
 		CLI_STRING(0, "adv", &o->adv, "SPEC",
-			"adversarial training on the worst case in an eps-ball:\n"
-			"pgd:eps=E[,iters=7,step=S,norm=linf|l2,random-start=1]\n"
-			"or fgsm:eps=E (docs/adversarial.md)"),
+			"adversarial training in an eps-ball: pgd:eps=E[,iters=7,\n"
+			"step=S,norm=linf|l2,random-start=1] or fgsm:eps=E"),
 		CLI_GROUP("Checkpoints:"),
 		CLI_STRING(0, "every", &nm->every, "N",
 			"a checkpoint every N steps; 0 = none (100); or\n"
@@ -186,9 +185,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 			opt->given = &o->steps_given;
 	o->reinit = -1;
 	int first = cli_parse(&spec, argc, argv);
-	struct traj_error err;
+	struct traj_error err = {0};
 	if (o->adv && attack_train_parse(o->adv, &o->plan.rc.adv, &err) < 0)
 		cli_usage_error("%s", err.msg);
+	else if (*err.msg) /* a spec that works but is likely not meant */
+		fprintf(stderr, "%s: warning: %s\n", cli_prog(), err.msg);
 	o->start.reinit = o->reinit >= 0;
 	o->start.reinit_seed = (uint64_t)o->reinit;
 	if (o->resume && o->config_given)

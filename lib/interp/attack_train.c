@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,18 @@ int attack_train_parse(const char *spec, cJSON **out, struct traj_error *err)
 	if (!(s.eps > 0))
 		return traj_fail(err, TRAJ_EUSAGE, -1, "--adv: eps must be given, "
 				 "> 0 (pixels are in [0, 1])");
+	if (!s.l2 && s.eps > 1)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "--adv: eps=%g: radii are in "
+				 "pixel units of inputs in [0, 1], where %g covers "
+				 "the whole box (on a 0..255 scale, %g is %.4f)",
+				 s.eps, s.eps, s.eps, s.eps / 255);
+	if (err && s.pgd && s.step > s.eps)
+		snprintf(err->msg, sizeof err->msg, "--adv: step=%g is larger than "
+			 "eps=%g: PGD steps overshoot the ball", s.step, s.eps);
+	if (err && s.l2 && (s.eps < 0.3 || s.eps > 28))
+		snprintf(err->msg, sizeof err->msg, "--adv: eps=%g with norm=l2: "
+			 "L2 radii over 784 pixels are ~28x the L-infinity ones "
+			 "(0.5 to 3 is usual; 28 spans the box)", s.eps);
 	if (!s.pgd) {
 		s.iters = 1;
 		s.step = s.eps;

@@ -18,6 +18,11 @@
  *   step          PGD step size, in pixel units (2.5 eps / iters)
  *   norm          linf or l2 (linf)
  *   random-start  PGD: 1 to start uniformly in the ball (1), 0 at x
+ * An L-infinity eps above 1 covers the whole box (a radius on a 0..255
+ * scale): TRAJ_EUSAGE. On success err->msg is left alone, or holds a
+ * warning for a spec that works but is likely not meant: a PGD step
+ * larger than eps, an L2 eps below 0.3 or above 28 (off the L2 scale of
+ * 784 pixels, as traj-attack warns).
  * Errors: TRAJ_EUSAGE naming the key; TRAJ_ENOMEM. */
 int attack_train_parse(const char *spec, cJSON **out, struct traj_error *err);
 

@@ -64,11 +64,26 @@ pgd_acc() { # PGD accuracy at eps 0.1 of the last checkpoint of $1
 	grep -aq '"method":"pgd","norm":"linf","eps":0.1,"iters":2,"step":0.02,"random_start":false' "$D/s.traj"
 }
 
+@test "a step larger than eps and an L2 radius off its scale warn, and train" {
+	for spec in pgd:eps=0.1,step=0.5,iters=2 pgd:eps=0.05,norm=l2,iters=2 \
+		pgd:eps=40,norm=l2,iters=2; do
+		run -0 --separate-stderr traj-train --quiet --task fashion --width 8 \
+			--steps 2 --every 2 --n-train 100 --n-test 50 --batch 50 \
+			--adv "$spec" --out "$D/w.traj" --force
+		[ "${#stderr_lines[@]}" -eq 1 ] || fail "$spec: ${stderr_lines[*]}"
+		[[ ${stderr_lines[0]} == "traj-train: warning: --adv: "* ]] || fail "$spec: $stderr"
+	done
+	run -0 --separate-stderr traj-train --quiet --task fashion --width 8 --steps 2 \
+		--every 2 --n-train 100 --n-test 50 --batch 50 --adv pgd:eps=1,norm=l2 \
+		--out "$D/w.traj" --force
+	assert_equal "$stderr" ""
+}
+
 @test "bad --adv specs and token models: one line, status 64" {
 	for spec in pgd pgd:eps=-1 pgd:eps=nan pgd:eps=0 pgd:eps=0.1,iters=0 \
 		pgd:eps=0.1,iters=2.5 pgd:eps=0.1,norm=l3 pgd:eps=0.1,foo=1 \
 		fgsm:eps=0.1,iters=3 cw:eps=1 pgd:eps=0.1,step=0 pgd:eps \
-		pgd:eps=0.1,random-start=2; do
+		pgd:eps=0.1,random-start=2 pgd:eps=8; do
 		run -64 --separate-stderr traj-train --quiet --task fashion --width 8 \
 			--steps 2 --n-train 100 --n-test 50 --adv "$spec" --out "$D/bad.traj"
 		[ "${#stderr_lines[@]}" -eq 2 ] || fail "$spec: ${stderr_lines[*]}"
