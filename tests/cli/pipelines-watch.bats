@@ -101,6 +101,22 @@ tick() { "$WATCH" "$@" "$D" -c -m test/acc -m train/acc -w 'test/acc>=0.5'; }
 	diff "$D/.watch/a/events.log" "$BATS_FILE_TMPDIR/one"
 }
 
+@test "a stream replaced by another training under the same name: its events are notified" {
+	cp "$RUN" "$D/a.traj"
+	tick >/dev/null
+	# the same run id (modadd-p17-s1), another learning rate: train
+	# accuracy rises at 30, test accuracy crosses 0.5 at 230 and 250
+	traj-train $TRAIN --steps 400 --lr 3e-2 --force --out "$D/a.traj"
+	run -0 --separate-stderr tick
+	[[ $stderr == *"scoring from the start"* ]] || fail "$stderr"
+	[[ $stderr == *"run 'modadd-p17-s1' is another stream than the one seen before; its series start afresh"* ]] ||
+		fail "$stderr"
+	run -0 cut -f2-4 <<<"$output"
+	assert_output $'230\ttest/acc\tcross\n250\ttest/acc\tcross\n30\ttrain/acc\trise'
+	run -0 tick
+	assert_output ''
+}
+
 @test "usage errors" {
 	run -64 "$WATCH"
 	run -66 "$WATCH" "$BATS_TEST_TMPDIR/none"

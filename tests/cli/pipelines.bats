@@ -40,10 +40,30 @@ induction_stream() {
 	assert_line --regexp "^repeat loss below half the other labels' from step [0-9]+$"
 }
 
+# halfway METRIC FILE: the first step at which METRIC is half-way from its
+# first value to its last (the middle of its transition).
+halfway() {
+	awk -v m="$1" '$3 == m { v[n] = $4; s[n++] = $2 }
+		END { for (i = 0; i < n; i++) if (v[i] >= (v[0] + v[n-1]) / 2) { print s[i]; exit } }' "$2"
+}
+
 @test "grokking-demo.sh: an MLP groks a+b mod p" {
 	run -0 "$P/grokking-demo.sh" "$BATS_TEST_TMPDIR/demo"
 	in_range
 	assert_line --regexp '^grokking delay: [0-9]+ steps$'
+	# traj emerge at its defaults: one level change per accuracy, each
+	# within 2 checkpoints (50 steps) of its middle (docs/emergence.md)
+	local scores=$BATS_TEST_TMPDIR/demo/scores.tsv m step
+	run -0 traj-emerge -c -m '*/acc' "$scores"
+	assert_equal "${#lines[@]}" 2
+	for m in train/acc test/acc; do
+		step=$(printf '%s\n' "$output" | awk -v m="$m" '$3 == m && $4 ~ /^ris/ { print $2 }')
+		[ -n "$step" ] || fail "no rise of $m: $output"
+		local mid
+		mid=$(halfway "$m" "$scores")
+		[ $((step - mid)) -le 50 ] && [ $((mid - step)) -le 50 ] ||
+			fail "$m: event at $step, half-way at $mid"
+	done
 }
 
 @test "fashion-mlp.sh: an MLP on Fashion-MNIST" {
