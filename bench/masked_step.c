@@ -32,7 +32,12 @@ static double median_step(struct model *m, const struct model_mask *k,
 	for (int s = -5; s < steps; s++) {
 		double t0 = now_ms();
 		memset(m->grads, 0, m->nparams * sizeof *m->grads);
-		m->ops->loss(m, b, 1);
+		float loss;
+		struct traj_error err;
+		if (m->ops->loss(m, b, 1, &loss, &err) < 0) {
+			fprintf(stderr, "masked_step: %s\n", err.msg);
+			exit(1);
+		}
 		if (k)
 			mask_apply(k, m, m->grads);
 		optim_step(&o, m->params, m->grads);

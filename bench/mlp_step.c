@@ -146,7 +146,10 @@ int main(int argc, char **argv)
 		double t0 = clock_ms();
 		for (size_t i = 0; i < m->nparams; i++)
 			m->grads[i] = 0.0f;
-		loss = m->ops->loss(m, &b, 1);
+		if (m->ops->loss(m, &b, 1, &loss, &err) < 0) {
+			fprintf(stderr, "mlp_step: %s\n", err.msg);
+			return 1;
+		}
 		optim_step(&o, m->params, m->grads);
 		double t1 = clock_ms();
 		products_run(&g);

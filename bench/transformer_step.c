@@ -102,7 +102,10 @@ int main(int argc, char **argv)
 		double t0 = now_ms();
 		for (size_t i = 0; i < m->nparams; i++)
 			m->grads[i] = 0.0f;
-		loss = m->ops->loss(m, &b, 1);
+		if (m->ops->loss(m, &b, 1, &loss, &err) < 0) {
+			fprintf(stderr, "transformer_step: %s\n", err.msg);
+			return 1;
+		}
 		optim_step(&opt, m->params, m->grads);
 		if (s >= 0)
 			ms[s] = now_ms() - t0;

@@ -24,7 +24,13 @@ static double model_loss_grad(void *ctx, const int32_t *idx, int nidx)
 			   .features = t->features, .labels = t->labels };
 	struct model *m = t->model;
 	memset(m->grads, 0, m->nparams * sizeof *m->grads);
-	return m->ops->loss(m, &b, 1);
+	float loss;
+	struct traj_error err;
+	/* Cannot fail: llc_model_target_init checked every example, and a
+	 * minibatch holds some of them. */
+	if (m->ops->loss(m, &b, 1, &loss, &err) < 0)
+		return NAN;
+	return loss;
 }
 
 int llc_model_target_init(struct llc_model_target *t, struct model *m,
@@ -32,6 +38,13 @@ int llc_model_target_init(struct llc_model_target *t, struct model *m,
 			  struct traj_error *err)
 {
 	memset(t, 0, sizeof *t);
+	if (data->n > INT32_MAX)
+		return traj_fail(err, TRAJ_EDATA, -1, "more than %d examples",
+				 INT32_MAX);
+	struct batch all = { .n = (int)data->n, .tokens = data->tokens,
+			     .features = data->features, .labels = data->labels };
+	if (model_batch_check(m, &all, 1, err) < 0)
+		return -1;
 	t->model = m;
 	t->data = data;
 	t->dims = m->n_inputs;

@@ -22,7 +22,8 @@ struct llc_model_target {
 };
 
 /* Borrows m and data (which must outlive t) and allocates the gathering
- * scratch for `batch` examples. -1 with err when out of memory. */
+ * scratch for `batch` examples. -1 with err: TRAJ_EDATA for data m cannot
+ * compute on (model_batch_check), TRAJ_ENOMEM. */
 int llc_model_target_init(struct llc_model_target *t, struct model *m,
 			  const struct split *data, int batch,
 			  struct traj_error *err);

@@ -78,8 +78,11 @@ int ablator_attribute(struct ablator *a, double *score,
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 	memset(m->grads, 0, m->nparams * sizeof *m->grads);
 	model_set_grad_hook(m, grab_grad, a);
-	m->ops->loss(m, &a->data, 1);
+	float loss;
+	int rc = m->ops->loss(m, &a->data, 1, &loss, err);
 	model_set_grad_hook(m, NULL, NULL);
+	if (rc < 0)
+		return -1;
 	a->forward_passes++;
 	a->backward_passes++;
 	for (int i = 0; i < a->ncomps; i++) {

@@ -243,8 +243,13 @@ int edge_attribute(struct edge_ablator *ea, double *score,
 	}
 	memset(m->grads, 0, m->nparams * sizeof *m->grads);
 	model_set_grad_hook(m, grab_grad, ea);
-	m->ops->loss(m, &ea->data, 1);
+	float loss;
+	int rc = m->ops->loss(m, &ea->data, 1, &loss, err);
 	model_set_grad_hook(m, NULL, NULL);
+	if (rc < 0) {
+		attrib_free(ea);
+		return -1;
+	}
 	ea->forward_passes++;
 	ea->backward_passes++;
 	edge_eval(ea, NULL, 0, NULL); /* the clean pass calls the above */

@@ -367,36 +367,25 @@ static double loss_chunk(struct model *m, const struct batch *b, int e0,
 static int batch_valid(const struct model *m, const struct batch *b,
 		       int need_labels)
 {
-	const struct mlp *p = m->impl;
-	if (b->n < 0 || (need_labels && !b->labels))
-		return 0;
-	if (p->cfg.vocab) {
-		if (!b->tokens)
-			return 0;
-		size_t nt = (size_t)b->n * p->cfg.n_inputs;
-		for (size_t i = 0; i < nt; i++)
-			if (b->tokens[i] < 0 || b->tokens[i] >= p->cfg.vocab)
-				return 0;
-	} else if (!b->features) {
-		return 0;
-	}
-	for (int i = 0; need_labels && i < b->n; i++)
-		if (b->labels[i] < 0 || b->labels[i] >= p->cfg.n_classes)
-			return 0;
-	return 1;
+	struct traj_error err;
+	return model_batch_check(m, b, need_labels, &err) == 0;
 }
 
-static float mlp_loss(struct model *m, const struct batch *b, int grad)
+static int mlp_loss(struct model *m, const struct batch *b, int grad,
+		    float *loss, struct traj_error *err)
 {
-	if (b->n == 0 || !batch_valid(m, b, 1))
-		return NAN;
+	if (model_batch_check(m, b, 1, err) < 0)
+		return -1;
+	if (b->n == 0)
+		return traj_fail(err, TRAJ_EDATA, -1, "batch: no examples");
 	float scale = 1.0f / (float)b->n;
 	double sum = 0.0;
 	for (int e0 = 0; e0 < b->n; e0 += m->max_batch) {
 		int n = b->n - e0 < m->max_batch ? b->n - e0 : m->max_batch;
 		sum += loss_chunk(m, b, e0, n, grad, scale);
 	}
-	return (float)(sum / b->n);
+	*loss = (float)(sum / b->n);
+	return 0;
 }
 
 static void mlp_logits(struct model *m, const struct batch *b, float *out)

@@ -192,6 +192,31 @@ int model_find_hook(const struct model *m, const char *name)
 	return -1;
 }
 
+int model_batch_check(const struct model *m, const struct batch *b,
+		      int need_labels, struct traj_error *err)
+{
+	if (b->n < 0)
+		return traj_fail(err, TRAJ_EDATA, -1, "batch: a negative number "
+				 "of examples (%d)", b->n);
+	if (m->vocab ? !b->tokens : !b->features)
+		return traj_fail(err, TRAJ_EDATA, -1, "batch: no %s", m->vocab ?
+				 "tokens" : "features");
+	if (need_labels && !b->labels)
+		return traj_fail(err, TRAJ_EDATA, -1, "batch: no labels");
+	size_t T = (size_t)m->n_inputs, K = (size_t)m->n_outputs;
+	for (size_t i = 0; m->vocab && i < (size_t)b->n * T; i++)
+		if (b->tokens[i] < 0 || b->tokens[i] >= m->vocab)
+			return traj_fail(err, TRAJ_EDATA, -1, "example %zu: token "
+					 "%d outside 0..%d", i / T,
+					 (int)b->tokens[i], m->vocab - 1);
+	for (size_t i = 0; need_labels && i < (size_t)b->n * K; i++)
+		if (b->labels[i] < 0 || b->labels[i] >= m->n_classes)
+			return traj_fail(err, TRAJ_EDATA, -1, "example %zu: label "
+					 "%d outside 0..%d", i / K,
+					 (int)b->labels[i], m->n_classes - 1);
+	return 0;
+}
+
 /* Running sums of model_evaluate_detail; pos_* are (K). With `group`
  * (the chunk's (n, K) group of each label) grp holds loss, correct and
  * count of each group. */

@@ -75,10 +75,15 @@ int activation_from_name(const char *name, enum activation *out);
 struct model;
 
 struct model_ops {
-	/* Mean cross-entropy over the batch. When `grad` is set, also
-	 * accumulates d loss / d params into m->grads (callers zero it). */
-	float (*loss)(struct model *m, const struct batch *b, int grad);
-	/* Logits (B, K, C) into `logits`, for scoring. */
+	/* Mean cross-entropy over the batch into *loss. When `grad` is
+	 * set, also accumulates d loss / d params into m->grads (callers
+	 * zero it). Returns 0, or -1 with err set for a batch that
+	 * model_batch_check refuses, or one of no examples (TRAJ_EDATA);
+	 * nothing is computed then. */
+	int (*loss)(struct model *m, const struct batch *b, int grad,
+		    float *loss, struct traj_error *err);
+	/* Logits (B, K, C) into `logits`, for scoring; NAN everywhere for
+	 * a batch model_batch_check refuses. */
 	void (*logits)(struct model *m, const struct batch *b, float *logits);
 	void (*free)(struct model *m);
 	/* Optional: the model's own initialisation (model_init otherwise
@@ -134,6 +139,13 @@ void model_view_tensor(const struct model *m, int i, struct traj_tensor *out);
  * ignored. On error nothing has been copied. */
 int model_load(struct model *m, const struct traj_tensor *tensors, int n,
 	       struct traj_error *err);
+
+/* Whether m can compute on b: n >= 0, the input its kind reads (tokens
+ * inside 0..vocab-1, or features) and, with need_labels, labels (n, K)
+ * inside 0..C-1. Returns 0, or -1 with TRAJ_EDATA and a message naming
+ * the first bad example ("example 3: token 99 outside 0..112"). */
+int model_batch_check(const struct model *m, const struct batch *b,
+		      int need_labels, struct traj_error *err);
 
 /* Evaluates loss and accuracy over `n` examples in chunks of max_batch,
  * both averaged over the n * K labels, into *out. Accuracy takes the

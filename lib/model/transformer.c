@@ -43,32 +43,21 @@ static double loss_chunk(struct model *m, const struct batch *b, int e0,
 }
 
 /* Checks input ranges once per call, so the inner loops index freely. */
-static int batch_valid(const struct model *m, const struct batch *b,
-		       int need_labels)
+static int tf_loss(struct model *m, const struct batch *b, int grad,
+		   float *loss, struct traj_error *err)
 {
-	const struct transformer_config *c = &impl(m)->cfg;
-	if (b->n < 0 || !b->tokens || (need_labels && !b->labels))
-		return 0;
-	for (size_t i = 0; i < (size_t)b->n * c->n_ctx; i++)
-		if (b->tokens[i] < 0 || b->tokens[i] >= c->d_vocab)
-			return 0;
-	for (size_t i = 0; need_labels && i < (size_t)b->n * c->n_outputs; i++)
-		if (b->labels[i] < 0 || b->labels[i] >= c->d_vocab_out)
-			return 0;
-	return 1;
-}
-
-static float tf_loss(struct model *m, const struct batch *b, int grad)
-{
-	if (b->n == 0 || !batch_valid(m, b, 1))
-		return NAN;
+	if (model_batch_check(m, b, 1, err) < 0)
+		return -1;
+	if (b->n == 0)
+		return traj_fail(err, TRAJ_EDATA, -1, "batch: no examples");
 	float scale = 1.0f / ((float)b->n * (float)m->n_outputs);
 	double sum = 0.0;
 	for (int e0 = 0; e0 < b->n; e0 += m->max_batch) {
 		int n = b->n - e0 < m->max_batch ? b->n - e0 : m->max_batch;
 		sum += loss_chunk(m, b, e0, n, grad, scale);
 	}
-	return (float)(sum / ((double)b->n * m->n_outputs));
+	*loss = (float)(sum / ((double)b->n * m->n_outputs));
+	return 0;
 }
 
 static void tf_logits(struct model *m, const struct batch *b, float *out)
@@ -76,7 +65,8 @@ static void tf_logits(struct model *m, const struct batch *b, float *out)
 	struct transformer *t = impl(m);
 	int T = t->cfg.n_ctx;
 	size_t KU = (size_t)t->cfg.n_outputs * t->cfg.d_vocab_out;
-	if (!batch_valid(m, b, 0)) {
+	struct traj_error err;
+	if (model_batch_check(m, b, 0, &err) < 0) {
 		for (size_t i = 0; i < (size_t)(b->n > 0 ? b->n : 0) * KU; i++)
 			out[i] = NAN;
 		return;

@@ -117,24 +117,22 @@ static struct batch next_batch(struct trainer *t)
 	return b;
 }
 
-float trainer_step(struct trainer *t)
+int trainer_step(struct trainer *t, struct traj_error *err)
 {
 	struct batch b = next_batch(t);
 	struct model *m = t->model;
-	if (t->batch_fn &&
-	    t->batch_fn(t->batch_ctx, m, &b, t->step, &t->batch_err) < 0) {
-		t->batch_failed = 1;
-		return t->last_loss = NAN;
-	}
+	if (t->batch_fn && t->batch_fn(t->batch_ctx, m, &b, t->step, err) < 0)
+		return -1;
 	memset(m->grads, 0, m->nparams * sizeof *m->grads);
-	t->last_loss = m->ops->loss(m, &b, 1);
+	if (m->ops->loss(m, &b, 1, &t->last_loss, err) < 0)
+		return -1;
 	if (t->masked)
 		mask_apply(&t->mask, m, m->grads);
 	optim_step(&t->opt, m->params, m->grads);
 	if (t->masked) /* open_lth's classic bug is to forget this one */
 		mask_apply(&t->mask, m, m->params);
 	t->step++;
-	return t->last_loss;
+	return 0;
 }
 
 static const char *nonfinite_name(double x)

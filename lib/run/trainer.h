@@ -39,9 +39,6 @@ struct trainer {
 	struct model_mask mask;  /* set up when masked */
 	trainer_batch_fn *batch_fn;  /* or NULL */
 	void *batch_ctx;
-	int batch_failed;        /* batch_fn failed, batch_err says why; the
-				    step was not taken */
-	struct traj_error batch_err;
 };
 
 int trainer_init(struct trainer *t, const struct run_config *rc,
@@ -54,13 +51,14 @@ int trainer_mask_on(struct trainer *t, struct traj_error *err);
 void trainer_mask_apply(struct trainer *t);
 /* New weights: the initialisation of a run with that seed. */
 void trainer_reinit(struct trainer *t, uint64_t seed);
-/* One update; returns the loss of its batch before the update (NaN, with
- * batch_failed set and no update, when batch_fn fails). A masked
+/* One update; the loss of its batch before the update goes to
+ * t->last_loss. Returns 0, or -1 with err set and no update when batch_fn
+ * or the model refuses the batch (ops->loss). A masked
  * run masks the gradient before the optimiser and the parameters after
  * it, so that a pruned parameter, its gradient and its moments stay
  * exactly 0 whatever the optimiser does (weight decay, momentum, moments
  * restored from a dense run). */
-float trainer_step(struct trainer *t);
+int trainer_step(struct trainer *t, struct traj_error *err);
 /* Whether the latest update left the batch loss and every parameter
  * finite; else -1 with TRAJ_EDATA and a message naming the step and the
  * loss or the first parameter tensor that is not. */

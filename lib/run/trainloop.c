@@ -30,11 +30,8 @@ int trainer_run(struct trainer *t, struct traj_writer *w,
 		}
 		if (t->step == tc->steps)
 			return 0;
-		trainer_step(t);
-		if (t->batch_failed) {
-			*err = t->batch_err;
+		if (trainer_step(t, err) < 0)
 			return -1;
-		}
 		if (!loop->allow_nonfinite && trainer_check_finite(t, err) < 0) {
 			loop->stopped = 1;
 			return -1;

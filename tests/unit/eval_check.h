@@ -20,6 +20,19 @@ static inline struct eval_result eval_checked(int rc,
 	return r;
 }
 
+/* The mean loss of a batch the model must accept (ops->loss). */
+static inline double loss_model(struct model *m, const struct batch *b,
+				int grad)
+{
+	float l = NAN;
+	struct traj_error err;
+	int rc = m->ops->loss(m, b, grad, &l, &err);
+	if (rc != 0)
+		printf("#   loss failed: %s\n", err.msg);
+	CHECK(rc == 0);
+	return l;
+}
+
 static inline struct eval_result eval_model(struct model *m,
 					    const struct batch *b)
 {

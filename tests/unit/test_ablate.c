@@ -150,7 +150,7 @@ static double path_loss(struct path *p, float t)
 {
 	p->t = t;
 	model_set_hook(p->a->m, path_hook, p);
-	double l = p->a->m->ops->loss(p->a->m, &p->a->data, 0);
+	double l = loss_model(p->a->m, &p->a->data, 0);
 	model_set_hook(p->a->m, NULL, NULL);
 	return l;
 }

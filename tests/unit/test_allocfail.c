@@ -281,8 +281,9 @@ static void test_training_step_under_allocation_failure(void)
 		arm(k);
 		int r = trainer_init(&t, &rc, &err);
 		struct traj_writer *w = NULL;
+		if (r == 0)
+			r = trainer_step(&t, &err);
 		if (r == 0) {
-			trainer_step(&t);
 			w = stream_writer_open(f, NULL, NULL, &err);
 			r = w ? trainer_checkpoint(&t, w, &err) : -1;
 		}

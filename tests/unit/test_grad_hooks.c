@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "eval_check.h"
 #include "model/mlp.h"
 #include "model/model.h"
 #include "model/transformer.h"
@@ -53,7 +54,7 @@ static double nudged_loss(struct model *m, const struct batch *b,
 {
 	d->eps = eps;
 	model_set_hook(m, nudge_act, d);
-	double l = m->ops->loss(m, b, 0);
+	double l = loss_model(m, b, 0);
 	model_set_hook(m, NULL, NULL);
 	return l;
 }
@@ -83,9 +84,9 @@ static int check_model(struct model *m, const struct batch *b)
 		struct grab g = { h, numel, calloc(N * numel, sizeof(float)),
 				  calloc(N * numel, sizeof(float)), 0 };
 		model_set_grad_hook(m, grab_grad, &g);
-		double loss = m->ops->loss(m, b, 1);
+		double loss = loss_model(m, b, 1);
 		model_set_grad_hook(m, NULL, NULL);
-		CHECK_NEAR(loss, m->ops->loss(m, b, 0), 1e-5);
+		CHECK_NEAR(loss, loss_model(m, b, 0), 1e-5);
 		CHECK(g.calls > 0);
 		double worst = 0.0;
 		for (int e = 0; e < N; e++)
@@ -185,12 +186,12 @@ static void test_same_param_grads(void)
 	struct batch b = { N, tokens, NULL, lab };
 	float *plain = malloc(m->nparams * sizeof *plain);
 	memset(m->grads, 0, m->nparams * sizeof(float));
-	m->ops->loss(m, &b, 1);
+	loss_model(m, &b, 1);
 	memcpy(plain, m->grads, m->nparams * sizeof *plain);
 	struct grab g = { -1, 0, NULL, NULL, 0 };
 	model_set_grad_hook(m, grab_grad, &g);
 	memset(m->grads, 0, m->nparams * sizeof(float));
-	m->ops->loss(m, &b, 1);
+	loss_model(m, &b, 1);
 	model_set_grad_hook(m, NULL, NULL);
 	double worst = 0.0;
 	for (size_t i = 0; i < m->nparams; i++) {

@@ -121,7 +121,7 @@ static void run_masked(const char *optim, double wd, int poison)
 				t.opt.v[i] = 0.25f;
 		}
 	for (int s = 0; s < 30; s++)
-		trainer_step(&t);
+		CHECK(trainer_step(&t, NULL) == 0);
 	check_exact(&t, optim);
 	for (size_t i = 0; i < n; i++) {
 		if (t.mask.keep[i])
@@ -161,8 +161,8 @@ static void test_kept_weights_move_as_dense(void)
 	CHECK(trainer_init(&b, &p.rc, NULL) == 0);
 	size_t n = a.model->nparams;
 	memcpy(b.model->params, a.model->params, n * sizeof(float));
-	trainer_step(&a);
-	trainer_step(&b);
+	CHECK(trainer_step(&a, NULL) == 0);
+	CHECK(trainer_step(&b, NULL) == 0);
 	int moved = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (a.mask.keep[i])

@@ -115,7 +115,7 @@ static void check_gradients(int vocab, int depth, enum activation act,
 	model_init(m, 42 + (uint64_t)act * 8 + (uint64_t)depth * 2 + bias);
 	struct batch b = make_batch(vocab);
 	memset(m->grads, 0, m->nparams * sizeof(float));
-	float loss = m->ops->loss(m, &b, 1);
+	float loss = loss_model(m, &b, 1);
 	double *p = malloc(m->nparams * sizeof *p);
 	for (size_t i = 0; i < m->nparams; i++)
 		p[i] = m->params[i];
@@ -198,7 +198,7 @@ static void test_hand_computed_dense(void)
 		set_view(m, "layers.1.b", (const float[]){ 0.0f, 0.5f });
 		memset(m->grads, 0, m->nparams * sizeof(float));
 		double margin = quad ? 4.0 : 2.5;
-		CHECK_NEAR(m->ops->loss(m, &b, 1),
+		CHECK_NEAR(loss_model(m, &b, 1),
 			   margin / 2 + log1p(exp(-margin)), 1e-6);
 		double s = 1 / (1 + exp(-margin));
 		const float *gb = m->grads + m->views[3].offset;
@@ -222,25 +222,56 @@ static void test_hand_computed_tokens(void)
 	set_view(m, "layers.1.W", (const float[]){ 1.0f, 0.0f });
 	const int32_t tok[2] = { 2, 1 }, y[1] = { 1 };
 	struct batch b = { 1, tok, NULL, y };
-	CHECK_NEAR(m->ops->loss(m, &b, 0), log1p(exp(2.3)), 1e-6);
+	CHECK_NEAR(loss_model(m, &b, 0), log1p(exp(2.3)), 1e-6);
 	model_free(m);
 }
 
-static void test_invalid_input_gives_nan(void)
+/* Refuses a batch it cannot compute on: ops->loss returns -1 with
+ * TRAJ_EDATA naming the example and value, *loss and the gradients left
+ * alone (never a NAN standing for the failure, never a stray read). */
+static int refused(struct model *m, const struct batch *b, const char *want)
+{
+	float loss = 12345.0f;
+	struct traj_error err = { 0 };
+	memset(m->grads, 0, m->nparams * sizeof *m->grads);
+	int rc = m->ops->loss(m, b, 1, &loss, &err);
+	int untouched = loss == 12345.0f;
+	for (size_t i = 0; i < m->nparams; i++)
+		untouched &= m->grads[i] == 0.0f;
+	if (rc == 0 || strcmp(err.msg, want) != 0)
+		printf("#   rc %d, got '%s', want '%s'\n", rc, err.msg, want);
+	return rc == -1 && err.status == TRAJ_EDATA &&
+	       strcmp(err.msg, want) == 0 && untouched;
+}
+
+static void test_invalid_input_is_an_error(void)
 {
 	struct mlp_config c = make_config(1, 1, ACT_RELU, 1);
 	struct model *m = new_model(&c, 4);
-	const int32_t bad_tok[2] = { 0, V }, ok_tok[2] = { 0, 1 };
-	const int32_t y[1] = { 0 }, bad_y[1] = { C };
-	struct batch b = { 1, bad_tok, NULL, y };
-	CHECK(isnan(m->ops->loss(m, &b, 0)));
+	const int32_t bad_tok[4] = { 0, 1, 0, V }, ok_tok[4] = { 0, 1, 2, 3 };
+	const int32_t y[2] = { 0, 1 }, bad_y[2] = { 0, C };
+	struct batch b = { 2, bad_tok, NULL, y };
+	CHECK(refused(m, &b, "example 1: token 5 outside 0..4"));
 	b.tokens = ok_tok;
 	b.labels = bad_y;
-	CHECK(isnan(m->ops->loss(m, &b, 0)));
+	CHECK(refused(m, &b, "example 1: label 4 outside 0..3"));
+	b.labels = NULL;
+	CHECK(refused(m, &b, "batch: no labels"));
 	b.labels = y;
+	b.n = 0;
+	CHECK(refused(m, &b, "batch: no examples"));
+	b.n = -1;
+	CHECK(refused(m, &b, "batch: a negative number of examples (-1)"));
+	b.n = 2;
 	b.tokens = NULL;
 	b.features = features; // a token model given dense input
-	CHECK(isnan(m->ops->loss(m, &b, 0)));
+	CHECK(refused(m, &b, "batch: no tokens"));
+	/* the same batch, valid, is computed */
+	b.tokens = ok_tok;
+	b.features = NULL;
+	float loss = NAN;
+	struct traj_error err;
+	CHECK(m->ops->loss(m, &b, 0, &loss, &err) == 0 && isfinite(loss));
 	model_free(m);
 }
 
@@ -423,12 +454,12 @@ static void test_evaluate_chunking(void)
 		CHECK(rs.n == N && rb.n == N);
 		CHECK_NEAR(rs.loss, rb.loss, 1e-6);
 		CHECK(rs.acc == rb.acc);
-		CHECK_NEAR(rb.loss, big->ops->loss(big, &b, 0), 1e-6);
+		CHECK_NEAR(rb.loss, loss_model(big, &b, 0), 1e-6);
 		/* Chunked gradients equal the one-batch gradients. */
 		memset(small->grads, 0, small->nparams * sizeof(float));
 		memset(big->grads, 0, big->nparams * sizeof(float));
-		small->ops->loss(small, &b, 1);
-		big->ops->loss(big, &b, 1);
+		loss_model(small, &b, 1);
+		loss_model(big, &b, 1);
 		double maxdiff = 0;
 		for (size_t i = 0; i < big->nparams; i++)
 			maxdiff = fmax(maxdiff,
@@ -503,7 +534,7 @@ int main(void)
 	RUN(test_gradients_every_view);
 	RUN(test_hand_computed_dense);
 	RUN(test_hand_computed_tokens);
-	RUN(test_invalid_input_gives_nan);
+	RUN(test_invalid_input_is_an_error);
 	RUN(test_init_deterministic);
 	RUN(test_views_layout);
 	RUN(test_json_errors);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "eval_check.h"
 #include "model/model.h"
 #include "common/rng.h"
 #include "task/task.h"
@@ -92,7 +93,7 @@ static void check_config(const struct transformer_config *c, int n,
 	for (size_t i = 0; i < m->nparams; i++) /* biases off zero, LN off one */
 		m->params[i] += 0.2f * (rng_uniform(&r) - 0.5f);
 	struct batch b = { n, tokens, NULL, labels };
-	double ours = m->ops->loss(m, &b, 0);
+	double ours = loss_model(m, &b, 0);
 	char dir[] = "/tmp/traj-torch-check-XXXXXX";
 	CHECK(mkdtemp(dir) != NULL);
 	CHECK(write_meta(dir, m, c, n) == 0);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "eval_check.h"
 #include "model/model.h"
 #include "model/transformer.h"
 
@@ -266,7 +267,7 @@ static void check_gradients(int layers, int ln, int attn_only,
 	int32_t lab[N * T];
 	struct batch b = make_batch(k, lab);
 	memset(m->grads, 0, m->nparams * sizeof(float));
-	float loss = m->ops->loss(m, &b, 1);
+	float loss = loss_model(m, &b, 1);
 	double *p = double_params(m);
 	struct ref r = { m, &c, p };
 	double ref = ref_loss(&r, &b);
@@ -473,7 +474,7 @@ static void test_hooks(void)
 	/* hooks never fire in a gradient pass */
 	cap.calls = 0;
 	memset(m->grads, 0, m->nparams * sizeof(float));
-	CHECK(isfinite(m->ops->loss(m, &b, 1)));
+	CHECK(isfinite(loss_model(m, &b, 1)));
 	CHECK(cap.calls == 0);
 	model_set_hook(m, NULL, NULL);
 	m->ops->logits(m, &b, hooked);
@@ -524,19 +525,31 @@ static void test_json_round_trip(void)
 	}
 }
 
-/* Out-of-range tokens or labels give NAN, never a stray read. */
+/* Out-of-range tokens or labels are an error naming the example (never
+ * NAN standing for the failure, never a stray read). */
 static void test_bad_batch(void)
 {
 	struct transformer_config c = make_config(1, 0, 0, ACT_RELU, 1);
 	struct model *m = new_model(&c, 4);
-	int32_t tok[T] = { 0, 1, 2, V }, lab[1] = { 0 };
-	struct batch b = { 1, tok, NULL, lab };
-	CHECK(isnan(m->ops->loss(m, &b, 0)));
-	tok[3] = 1;
-	lab[0] = U;
-	CHECK(isnan(m->ops->loss(m, &b, 0)));
-	lab[0] = U - 1;
-	CHECK(isfinite(m->ops->loss(m, &b, 0)));
+	int32_t tok[2 * T] = { 0, 1, 2, 3, 0, 1, 2, V }, lab[2] = { 0, 0 };
+	struct batch b = { 2, tok, NULL, lab };
+	float loss = 12345.0f;
+	struct traj_error err;
+	CHECK(m->ops->loss(m, &b, 0, &loss, &err) == -1 &&
+	      err.status == TRAJ_EDATA && loss == 12345.0f &&
+	      strcmp(err.msg, "example 1: token 7 outside 0..6") == 0);
+	tok[2 * T - 1] = 1;
+	lab[1] = U;
+	CHECK(m->ops->loss(m, &b, 1, &loss, &err) == -1 &&
+	      err.status == TRAJ_EDATA && loss == 12345.0f &&
+	      strcmp(err.msg, "example 1: label 5 outside 0..4") == 0);
+	b.features = (const float[]){ 0 };
+	b.tokens = NULL;
+	CHECK(m->ops->loss(m, &b, 0, &loss, &err) == -1 &&
+	      strcmp(err.msg, "batch: no tokens") == 0);
+	b.tokens = tok;
+	lab[1] = U - 1;
+	CHECK(isfinite(loss_model(m, &b, 0)));
 	model_free(m);
 }
 
