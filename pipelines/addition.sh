@@ -9,11 +9,15 @@
 # its accuracy by the carry chain reaching it (test/carry/L/acc); linear
 # probes (traj probe) read, at the position that predicts digit K, the
 # digit itself (target cK) and the carry coming into it (target carryK)
-# from every layer's residual stream. traj emerge --changepoint finds the
-# rises of all these series with one detector, so the lead of an
-# internal signal is the step of the digit's test-accuracy rise minus the
-# step of the probe's rise (positive: the probe rose first). A digit with
-# no test rise within the budget counts a probe rise as a false alarm.
+# from every layer's residual stream; and a circuit signal (traj ablate
+# --label K): how much digit K's loss rises when the head it depends on
+# most is mean-ablated. traj emerge --changepoint finds the rises of all
+# these series with one detector, so the lead of an internal signal is
+# the step of the digit's test-accuracy rise minus the step of the
+# signal's rise (positive: the signal rose first); the circuit signal
+# also by the step it first reaches CIRCUIT nats (heads/max>=0.1). A digit
+# with no test rise within the budget counts a signal's rise as a false
+# alarm.
 #
 # Full size: 2 to 5 digits, seeds 1 2 3. QUICK=1 (CI): 2 and 3 digits,
 # seed 1, fewer steps.
@@ -21,7 +25,9 @@
 # Usage: pipelines/addition.sh [OUTDIR]   (default: addition-out)
 # Environment: TRAJ_BIN (default build/bin), THREADS (2), QUICK, CHECK,
 # DIGITS and SEEDS (lists) to choose the runs, LEARNT (0.8) the test
-# accuracy a digit's rise must reach, REUSE=1 to analyse the runs already
+# accuracy a digit's rise must reach, CIRCUIT (0.1) the circuit signal's
+# threshold in nats, STEPS_PER_DIGIT (600; a smaller budget leaves
+# digits unlearnt), REUSE=1 to analyse the runs already
 # in OUTDIR again without training them.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,16 +42,42 @@ if [ "$range_size" = quick ]; then
 	seeds=${SEEDS:-1}
 	steps_per_digit=250
 	every=25
+	circuit_every=50 # every other checkpoint: the ablations cost CI time
 else
 	digits=${DIGITS:-2 3 4 5}
 	seeds=${SEEDS:-1 2 3}
-	steps_per_digit=600
+	steps_per_digit=${STEPS_PER_DIGIT:-600}
 	every=25
+	circuit_every=25
 fi
 # A digit is learnt when its test accuracy rises to this level; a probe
 # signal is its first significant rise, of any size.
 learnt=${LEARNT:-0.8}
+# The circuit signal also counts when it first crosses this many nats
+# (traj ablate --circuit's default threshold), besides its first rise.
+cthr=${CIRCUIT:-0.1}
 model="--model transformer --layers 1 --d-model 64 --heads 4 --d-mlp 256"
+
+# circuits RUN: the circuit signal of every answer digit K at every
+# checkpoint (every circuit_every steps): mean-ablate each attention
+# head with only digit K's loss
+# counted (traj ablate --label K); circuit/pos/K/heads/max is the largest
+# loss increase, how much the digit's logits depend on one head.
+circuits() {
+	for step in $(traj snapshot -l "$1.traj" |
+		awk -F'\t' -v e="$circuit_every" '$3 % e == 0 { print $3 }'); do
+		k=0
+		while [ "$k" -le "$n" ]; do
+			traj ablate -q --threads "$threads" --step "$step" --label "$k" \
+				-c 'blocks.*.attn.head*' "$1.traj" |
+				awk -F'\t' -v OFS='\t' -v k="$k" '
+					$3 ~ /\/loss_delta$/ && $3 != "ablate/clean/loss_delta" &&
+					(!n++ || $4 > m) { m = $4; id = $1; s = $2 }
+					END { print id, s, "circuit/pos/" k "/heads/max", m }'
+			k=$((k + 1))
+		done
+	done >"$1.circuits.tsv"
+}
 
 : >"$out/leads.tsv"
 for n in $digits; do
@@ -82,10 +114,12 @@ for n in $digits; do
 					print }' >>"$run.probes.tsv"
 			k=$((k + 1))
 		done
+		circuits "$run"
 		fi
-		cat "$run.scores.tsv" "$run.probes.tsv" |
+		[ -s "$run.circuits.tsv" ] || circuits "$run"
+		cat "$run.scores.tsv" "$run.probes.tsv" "$run.circuits.tsv" |
 			traj emerge --changepoint -m 'test/pos/*/acc' -m 'test/carry/*/acc' \
-				-m 'probe/*' >"$run.events.tsv"
+				-m 'probe/*' -m 'circuit/*' -w "circuit/*>=$cthr" >"$run.events.tsv"
 		awk -F'\t' '$3 ~ /^test\/pos\/[0-9]+\/acc$/' "$run.events.tsv" >"$run.digit-events.tsv"
 		traj plot -o "$run.png" -m 'test/pos/[0-9]/loss' -m 'test/pos/[0-9][0-9]/loss' \
 			-e "$run.digit-events.tsv" --size 900x450 \
@@ -96,13 +130,20 @@ for n in $digits; do
 		# first rise (never), the lead (missed: the digit was learnt but
 		# the signal never rose; false-alarm: it rose, the digit was not
 		# learnt; -: neither).
-		awk -F'\t' -v OFS='\t' -v id="$id" -v n="$n" -v learnt="$learnt" '
-			FNR == NR { # the probe lines: which signals each digit has
-				split($3, p, "/"); sigs[p[3], p[4] "/" p[5]] = 1; next }
+		cat "$run.probes.tsv" "$run.circuits.tsv" |
+		awk -F'\t' -v OFS='\t' -v id="$id" -v n="$n" -v learnt="$learnt" \
+			-v cross="heads/max>=$cthr" '
+			FNR == NR { # the signal lines: which signals each digit has
+				split($3, p, "/"); sigs[p[3], p[4] "/" p[5]] = 1
+				if (p[1] == "circuit") sigs[p[3], cross] = 1
+				next }
+			$4 == "cross" && $3 ~ /^circuit\/pos\// {
+				split($3, p, "/"); key = p[3] SUBSEP cross
+				if (!(key in rise)) rise[key] = $2; next }
 			$4 != "rise" && $4 != "rising" { next }
 			$3 ~ /^test\/pos\/[0-9]+\/acc$/ && $6 >= learnt {
 				split($3, p, "/"); if (!(p[3] in test)) test[p[3]] = $2; next }
-			$3 ~ /^probe\/pos\// {
+			$3 ~ /^(probe|circuit)\/pos\// {
 				split($3, p, "/"); key = p[3] SUBSEP p[4] "/" p[5]
 				if (!(key in rise)) rise[key] = $2 }
 			END {
@@ -114,7 +155,7 @@ for n in $digits; do
 					       t != "never" ? "missed" : r != "never" ? "false-alarm" : "-"
 					print id, n, k, t, q[2], r, lead
 				}
-			}' "$run.probes.tsv" "$run.events.tsv" |
+			}' - "$run.events.tsv" |
 			sort -t "$(printf '\t')" -k3,3n -k5,5 >>"$out/leads.tsv"
 	done
 done
