@@ -42,7 +42,7 @@ printf 'sweep_configs_per_hour\ttraj-sweep-run-j%s\t%s\t(%s configurations, %s s
 
 mkdir "$tmp/torch"
 for f in $fracs; do for w in $wds; do for s in $seeds; do
-	echo "cd bench && OPENBLAS_CORETYPE=$core $py torch_sweep.py --p 41 --width 128 --lr 5e-3 --steps $steps --every 20 --frac $f --wd $w --seed $s --threads 1 --out $tmp/torch/$f-$w-$s.tsv"
+	echo "cd bench && OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=$core $py torch_sweep.py --p 41 --width 128 --lr 5e-3 --steps $steps --every 20 --frac $f --wd $w --seed $s --threads 1 --out $tmp/torch/$f-$w-$s.tsv"
 done; done; done >"$tmp/torch.cmds"
 t0=$(now)
 parallel -j "$jobs" <"$tmp/torch.cmds"
