@@ -1,8 +1,8 @@
 # shellcheck shell=sh
 # Range checks for the study scripts in pipelines/ (sourced, not run).
 # Each script compares the figures it prints with the ranges documented
-# for its size: with QUICK=1, the quick size that tests/cli/pipelines.bats
-# runs in CI; otherwise the full size whose figures README.md reports. A
+# for its size: with QUICK=1, the quick size that tests/cli/pipelines*.bats
+# runs in CI; otherwise the full size whose figures the docs/ pages report. A
 # figure out of range is named on stderr and the script exits 1 at the
 # end, so a study that stops showing what it showed fails loudly.
 # CHECK=0 skips the checks (a run of another size or task, whose
