@@ -27,12 +27,18 @@ $B/traj-train -q --task fashion --width 256 --depth 1 --optim adamw --lr 1e-3 \
 	--batch 128 --steps 1000 --every 1000 --seed 1 --no-state \
 	--threads "$threads" --out "$tmp/f.traj"
 $B/traj-convert --export safetensors "$tmp/f.safetensors" "$tmp/f.traj"
-start=$(date +%s.%N)
-$B/traj-attack -q --threads "$threads" --last --limit "$n" -m pgd -e 0.1 \
-	--no-random-start "$tmp/f.traj" >"$tmp/traj.tsv"
-s=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')
+# traj's rate counts the attack's own time (its stderr line "N examples in
+# S s"), as torch's counts its attack loop: neither counts loading the
+# model and the images. The whole process's wall and CPU time beside it:
+# on a shared machine the CPU time is the figure that load does not inflate.
+/usr/bin/time -f '%e %U %S' -o "$tmp/cpu" $B/traj-attack --threads "$threads" \
+	--last --limit "$n" -m pgd -e 0.1 --no-random-start "$tmp/f.traj" \
+	>"$tmp/traj.tsv" 2>"$tmp/traj.err"
+s=$(sed -n 's/.* examples in \([0-9.]*\) s$/\1/p' "$tmp/traj.err")
 rate=$(awk -v s="$s" -v n="$n" 'BEGIN { print 40 * n / s }')
-printf 'attack_pgd40_s\ttraj\t%.2f\t(%s images, one eps, 2 threads)\n' "$s" "$n"
+printf 'attack_pgd40_s\ttraj\t%.2f\tprocess wall %s cpu %s\t(%s images, one eps, %s threads, load %s)\n' \
+	"$s" "$(cut -d' ' -f1 "$tmp/cpu")" "$(awk '{ print $2 + $3 }' "$tmp/cpu")" \
+	"$n" "$threads" "$(cut -d' ' -f1 /proc/loadavg)"
 $py bench/torch_attack.py --limit "$n" --eps 0.1 --blas-threads "$threads" \
 	"$tmp/f.safetensors" >"$tmp/torch.tsv"
 trate=$(awk '$1 == "torch_pgd_iters_per_s" { print $2 }' "$tmp/torch.tsv")

@@ -16,7 +16,7 @@
 #include "run/run_subject.h"
 
 /* The model's scratch: the attack's chunk of examples. */
-#define ATTACK_BATCH 1024
+#define ATTACK_BATCH 4096
 
 struct options {
 	struct attack_study s;
