@@ -19,6 +19,17 @@ setup() {
 	run -0 "$P/induction.sh" "$W/induction"
 	in_range
 	assert_line --regexp "^repeat loss below half the other labels' from step [0-9]+$"
+	# traj emerge: one fall of the repeat loss, within 2 checkpoints (200
+	# steps) of that step (docs/emergence.md); --warmup 4, as 16
+	# checkpoints are too few for the default 8 (it compares 2 x 8 points)
+	local drop step
+	drop=$(printf '%s\n' "$output" | sed -n "s/^repeat loss below half the other labels' from step //p")
+	run -0 traj-emerge -c --warmup 4 -m test/repeat/loss "$W/induction/scores.tsv"
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp $'\ttest/repeat/loss\tfall(ing)?\t'
+	step=$(cut -f2 <<<"$output")
+	[ $((step - drop)) -le 200 ] && [ $((drop - step)) -le 200 ] ||
+		fail "event at $step, the drop at $drop"
 }
 
 # halfway METRIC FILE: the first step at which METRIC is half-way from its
