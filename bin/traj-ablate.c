@@ -101,11 +101,9 @@ static void set_from_mode(const char *arg, void *ctx)
 	o->st.from_acts = strcmp(arg, "acts") == 0;
 }
 
-static void check_options(const struct options *o, int nfiles)
+static void check_options(const struct options *o)
 {
 	struct traj_error err;
-	if (nfiles > 1)
-		cli_usage_error("expected at most one FILE, got %d", nfiles);
 	if (ablate_study_check(&o->st, o->from || o->from_step >= 0,
 			       o->direction != NULL, &err) < 0)
 		cli_usage_error("%s", err.msg);
@@ -200,6 +198,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 "head` lists the most responsible. With no FILE, or when FILE is -, read\n"
 "standard input.\n",
 		.opts = opts,
+		.one_file = 1,
 		.footer =
 "Exit status: 0 success, 64 usage error (also an unknown component or hook,\n"
 "a budget too small for the method), 65 invalid stream, no checkpoint at\n"
@@ -210,7 +209,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->st.seed = (uint64_t)o->seed;
 	o->st.globs = o->globs;
 	o->st.nglobs = o->nglobs;
-	check_options(o, argc - first);
+	check_options(o);
 	return first;
 }
 

@@ -177,14 +177,13 @@ static void parse_args(int argc, char **argv, struct options *o)
 "(and .../loss, attack/clean/acc, ...). With no FILE, or when FILE is -,\n"
 "read standard input.\n",
 		.opts = opts,
+		.one_file = 1,
 		.footer =
 "Exit status: 0 success, 64 usage error (also a model with token input),\n"
 "65 invalid stream or inputs outside [0,1], 66 cannot open FILE, 73 cannot\n"
 "create --save, 74 read or write error, 75 truncated stream.\n",
 	};
 	optind = cli_parse(&spec, argc, argv);
-	if (argc - optind > 1)
-		cli_usage_error("expected at most one FILE, got %d", argc - optind);
 	o->s.seed = (uint64_t)seed;
 	finish_options(o);
 }

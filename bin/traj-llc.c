@@ -114,6 +114,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 "llc/chain/C and the thinned loss trace llc/trace/C/D. With no FILE, or\n"
 "when FILE is -, read standard input.\n",
 		.opts = opts,
+		.one_file = 1,
 		.footer =
 "Exit status: 0 success, 64 usage error, 65 invalid stream, a model that\n"
 "cannot run or a chain that diverged (the other checkpoints are estimated),\n"
@@ -252,8 +253,6 @@ int main(int argc, char **argv)
 	struct options o;
 	cli_init("traj-llc");
 	int first = parse_args(argc, argv, &o);
-	if (argc - first > 1)
-		cli_usage_error("expected at most one FILE, got %d", argc - first);
 	o.c.seed = (uint64_t)o.seed;
 	struct traj_error err;
 	/* Pre-check what needs no data, so a bad value fails before reading. */

@@ -193,6 +193,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 "scored on held-out inputs. With no FILE, or when FILE is -, read standard\n"
 "input; checkpoints are probed as they arrive.\n",
 		.opts = opts,
+		.one_file = 1,
 		.footer =
 "Exit status: 0 success, 64 usage error (also an unknown hook or target),\n"
 "65 invalid stream, labels or a model this build cannot run, 66 cannot\n"
@@ -200,8 +201,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 "complete checkpoint was probed first).\n",
 	};
 	optind = cli_parse(&spec, argc, argv);
-	if (argc - optind > 1)
-		cli_usage_error("expected at most one FILE, got %d", argc - optind);
 	const struct probe_study_opts *so = &o->so;
 	if (so->no_probe && !so->cka_hook && !so->cka_ref && !o->list && !o->inputs)
 		cli_usage_error("--no-probe: nothing to do without --cka or --cka-ref");

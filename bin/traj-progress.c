@@ -64,6 +64,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 "progress/weight_sq_sum. With no FILE, or when FILE is -, read standard\n"
 "input (then --freqs is required).\n",
 		.opts = opts,
+		.one_file = 1,
 		.footer =
 "Exit status: 0 success, 64 usage error (a task other than modadd or\n"
 "modsub, key frequencies outside 1..(p-1)/2), 65 invalid stream or a model\n"
@@ -173,8 +174,6 @@ int main(int argc, char **argv)
 	struct options o;
 	cli_init("traj-progress");
 	int first = parse_args(argc, argv, &o);
-	if (argc - first > 1)
-		cli_usage_error("expected at most one FILE, got %d", argc - first);
 	const char *path = first < argc ? argv[first] : NULL;
 	if (!o.given && (!path || strcmp(path, "-") == 0))
 		cli_usage_error("--freqs is needed when reading standard input "

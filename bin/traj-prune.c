@@ -90,14 +90,13 @@ static void parse_args(int argc, char **argv, struct options *o)
 "mask/PARAMETER that 'traj train --mask' reads, to standard output or\n"
 "--out FILE. With no FILE, or when FILE is -, read standard input.\n",
 		.opts = opts,
+		.one_file = 1,
 		.footer =
 "Exit status: 0 success, 64 usage error, 65 invalid stream or mask (a mask\n"
 "of another model, a tensor left without weights), 66 cannot open FILE,\n"
 "73 cannot create --out, 74 read or write error, 75 truncated stream.\n",
 	};
 	int first = cli_parse(&spec, argc, argv);
-	if (argc - first > 1)
-		cli_usage_error("expected at most one FILE, got %d", argc - first);
 	o->job.input = first < argc ? argv[first] : "-";
 	o->job.prune = o->rate_given || o->output_rate_given || o->random >= 0;
 	if (!o->job.prune && !o->list)

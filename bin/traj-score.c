@@ -255,6 +255,7 @@ int main(int argc, char **argv)
 "for train/loss, train/acc, test/loss and test/acc. With no FILE, or when\n"
 "FILE is -, read standard input; checkpoints are scored as they arrive.\n",
 		.opts = opts,
+		.one_file = 1,
 		.footer =
 "Exit status: 0 success, 64 usage error, 65 invalid stream or a bad --state\n"
 "file (named; everything scored from the start), 66 cannot open FILE, 73\n"
@@ -263,8 +264,6 @@ int main(int argc, char **argv)
 "taken to be still written: status 0, the checkpoint waits for next time).\n",
 	};
 	optind = cli_parse(&spec, argc, argv);
-	if (argc - optind > 1)
-		cli_usage_error("expected at most one FILE, got %d", argc - optind);
 	const char *path = optind < argc ? argv[optind] : NULL;
 	if (state_path && (!path || strcmp(path, "-") == 0))
 		cli_usage_error("--state needs a FILE to go on in, not standard input");

@@ -164,6 +164,8 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (spec->opts[i].type == CLI_T_THREADS)
 			cli_apply_threads(*(int *)spec->opts[i].value);
+	if (spec->one_file && argc - optind > 1)
+		cli_usage_error("expected at most one FILE, got %d", argc - optind);
 	return optind;
 }
 

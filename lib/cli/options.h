@@ -104,6 +104,8 @@ struct cli_spec {
 	const char *intro;   /* what the program does; ends with '\n' */
 	const struct cli_opt *opts;
 	const char *footer;  /* notes and exit statuses; ends with '\n' */
+	int one_file;        /* at most one operand (FILE); more is a usage
+				error, "expected at most one FILE, got N" */
 };
 
 /* Parses argv against the table, calling cli_usage_error (status 64, one

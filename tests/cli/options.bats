@@ -49,3 +49,11 @@ tools() {
 		[ -z "$output" ] || fail "$tool wrote to stdout: $output"
 	done
 }
+
+@test "a tool that reads one stream refuses a second FILE in one usage line, status 64" {
+	for tool in traj-ablate traj-attack traj-llc traj-probe traj-progress traj-prune traj-score; do
+		run -64 --separate-stderr "$tool" a b
+		[ "${stderr%%$'\n'*}" = "$tool: expected at most one FILE, got 2" ] || fail "$tool: $stderr"
+		[ -z "$output" ] || fail "$tool wrote to stdout: $output"
+	done
+}
