@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 out=build/fuzz
-for t in stream runheader metric npy npz safetensors; do
+for t in stream runheader metric npy npz safetensors state; do
 	corpus=$out/corpus/$t
 	mkdir -p "$corpus"
 	case $t in
