@@ -112,6 +112,9 @@ static int score_ckpt(struct run_subject *s, const struct traj_ckpt *c,
 	    score_groups(s, c->step, "test", &s->data.test, &test_groups,
 			 err) < 0)
 		return -1;
+	struct batch val = task_split_batch(&s->data.val);
+	if (val.n > 0 && score_split(s, c->step, "val", &val, err) < 0)
+		return -1;
 	fflush(stdout);
 	cli_check_output(stdout);
 	return 0;

@@ -58,22 +58,23 @@ static void parse_args(int argc, char **argv, struct options *o)
 		CLI_INT(0, "vocab", &tk->vocab, "N", 2, 65536,
 			"repeat: alphabet size (20)"),
 		CLI_INT(0, "filler", &tk->filler, "N", 0, 4096,
-			"repeat: N random tokens before, between and after\n"
-			"the copies, split at random, so that only\n"
-			"induction heads predict the repeat (0)"),
+			"repeat: N random tokens around and between the copies,\n"
+			"split at random: only induction heads predict the repeat (0)"),
 		CLI_I64(0, "n-train", &tk->n_train, "N", 1, 1 << 24,
 			"add, parity, repeat: train examples (add 5000,\n"
 			"else 2000); fashion: the first N (0 = all)"),
 		CLI_I64(0, "n-test", &tk->n_test, "N", 1, 1 << 24,
 			"test examples (1000; fashion: 0 = all)"),
+		CLI_I64(0, "n-val", &tk->n_val, "N", 1, 59999, "fashion: the N training "
+			"images after --n-train, held out: validation (0)"),
 		CLI_GROUP("Model:"),
 		CLI_STRING(0, "model", &nm->model, "NAME", "mlp or transformer (mlp)"),
 		CLI_STRING(0, "activation", &nm->activation, "NAME",
 			"relu, gelu, or (MLP only) quad (relu)"),
 		CLI_GROUP("MLP:"),
-		CLI_INT(0, "width", &p->mlp.width, "N", 1, 65536,
-			"hidden units per layer (512)"),
-		CLI_INT(0, "depth", &p->mlp.depth, "N", 1, 64, "hidden layers (1)"),
+		CLI_STRING(0, "width", &nm->width, "N[,N]...", "hidden units per "
+			"layer, or of each (300,100) (512)"),
+		CLI_INT(0, "depth", &p->depth, "N", 1, 64, "hidden layers (1, or as --width lists)"),
 		CLI_FLAG(0, "no-bias", &p->no_bias, "layers without biases"),
 		CLI_GROUP("Transformer (defaults: Nanda et al.'s grokking model):"),
 		CLI_INT(0, "layers", &p->tf.n_layers, "N", 1, TF_MAX_LAYERS, "blocks (1)"),
@@ -95,8 +96,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"learning rate (adamw 1e-3, sgd 0.1)"),
 		CLI_DOUBLE(0, "wd", &p->weight_decay, "X", 0, 1e6,
 			"weight decay, decoupled for adamw (adamw 1, sgd 0)"),
-		CLI_DOUBLE(0, "weight-decay", &p->weight_decay, "X", 0, 1e6,
-			"the same as --wd"),
+		CLI_DOUBLE(0, "weight-decay", &p->weight_decay, "X", 0, 1e6, "the same as --wd"),
 		CLI_DOUBLE(0, "beta1", &p->beta1, "X", 0, 1, "adamw first moment (0.9)"),
 		CLI_DOUBLE(0, "beta2", &p->beta2, "X", 0, 1, "adamw second moment (0.98)"),
 		CLI_DOUBLE(0, "eps", &p->eps, "X", 0, 1, "adamw epsilon (1e-8)"),
@@ -111,6 +111,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"examples per step; 0 = full batch (0)"),
 		CLI_I64(0, "seed", &p->rc.seed, "N", 0, SEED_MAX,
 			"seed of initialisation and batch order (1)"),
+		CLI_I64(0, "order-seed", &p->order_seed, "N", 0, SEED_MAX,
+			"seed of the batch order alone (--seed)"),
 		CLI_OPT_THREADS(&o->threads),
 		CLI_STRING(0, "blas-core", &nm->blas_core, "NAME",
 			"pin OpenBLAS's kernels (Haswell, SkylakeX, ...): the same\n"
@@ -123,8 +125,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"train with the masks of FILE's last checkpoint (traj\n"
 			"prune): pruned weights stay exactly 0"),
 		CLI_STRING(0, "init-from", &o->start.init_from, "STREAM[:STEP]",
-			"start from the weights, optimiser state and batch\n"
-			"order of STREAM at STEP (0): rewinding"),
+			"start from the weights, optimiser state and batch order\n"
+			"of STREAM at STEP (0): rewinding; --order-seed: a new order"),
 		CLI_I64(0, "reinit", &o->reinit, "SEED", 0, SEED_MAX,
 			"fresh weights from SEED instead (a control)"),
 		CLI_STRING(0, "adv", &o->adv, "SPEC",
@@ -149,9 +151,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		CLI_OPT_OUT(&o->out, "write to FILE instead of standard output; each\n"
 			"checkpoint is synced to disk before the next"),
 		CLI_STRING(0, "state", &nm->state, "WHICH",
-			"checkpoints that carry the optimiser state for\n"
-			"--resume: key (key checkpoints and the last), all,\n"
-			"or none (key)"),
+			"checkpoints with the optimiser state (--resume): key\n"
+			"(key checkpoints and the last), all or none (key)"),
 		CLI_FLAG(0, "no-state", &p->no_state, "the same as --state none"),
 		CLI_STRING(0, "resume", &o->resume, "FILE",
 			"continue the run in FILE (--out) from its last checkpoint\n"

@@ -1,6 +1,7 @@
 /* The MLP forward and backward passes. Letters: B examples in a chunk,
- * T tokens, V vocabulary, F features, H width, C classes, L = depth + 1
- * linear layers. Layer i maps d_in(i) to d_out(i). */
+ * T tokens, V vocabulary, F features, H the width of the hidden layer at
+ * hand (W(i) = mlp_layer_width), C classes, L = depth + 1 linear layers.
+ * Layer i maps d_in(i) to d_out(i). */
 #include "model/mlp.h"
 
 #include <math.h>
@@ -22,12 +23,14 @@
 struct mlp {
 	struct mlp_config cfg;
 	int nlayers;                     /* L */
+	int hmax;                        /* the widest hidden layer */
 	size_t w_off[MLP_MAX_DEPTH + 1]; /* offset of layers.i.W in params */
 	size_t b_off[MLP_MAX_DEPTH + 1]; /* offset of layers.i.b, if bias */
-	float *pre;     /* (depth, max_batch, H) pre-activations */
-	float *post;    /* (depth, max_batch, H) activations; == pre for relu */
+	/* hidden layer i's rows are (n, W(i)) from i * max_batch * hmax */
+	float *pre;     /* (depth, max_batch, hmax) pre-activations */
+	float *post;    /* (depth, max_batch, hmax) activations; == pre for relu */
 	float *logits;  /* (max_batch, C), then d loss / d logits */
-	float *dbuf;    /* (2, max_batch, H) backward ping-pong */
+	float *dbuf;    /* (2, max_batch, hmax) backward ping-pong */
 	double *rowloss; /* (max_batch) loss of each example of a chunk */
 	struct hook_point *hooks; /* layers.i.hook_post, i < depth */
 	int live;       /* hooks fire in this pass */
@@ -60,16 +63,28 @@ static void rows_pass(struct pass *ps, int cols,
 	parallel_for(p->pool, ps->n, (size_t)cols, fn, ps);
 }
 
+int mlp_layer_width(const struct mlp_config *c, int i)
+{
+	return i >= 0 && i < MLP_MAX_DEPTH && c->widths[i] ? c->widths[i]
+							   : c->width;
+}
+
 static int d_in(const struct mlp_config *c, int i)
 {
 	if (i > 0)
-		return c->width;
+		return mlp_layer_width(c, i - 1);
 	return c->vocab ? c->n_inputs * c->vocab : c->n_inputs;
 }
 
 static int d_out(const struct mlp_config *c, int i)
 {
-	return i == c->depth ? c->n_classes : c->width;
+	return i == c->depth ? c->n_classes : mlp_layer_width(c, i);
+}
+
+/* W(i) of the model */
+static int wid(const struct model *m, int i)
+{
+	return mlp_layer_width(&((const struct mlp *)m->impl)->cfg, i);
 }
 
 static float *weight(struct model *m, float *base, int i)
@@ -87,7 +102,7 @@ static float *bias(struct model *m, float *base, int i)
 static float *hidden(struct model *m, float *buf, int i)
 {
 	struct mlp *p = m->impl;
-	return buf + (size_t)i * (size_t)m->max_batch * (size_t)p->cfg.width;
+	return buf + (size_t)i * (size_t)m->max_batch * (size_t)p->hmax;
 }
 
 /* Layer 0 for token input: row r of pre = b + sum_t W[t*V + token_t],
@@ -97,7 +112,7 @@ static void gather_rows(void *ctx, int lo, int hi)
 	const struct pass *ps = ctx;
 	struct model *m = ps->m;
 	struct mlp *p = m->impl;
-	int H = p->cfg.width, T = p->cfg.n_inputs, V = p->cfg.vocab;
+	int H = wid(m, 0), T = p->cfg.n_inputs, V = p->cfg.vocab;
 	const float *w = weight(m, m->params, 0); // (T*V, H)
 	const float *b = bias(m, m->params, 0);   // (H)
 	const int32_t *tok = ps->tok;
@@ -121,7 +136,7 @@ static void gather_forward(struct model *m, const int32_t *tok, int n)
 {
 	struct mlp *p = m->impl;
 	struct pass ps = { .m = m, .n = n, .tok = tok };
-	rows_pass(&ps, p->cfg.width * (p->cfg.n_inputs + 1), gather_rows);
+	rows_pass(&ps, wid(m, 0) * (p->cfg.n_inputs + 1), gather_rows);
 }
 
 /* Pre-activations of hidden layer i are already in place; adds the bias
@@ -131,7 +146,7 @@ static void bias_act_rows(void *ctx, int lo, int hi)
 	const struct pass *ps = ctx;
 	struct model *m = ps->m;
 	struct mlp *p = m->impl;
-	int H = p->cfg.width, i = ps->layer;
+	int i = ps->layer, H = wid(m, i);
 	const float *b = bias(m, m->params, i);
 	float *pre = hidden(m, p->pre, i), *post = hidden(m, p->post, i);
 	for (int r = lo; r < hi; r++)
@@ -141,9 +156,8 @@ static void bias_act_rows(void *ctx, int lo, int hi)
 
 static void bias_act_forward(struct model *m, int i, int n)
 {
-	struct mlp *p = m->impl;
 	struct pass ps = { .m = m, .n = n, .layer = i };
-	rows_pass(&ps, p->cfg.width, bias_act_rows);
+	rows_pass(&ps, wid(m, i), bias_act_rows);
 }
 
 /* Hidden layer i's activations of examples [e0, e0 + n) to the hook
@@ -161,7 +175,7 @@ static void forward_hidden(struct model *m, const struct batch *b, int e0,
 			   int n)
 {
 	struct mlp *p = m->impl;
-	int H = p->cfg.width;
+	int H = wid(m, 0);
 	if (p->cfg.vocab) {
 		gather_forward(m, b->tokens + (size_t)e0 * p->cfg.n_inputs, n);
 	} else {
@@ -172,7 +186,7 @@ static void forward_hidden(struct model *m, const struct batch *b, int e0,
 	}
 	fire_post(m, 0, e0, n);
 	for (int i = 1; i < p->cfg.depth; i++) {
-		linalg_matmul(n, H, H, hidden(m, p->post, i - 1),
+		linalg_matmul(n, wid(m, i), wid(m, i - 1), hidden(m, p->post, i - 1),
 			      weight(m, m->params, i), 0.0f,
 			      hidden(m, p->pre, i));
 		bias_act_forward(m, i, n);
@@ -185,7 +199,7 @@ static void forward_logits(struct model *m, int n, float *out)
 {
 	struct mlp *p = m->impl;
 	int D = p->cfg.depth;
-	linalg_matmul(n, p->cfg.n_classes, p->cfg.width,
+	linalg_matmul(n, p->cfg.n_classes, wid(m, D - 1),
 		      hidden(m, p->post, D - 1), weight(m, m->params, D), 0.0f,
 		      out);
 }
@@ -197,7 +211,7 @@ static void act_back_rows(void *ctx, int lo, int hi)
 	const struct pass *ps = ctx;
 	struct model *m = ps->m;
 	struct mlp *p = m->impl;
-	int H = p->cfg.width;
+	int H = wid(m, ps->layer);
 	const float *pre = hidden(m, p->pre, ps->layer);
 	for (int r = lo; r < hi; r++)
 		activation_backward_row(p->cfg.act, H, pre + (size_t)r * H,
@@ -225,7 +239,7 @@ static void gather_back_units(void *ctx, int lo, int hi)
 	const struct pass *ps = ctx;
 	struct model *m = ps->m;
 	struct mlp *p = m->impl;
-	int H = p->cfg.width, T = p->cfg.n_inputs, V = p->cfg.vocab;
+	int H = wid(m, 0), T = p->cfg.n_inputs, V = p->cfg.vocab;
 	int S = gather_back_slices(T), relu = p->cfg.act == ACT_RELU;
 	float *gw = weight(m, m->grads, 0); // (T*V, H)
 	float *gb = bias(m, m->grads, 0);   // (H)
@@ -261,7 +275,7 @@ static void gather_backward(struct model *m, const int32_t *tok, float *d,
 			    int n)
 {
 	struct mlp *p = m->impl;
-	int H = p->cfg.width, T = p->cfg.n_inputs;
+	int H = wid(m, 0), T = p->cfg.n_inputs;
 	struct pass ps = { .m = m, .n = n, .layer = 0, .d = d, .tok = tok };
 	if (p->cfg.act != ACT_RELU)
 		rows_pass(&ps, H, act_back_rows);
@@ -276,8 +290,7 @@ static void gather_backward(struct model *m, const int32_t *tok, float *d,
  * (4704 x 512, 2 threads) than one thread on whole rows. */
 static void bias_act_backward(struct model *m, int i, float *d, int n)
 {
-	struct mlp *p = m->impl;
-	int H = p->cfg.width;
+	int H = wid(m, i);
 	float *gb = bias(m, m->grads, i);
 	struct pass ps = { .m = m, .n = n, .layer = i, .d = d };
 	rows_pass(&ps, H, act_back_rows);
@@ -290,11 +303,10 @@ static void bias_act_backward(struct model *m, int i, float *d, int n)
 static void backward(struct model *m, const struct batch *b, int e0, int n)
 {
 	struct mlp *p = m->impl;
-	int H = p->cfg.width;
 	float *dy = p->logits; // (n, d_out(i))
 	for (int i = p->cfg.depth; i >= 1; i--) {
-		int dout = d_out(&p->cfg, i);
-		float *da = p->dbuf + (size_t)(i & 1) * m->max_batch * H;
+		int dout = d_out(&p->cfg, i), H = wid(m, i - 1);
+		float *da = p->dbuf + (size_t)(i & 1) * m->max_batch * p->hmax;
 		linalg_matmul_tn_acc(H, dout, n, hidden(m, p->post, i - 1), dy,
 				     weight(m, m->grads, i));
 		linalg_matmul_nt(n, H, dout, dy, weight(m, m->params, i), da);
@@ -310,7 +322,7 @@ static void backward(struct model *m, const struct batch *b, int e0, int n)
 		dy = da;
 	}
 	int F = p->cfg.n_inputs;
-	linalg_matmul_tn_acc(F, H, n, b->features + (size_t)e0 * F, dy,
+	linalg_matmul_tn_acc(F, wid(m, 0), n, b->features + (size_t)e0 * F, dy,
 			     weight(m, m->grads, 0));
 }
 
@@ -429,7 +441,7 @@ static void input_grad_chunk(struct model *m, const struct batch *b, int e0,
 			     int n, float *dx, float *loss, float *logits)
 {
 	struct mlp *p = m->impl;
-	int H = p->cfg.width, F = p->cfg.n_inputs, C = p->cfg.n_classes;
+	int F = p->cfg.n_inputs, C = p->cfg.n_classes;
 	p->live = 0;
 	forward_hidden(m, b, e0, n);
 	forward_logits(m, n, p->logits);
@@ -448,14 +460,15 @@ static void input_grad_chunk(struct model *m, const struct batch *b, int e0,
 		loss[e0 + r] = (float)p->rowloss[r];
 	float *dy = p->logits;
 	for (int i = p->cfg.depth; i >= 1; i--) {
-		float *da = p->dbuf + (size_t)(i & 1) * m->max_batch * H;
+		int H = wid(m, i - 1);
+		float *da = p->dbuf + (size_t)(i & 1) * m->max_batch * p->hmax;
 		linalg_matmul_nt(n, H, d_out(&p->cfg, i), dy,
 				 weight(m, m->params, i), da);
 		struct pass back = { .m = m, .n = n, .layer = i - 1, .d = da };
 		rows_pass(&back, H, act_back_rows);
 		dy = da;
 	}
-	linalg_matmul_nt(n, F, H, dy, weight(m, m->params, 0),
+	linalg_matmul_nt(n, F, wid(m, 0), dy, weight(m, m->params, 0),
 			 dx + (size_t)e0 * F);
 }
 
@@ -501,14 +514,15 @@ static int check_config(const struct mlp_config *c, int max_batch,
 		bad = "inputs";
 	else if (c->vocab < 0 || c->vocab > MLP_MAX_DIM)
 		bad = "vocab";
-	else if (c->width < 1 || c->width > MLP_MAX_DIM)
-		bad = "width";
 	else if (c->depth < 1 || c->depth > MLP_MAX_DEPTH)
 		bad = "depth";
 	else if (c->n_classes < 2 || c->n_classes > MLP_MAX_DIM)
 		bad = "classes";
 	else if (!activation_name(c->act))
 		bad = "activation";
+	for (int i = 0; !bad && i < c->depth; i++)
+		if (mlp_layer_width(c, i) < 1 || mlp_layer_width(c, i) > MLP_MAX_DIM)
+			bad = "width";
 	if (bad)
 		return traj_fail(err, TRAJ_EDATA, -1,
 				 "model.%s: value out of range", bad);
@@ -564,7 +578,7 @@ static size_t count_params(const struct mlp_config *c)
 
 static int alloc_scratch(struct model *m, struct mlp *p)
 {
-	size_t B = (size_t)m->max_batch, H = (size_t)p->cfg.width;
+	size_t B = (size_t)m->max_batch, H = (size_t)p->hmax;
 	size_t hid = (size_t)p->cfg.depth * B * H;
 	size_t npost = p->cfg.act == ACT_RELU ? 0 : hid;
 	size_t total = hid + npost + B * (size_t)p->cfg.n_classes + 2 * B * H;
@@ -608,6 +622,9 @@ struct model *mlp_new(const struct mlp_config *cfg, int max_batch,
 	};
 	p->cfg = *cfg;
 	p->nlayers = cfg->depth + 1;
+	for (int i = 0; i < cfg->depth; i++)
+		if (mlp_layer_width(cfg, i) > p->hmax)
+			p->hmax = mlp_layer_width(cfg, i);
 	m->views = calloc((size_t)m->nviews, sizeof *m->views);
 	m->params = calloc(np, sizeof(float));
 	m->grads = calloc(np, sizeof(float));
@@ -624,8 +641,8 @@ struct model *mlp_new(const struct mlp_config *cfg, int max_batch,
 		struct hook_point *h = &p->hooks[i];
 		snprintf(h->name, sizeof h->name, "layers.%d.hook_post", i);
 		h->rank = 1;
-		h->shape[0] = cfg->width;
-		h->numel = (size_t)cfg->width;
+		h->shape[0] = mlp_layer_width(cfg, i);
+		h->numel = (size_t)h->shape[0];
 		h->has_grad = 1;
 	}
 	m->hooks = p->hooks;
@@ -633,15 +650,40 @@ struct model *mlp_new(const struct mlp_config *cfg, int max_batch,
 	return m;
 }
 
+/* "width": [W0, W1, ...], one per hidden layer, into cfg->widths;
+ * cfg->width becomes W0. */
+static int widths_from_json(const cJSON *arr, struct mlp_config *cfg,
+			    struct traj_error *err)
+{
+	int n = cJSON_GetArraySize(arr), i = 0;
+	if (n != cfg->depth)
+		return traj_fail(err, TRAJ_EDATA, -1, "model.width: %d widths "
+				 "for depth %d", n, cfg->depth);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
+		    it->valuedouble < 1 || it->valuedouble > MLP_MAX_DIM)
+			return traj_fail(err, TRAJ_EDATA, -1, "model.width[%d]: "
+					 "expected an integer in 1..%d", i,
+					 MLP_MAX_DIM);
+		cfg->widths[i++] = (int)it->valuedouble;
+	}
+	cfg->width = cfg->widths[0];
+	return 0;
+}
+
 int mlp_config_from_json(const cJSON *json, struct mlp_config *cfg,
 			 struct traj_error *err)
 {
 	memset(cfg, 0, sizeof *cfg);
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(json, "width");
 	if (model_json_int(json, "inputs", 1, MLP_MAX_DIM, 0, &cfg->n_inputs, err) < 0 ||
 	    model_json_int(json, "vocab", 0, MLP_MAX_DIM, 0, &cfg->vocab, err) < 0 ||
-	    model_json_int(json, "width", 1, MLP_MAX_DIM, 0, &cfg->width, err) < 0 ||
+	    (!cJSON_IsArray(w) &&
+	     model_json_int(json, "width", 1, MLP_MAX_DIM, 0, &cfg->width, err) < 0) ||
 	    model_json_int(json, "depth", 1, MLP_MAX_DEPTH, 0, &cfg->depth, err) < 0 ||
-	    model_json_int(json, "classes", 2, MLP_MAX_DIM, 0, &cfg->n_classes, err) < 0)
+	    model_json_int(json, "classes", 2, MLP_MAX_DIM, 0, &cfg->n_classes, err) < 0 ||
+	    (cJSON_IsArray(w) && widths_from_json(w, cfg, err) < 0))
 		return -1;
 	const cJSON *act = cJSON_GetObjectItemCaseSensitive(json, "activation");
 	cfg->act = ACT_RELU;
@@ -658,16 +700,37 @@ int mlp_config_from_json(const cJSON *json, struct mlp_config *cfg,
 	return 0;
 }
 
+/* "width": one integer when every hidden layer has the same width, so
+ * that such runs keep the header they had before per-layer widths. */
+static cJSON *width_json(const struct mlp_config *cfg)
+{
+	int w[MLP_MAX_DEPTH], n = cfg->depth < 1 ? 1 : cfg->depth, same = 1;
+	if (n > MLP_MAX_DEPTH)
+		n = MLP_MAX_DEPTH;
+	for (int i = 0; i < n; i++) {
+		w[i] = mlp_layer_width(cfg, i);
+		same &= w[i] == w[0];
+	}
+	return same ? cJSON_CreateNumber(w[0]) : cJSON_CreateIntArray(w, n);
+}
+
 cJSON *mlp_config_to_json(const struct mlp_config *cfg)
 {
 	cJSON *j = cJSON_CreateObject();
-	if (!j)
+	cJSON *w = width_json(cfg);
+	if (!j || !w) {
+		cJSON_Delete(j);
+		cJSON_Delete(w);
 		return NULL;
+	}
 	int ok = cJSON_AddStringToObject(j, "kind", "mlp") &&
 		 cJSON_AddNumberToObject(j, "inputs", cfg->n_inputs) &&
-		 cJSON_AddNumberToObject(j, "vocab", cfg->vocab) &&
-		 cJSON_AddNumberToObject(j, "width", cfg->width) &&
-		 cJSON_AddNumberToObject(j, "depth", cfg->depth) &&
+		 cJSON_AddNumberToObject(j, "vocab", cfg->vocab);
+	if (!ok || !cJSON_AddItemToObject(j, "width", w)) {
+		cJSON_Delete(w);
+		ok = 0;
+	}
+	ok = ok && cJSON_AddNumberToObject(j, "depth", cfg->depth) &&
 		 cJSON_AddNumberToObject(j, "classes", cfg->n_classes) &&
 		 cJSON_AddStringToObject(j, "activation",
 					 activation_name(cfg->act)) &&

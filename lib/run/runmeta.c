@@ -176,6 +176,8 @@ cJSON *run_to_json(const struct run_config *rc)
 	cJSON_AddStringToObject(o, "run", rc->id);
 	cJSON_AddStringToObject(o, "creator", "traj-train " TRAJ_VERSION);
 	cJSON_AddNumberToObject(o, "seed", (double)rc->seed);
+	if (rc->has_order_seed)
+		cJSON_AddNumberToObject(o, "order_seed", (double)rc->order_seed);
 	cJSON_AddItemToObject(o, "model", cJSON_Duplicate(rc->model, 1));
 	cJSON_AddItemToObject(o, "task", task_to_json(&rc->task));
 	cJSON_AddItemToObject(o, "optim", run_optim_to_json(&rc->optim));
@@ -215,6 +217,13 @@ int run_from_json(const cJSON *json, struct run_config *rc,
 				 RUN_ID_MAX - 1);
 	strcpy(rc->id, id);
 	rc->seed = (uint64_t)seed;
+	if (cJSON_GetObjectItemCaseSensitive(json, "order_seed")) {
+		if (json_get_int(json, "run", "order_seed", 0, INT64_MAX, &seed,
+				 err) < 0)
+			return -1;
+		rc->has_order_seed = 1;
+		rc->order_seed = (uint64_t)seed;
+	}
 	const cJSON *model = cJSON_GetObjectItemCaseSensitive(json, "model");
 	if (!cJSON_IsObject(model))
 		return traj_fail(err, TRAJ_EDATA, -1, "run.model: expected an object");

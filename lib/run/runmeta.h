@@ -39,6 +39,8 @@ struct train_config {
 struct run_config {
 	char id[RUN_ID_MAX];     /* the first field of metric lines */
 	uint64_t seed;           /* initialisation and batch order */
+	int has_order_seed;      /* the batch order has its own seed: */
+	uint64_t order_seed;     /* "order_seed", traj-train --order-seed */
 	cJSON *model;            /* owned; see model_from_json */
 	struct task_config task;
 	struct optim_config optim;

@@ -23,7 +23,7 @@ void run_plan_default(struct run_plan *p)
 				     .bias = 1};
 	p->rc.optim.kind = OPTIM_ADAMW;
 	p->rc.train = (struct train_config){.steps = 3000, .every = 100};
-	p->data_seed = -1;
+	p->data_seed = p->order_seed = -1;
 	stream_write_opts_default(&p->wopts);
 	p->lr = p->weight_decay = p->beta1 = p->beta2 = p->eps =
 		p->momentum = NAN;
@@ -102,6 +102,42 @@ static cJSON *transformer_json(struct transformer_config *tf,
 	return transformer_config_to_json(tf);
 }
 
+/* --width N (every hidden layer) or N1,N2,... (one per layer, and as
+ * many layers unless --depth says otherwise, which must then agree). */
+static int widths_from_name(struct run_plan *p, struct traj_error *err)
+{
+	const char *s = p->names.width;
+	struct mlp_config *c = &p->mlp;
+	int n = 0;
+	while (s) {
+		char *end;
+		errno = 0;
+		long w = strtol(s, &end, 10);
+		if (end == s || (*end && *end != ',') || errno || w < 1 ||
+		    w > MLP_MAX_DIM)
+			return traj_fail(err, TRAJ_EUSAGE, -1, "--width: '%s' is "
+					 "not N or N,N,... with each N in 1..%d",
+					 p->names.width, MLP_MAX_DIM);
+		if (n == MLP_MAX_DEPTH)
+			return traj_fail(err, TRAJ_EUSAGE, -1, "--width: more "
+					 "than %d layers", MLP_MAX_DEPTH);
+		c->widths[n++] = (int)w;
+		s = *end ? end + 1 : NULL;
+	}
+	if (n > 0)
+		c->width = c->widths[0];
+	if (n == 1)
+		c->widths[0] = 0;
+	if (n > 1 && p->depth && p->depth != n)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "--depth %d: --width "
+				 "lists %d layers", p->depth, n);
+	if (p->depth)
+		c->depth = p->depth;
+	else if (n > 1)
+		c->depth = n;
+	return 0;
+}
+
 /* The run header's "model" object for the chosen model and task. */
 static cJSON *model_json(struct run_plan *p, struct traj_error *err)
 {
@@ -113,6 +149,8 @@ static cJSON *model_json(struct run_plan *p, struct traj_error *err)
 		if (!model)
 			return NULL;
 	} else {
+		if (widths_from_name(p, err) < 0)
+			return NULL;
 		p->mlp.n_inputs = d.n_inputs;
 		p->mlp.vocab = d.vocab;
 		p->mlp.n_classes = d.n_classes;
@@ -214,6 +252,8 @@ int run_plan_finish(struct run_plan *p, struct traj_error *err)
 	if (run_optim_check(&rc->optim, 1, err) < 0)
 		return -1;
 	rc->task.seed = p->data_seed >= 0 ? (uint64_t)p->data_seed : rc->seed;
+	rc->has_order_seed = p->order_seed >= 0;
+	rc->order_seed = (uint64_t)p->order_seed;
 	if (finish_task(p, err) < 0)
 		return -1;
 	if (!rc->id[0])

@@ -18,6 +18,7 @@
 struct run_plan_names {
 	const char *task, *model, *activation, *optim, *encoding, *run_id,
 		*state, *every, *blas_core;
+	const char *width;        /* --width N or N,N,...: one per layer */
 };
 
 struct run_plan {
@@ -27,11 +28,13 @@ struct run_plan {
 	   defaults, the data seed, the id (if empty) and the model */
 	struct run_config rc;
 	int transformer;          /* else an MLP */
-	struct mlp_config mlp;    /* width, depth, act, bias */
+	struct mlp_config mlp;    /* width(s), depth, act, bias */
+	int depth;                /* --depth; 0: as many as --width lists */
 	struct transformer_config tf; /* n_layers, d_model, n_heads, act,
 				     layernorm, attn_only; d_head and d_mlp
 				     0 for their defaults */
 	int64_t data_seed;        /* -1: the run seed */
+	int64_t order_seed;       /* of the batch order; -1: the run seed */
 	int no_bias, no_state;    /* --no-bias, --no-state */
 	/* the optimiser's hyper-parameters; NAN: its default */
 	double lr, weight_decay, beta1, beta2, eps, momentum;

@@ -110,10 +110,17 @@ int run_start_apply(struct trainer *t, struct run_config *rc,
 	cJSON *init = cJSON_CreateObject();
 	if (!init)
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+	if (rc->has_order_seed && !t->perm) {
+		cJSON_Delete(init);
+		return traj_fail(err, TRAJ_EUSAGE, -1, "--order-seed: full-batch "
+				 "training has no batch order (give --batch)");
+	}
 	if (s->init_from && init_from(t, rc, s->init_from, init, err) < 0) {
 		cJSON_Delete(init);
 		return -1;
 	}
+	if (s->init_from && rc->has_order_seed)
+		trainer_reorder(t);
 	if (s->reinit) {
 		trainer_reinit(t, s->reinit_seed);
 		cJSON_AddNumberToObject(init, "reinit", (double)s->reinit_seed);

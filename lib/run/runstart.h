@@ -2,7 +2,8 @@
  * --reinit, --mask): the state of another run at one of its steps
  * (weights, optimiser moments and step count, batch order: Frankle et
  * al. 2020's rewinding, step 0 being Frankle & Carbin 2019's reset to
- * the initialisation), optionally fresh weights from another seed (the
+ * the initialisation; with an order seed, rc->has_order_seed, a new
+ * batch order from there on, a new epoch at the next step), optionally fresh weights from another seed (the
  * random re-initialisation control), and a mask that holds pruned
  * parameters at zero. The run header records each ("init", "mask";
  * formats/run-header.md). */

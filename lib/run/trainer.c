@@ -58,7 +58,7 @@ int trainer_init(struct trainer *t, const struct run_config *rc,
 				 "model does not fit task '%s' (inputs, vocab, "
 				 "classes, outputs)", rc->task.name);
 	model_init(t->model, rc->seed ^ SEED_INIT);
-	rng_seed(&t->order, rc->seed ^ SEED_ORDER);
+	trainer_reorder(t);
 	if (optim_init(&t->opt, &rc->optim, t->model->nparams) < 0)
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for the optimiser");
 	return rc->mask ? trainer_mask_on(t, err) : 0;
@@ -87,6 +87,16 @@ void trainer_mask_apply(struct trainer *t)
 void trainer_reinit(struct trainer *t, uint64_t seed)
 {
 	model_init(t->model, seed ^ SEED_INIT);
+}
+
+void trainer_reorder(struct trainer *t)
+{
+	const struct run_config *rc = t->rc;
+	rng_seed(&t->order, (rc->has_order_seed ? rc->order_seed : rc->seed) ^
+			    SEED_ORDER);
+	for (int64_t i = 0; t->perm && i < t->data.train.n; i++)
+		t->perm[i] = (int32_t)i;
+	t->perm_pos = t->data.train.n;
 }
 
 /* Without replacement within an epoch; a new shuffle each epoch. */

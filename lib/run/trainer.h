@@ -26,7 +26,8 @@ struct trainer {
 	struct model *model;
 	struct optim opt;
 	struct dataset data;
-	struct rng order;        /* minibatch order, from the run seed */
+	struct rng order;        /* minibatch order, from the run seed or
+				    the order seed */
 	int32_t *perm;           /* (n_train) current epoch's order */
 	int64_t perm_pos;
 	int32_t *batch_tokens;   /* (batch, T), token tasks */
@@ -51,6 +52,10 @@ int trainer_mask_on(struct trainer *t, struct traj_error *err);
 void trainer_mask_apply(struct trainer *t);
 /* New weights: the initialisation of a run with that seed. */
 void trainer_reinit(struct trainer *t, uint64_t seed);
+/* A new batch order from the run's order seed (its seed without one),
+ * starting a new epoch at the next step: after rewinding to another
+ * run's state, the copy sees the examples in another order. */
+void trainer_reorder(struct trainer *t);
 /* One update; the loss of its batch before the update goes to
  * t->last_loss. Returns 0, or -1 with err set and no update when batch_fn
  * or the model refuses the batch (ops->loss). A masked

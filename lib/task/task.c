@@ -99,6 +99,9 @@ int task_validate(const struct task_config *cfg, const char *prefix,
 {
 	if (!task_family_of(cfg))
 		return traj_fail(err, TRAJ_EINTERNAL, -1, "task: unknown family");
+	if (cfg->n_val && cfg->family != TASK_FASHION)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "%sn_val: only fashion has "
+				 "a validation split", prefix);
 	return task_family_of(cfg)->validate(cfg, prefix, err);
 }
 
@@ -314,8 +317,8 @@ int task_dataset_build(const struct task_config *cfg, struct dataset *ds,
 
 void task_dataset_free(struct dataset *ds)
 {
-	struct split *splits[2] = { &ds->train, &ds->test };
-	for (int i = 0; i < 2; i++) {
+	struct split *splits[3] = { &ds->train, &ds->test, &ds->val };
+	for (int i = 0; i < 3; i++) {
 		free(splits[i]->tokens);
 		free(splits[i]->features);
 		free(splits[i]->labels);

@@ -69,6 +69,8 @@ struct task_config {
 	int seq_len, vocab;  /* repeat: length of the random half, alphabet */
 	int filler;          /* repeat: random tokens around the copies */
 	int64_t n_train, n_test; /* add, parity, repeat; fashion: 0 = all */
+	int64_t n_val;       /* fashion: training images held out after the
+				first n_train, the validation split; 0 none */
 };
 
 struct split {
@@ -93,6 +95,7 @@ struct dataset {
 	int n_classes;    /* C */
 	int n_outputs;    /* K */
 	struct split train, test;
+	struct split val;  /* held out for validation (n_val); n 0: none */
 };
 
 /* Looks a task name up and sets name, family and op, and eq_token to 0;

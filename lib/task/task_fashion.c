@@ -3,13 +3,15 @@
  * magic (0x00000803 for u8 images of rank 3, 0x00000801 for u8 labels),
  * the dimensions as big-endian u32, then the bytes. Pixels are scaled to
  * [0, 1]; the first n_train (n_test) examples of each file are used, all
- * of them when 0. */
+ * of them when 0. The validation split is the n_val training images
+ * after the first n_train: held out, never trained on. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <zlib.h>
 
+#include "common/jsonutil.h"
 #include "task/task_impl.h"
 
 #define FASHION_PIXELS 784
@@ -35,6 +37,18 @@ static int validate(const struct task_config *cfg, const char *prefix,
 	if (cfg->n_test < 0 || cfg->n_test > FASHION_TEST)
 		return traj_fail(err, TRAJ_EUSAGE, -1, "%sn_test: %lld outside 0..%d",
 				 prefix, (long long)cfg->n_test, FASHION_TEST);
+	if (cfg->n_val < 0 || cfg->n_val > FASHION_TRAIN - 1)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "%sn_val: %lld outside 0..%d",
+				 prefix, (long long)cfg->n_val, FASHION_TRAIN - 1);
+	if (cfg->n_val && !cfg->n_train)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "%sn_val: needs n_train "
+				 "(0, every training image, leaves none to hold "
+				 "out)", prefix);
+	if (cfg->n_train + cfg->n_val > FASHION_TRAIN)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "%sn_val: %lld images after "
+				 "the first %lld, but the training file has %d",
+				 prefix, (long long)cfg->n_val,
+				 (long long)cfg->n_train, FASHION_TRAIN);
 	return 0;
 }
 
@@ -88,9 +102,18 @@ static int64_t idx_header(struct idx *x, int images, struct traj_error *err)
 	return be32(h + 4);
 }
 
-/* Fills split s with the first s->n examples of one pair of files. */
+/* Skips n items of size bytes each. */
+static int idx_skip(struct idx *x, int64_t n, size_t size, struct traj_error *err)
+{
+	if (n && gzseek(x->f, (z_off_t)((size_t)n * size), SEEK_CUR) < 0)
+		return traj_fail(err, TRAJ_EDATA, -1, "%s: truncated IDX file",
+				 x->path);
+	return 0;
+}
+
+/* Fills split s with s->n examples of one pair of files, from item skip. */
 static int load_pair(struct split *s, const char *images, const char *labels,
-		     struct traj_error *err)
+		     int64_t skip, struct traj_error *err)
 {
 	struct idx xi = { 0 }, xl = { 0 };
 	unsigned char *buf = malloc((size_t)s->n * FASHION_PIXELS + 1);
@@ -103,13 +126,15 @@ static int load_pair(struct split *s, const char *images, const char *labels,
 	if (idx_open(&xi, images, err) < 0 || idx_open(&xl, labels, err) < 0 ||
 	    (ni = idx_header(&xi, 1, err)) < 0 || (nl = idx_header(&xl, 0, err)) < 0)
 		goto out;
-	if (ni != nl || ni < s->n) {
+	if (ni != nl || ni < skip + s->n) {
 		traj_fail(err, TRAJ_EDATA, -1, "%s: %lld images and %lld labels, "
 			  "%lld needed", xi.path, (long long)ni, (long long)nl,
-			  (long long)s->n);
+			  (long long)(skip + s->n));
 		goto out;
 	}
-	if (idx_read(&xi, buf, (size_t)s->n * FASHION_PIXELS, err) < 0)
+	if (idx_skip(&xi, skip, FASHION_PIXELS, err) < 0 ||
+	    idx_skip(&xl, skip, 1, err) < 0 ||
+	    idx_read(&xi, buf, (size_t)s->n * FASHION_PIXELS, err) < 0)
 		goto out;
 	for (size_t i = 0; i < (size_t)s->n * FASHION_PIXELS; i++)
 		s->features[i] = (float)buf[i] / 255.0f;
@@ -140,10 +165,17 @@ static int build(const struct task_config *cfg, struct dataset *ds,
 	int64_t nte = cfg->n_test ? cfg->n_test : FASHION_TEST;
 	if (task_dataset_alloc(cfg, ds, ntr, nte, err) < 0)
 		return -1;
+	if (cfg->n_val &&
+	    task_split_alloc(&ds->val, cfg->n_val, 0, FASHION_PIXELS, 1) < 0) {
+		task_dataset_free(ds);
+		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory for the data set");
+	}
 	if (load_pair(&ds->train, "train-images-idx3-ubyte.gz",
-		      "train-labels-idx1-ubyte.gz", err) < 0 ||
+		      "train-labels-idx1-ubyte.gz", 0, err) < 0 ||
+	    (cfg->n_val && load_pair(&ds->val, "train-images-idx3-ubyte.gz",
+				     "train-labels-idx1-ubyte.gz", ntr, err) < 0) ||
 	    load_pair(&ds->test, "t10k-images-idx3-ubyte.gz",
-		      "t10k-labels-idx1-ubyte.gz", err) < 0) {
+		      "t10k-labels-idx1-ubyte.gz", 0, err) < 0) {
 		task_dataset_free(ds);
 		return -1;
 	}
@@ -155,19 +187,18 @@ static void defaults(struct task_config *cfg)
 	(void)cfg; /* n_train, n_test 0: the whole files */
 }
 
+/* n_val only when there is one: headers without read as before. */
 static void to_json(const struct task_config *cfg, cJSON *o)
 {
-	(void)cfg;
-	(void)o;
+	if (cfg->n_val)
+		cJSON_AddNumberToObject(o, "n_val", (double)cfg->n_val);
 }
 
 static int from_json(const cJSON *json, struct task_config *cfg,
 		     struct traj_error *err)
 {
-	(void)json;
-	(void)cfg;
-	(void)err;
-	return 0;
+	return json_opt_int(json, "task", "n_val", 0, FASHION_TRAIN - 1,
+			    &cfg->n_val, err);
 }
 
 static void run_id(const struct task_config *cfg, unsigned long long seed,

@@ -153,3 +153,110 @@ PY
 	assert_one_error_line traj-train
 	run -64 --separate-stderr traj-train --resume "$D/dense.traj" --mask "$D/m1.traj"
 }
+
+@test "--width 8,4: per-layer widths in the header and the tensors; pruned per layer" {
+	local t=$BATS_TEST_TMPDIR
+	small_train --width 8,4 --steps 20 --state all --out "$t/w.traj"
+	run bash -c "head -c 600 '$t/w.traj' | tr -d '\\0'"
+	assert_output --partial '"width":[8,4],"depth":2'
+	traj-prune --rate 0.5 --output-rate 0.25 --out "$t/wm.traj" "$t/w.traj"
+	run traj-prune --list "$t/wm.traj"
+	assert_line $'modadd-p11-s1\t20\tprune/layers.0.W/kept\t88'
+	assert_line $'modadd-p11-s1\t20\tprune/layers.1.W/kept\t16'
+	assert_line $'modadd-p11-s1\t20\tprune/layers.2.W/kept\t33'
+	small_train --width 8,4 --mask "$t/wm.traj" --init-from "$t/w.traj:0" --out "$t/wt.traj"
+	run densities "$t/wt.traj" 40
+	assert_line "layers.1.W 0.5 0.5"
+	# one width for every layer keeps the header it had before
+	small_train --width 8 --depth 2 --steps 0 --out "$t/u.traj"
+	run bash -c "head -c 600 '$t/u.traj' | tr -d '\\0'"
+	assert_output --partial '"width":8,"depth":2'
+	# 8,8 is the same model as 8 with depth 2, bit for bit
+	small_train --width 8,8 --steps 0 --out "$t/u2.traj"
+	cmp "$t/u.traj" "$t/u2.traj"
+	run -65 --separate-stderr small_train --width 8,5 --mask "$t/wm.traj"
+	assert_equal "$stderr" "traj-train: $t/wm.traj: a mask of another model: model.width is [8,4] there, [8,5] here"
+	for bad in 8,0 8, ,8 8x 70000 "8,4 --depth 3"; do
+		run -64 --separate-stderr small_train --steps 0 --width $bad
+		[[ ${stderr%%$'\n'*} == "traj-train: --"*"width"* ]] || fail "$bad: $stderr"
+	done
+}
+
+# The layer weights of the last checkpoint of $1 into the npz $2.
+weights() {
+	traj-convert --export npz "$2" -t 'layers.*' "$1"
+}
+
+@test "--order-seed changes the batch order alone; after --init-from, the order from there" {
+	local t=$BATS_TEST_TMPDIR
+	small_train --batch 16 --steps 0 --order-seed 9 --out "$t/a0.traj"
+	small_train --batch 16 --steps 0 --out "$t/b0.traj"
+	weights "$t/a0.traj" "$t/a0.npz"
+	weights "$t/b0.traj" "$t/b0.npz"
+	cmp "$t/a0.npz" "$t/b0.npz" # the same initialisation
+	run bash -c "head -c 400 '$t/a0.traj' | tr -d '\\0'"
+	assert_output --partial '"seed":1,"order_seed":9,'
+	small_train --batch 16 --order-seed 9 --out "$t/a.traj"
+	small_train --batch 16 --order-seed 1 --out "$t/s1.traj"
+	small_train --batch 16 --state all --out "$t/b.traj"
+	weights "$t/a.traj" "$t/a.npz"
+	weights "$t/s1.traj" "$t/s1.npz"
+	weights "$t/b.traj" "$t/b.npz"
+	! cmp -s "$t/a.npz" "$t/b.npz"
+	cmp "$t/s1.npz" "$t/b.npz" # the order seed of a run is its seed
+	# two copies rewound to step 20: another order, other ends; the same
+	# order seed twice, the same bits
+	for o in 3 3 4; do
+		small_train --batch 16 --init-from "$t/b.traj:20" --order-seed $o --force --out "$t/c.traj"
+		weights "$t/c.traj" "$t/c$o.npz"
+		[ -f "$t/first.npz" ] || cp "$t/c$o.npz" "$t/first.npz"
+	done
+	cmp "$t/first.npz" "$t/c3.npz"
+	! cmp -s "$t/c3.npz" "$t/c4.npz"
+	! cmp -s "$t/c3.npz" "$t/b.npz"
+	# resumed, an order-seeded copy continues with its order bit for bit
+	small_train --batch 16 --init-from "$t/b.traj:20" --order-seed 4 --steps 30 --out "$t/r.traj"
+	traj-train --quiet --resume "$t/r.traj" --steps 40
+	weights "$t/r.traj" "$t/r.npz"
+	cmp "$t/r.npz" "$t/c4.npz"
+	run -64 --separate-stderr small_train --order-seed 2 --steps 0
+	assert_equal "${stderr%%$'\n'*}" "traj-train: --order-seed: full-batch training has no batch order (give --batch)"
+}
+
+@test "--n-val: validation on the training images after --n-train, scored as val/ (NumPy)" {
+	local t=$BATS_TEST_TMPDIR dir=${TRAJ_FASHION_DIR:-/usr/share/datasets/fashion-mnist}
+	[ -d "$dir" ] || skip "Debian's dataset-fashion-mnist is not installed (scripts/deps.sh data)"
+	/usr/bin/python3 -c 'import numpy' 2>/dev/null || skip "no NumPy"
+	traj-train --quiet --task fashion --width 8,4 --n-train 100 --n-val 50 --n-test 50 \
+		--batch 20 --steps 5 --every 5 --out "$t/v.traj"
+	run bash -c "head -c 600 '$t/v.traj' | tr -d '\\0'"
+	assert_output --partial '"task":{"name":"fashion","n_val":50,"n_train":100,"n_test":50,'
+	traj-score "$t/v.traj" >"$t/v.tsv"
+	traj-convert --export npz "$t/v.npz" -t 'layers.*' "$t/v.traj"
+	run /usr/bin/python3 - "$dir" "$t/v.npz" "$t/v.tsv" <<'PY'
+import gzip, sys
+import numpy as np
+d, npz, tsv = sys.argv[1:]
+img = np.frombuffer(gzip.open(d + "/train-images-idx3-ubyte.gz").read(), np.uint8, offset=16)
+lab = np.frombuffer(gzip.open(d + "/train-labels-idx1-ubyte.gz").read(), np.uint8, offset=8)
+x = img.reshape(-1, 784)[100:150].astype(np.float64) / 255
+y = lab[100:150].astype(int)
+w = np.load(npz)
+for i in range(3):
+    x = x @ w["layers.%d.W" % i] + w["layers.%d.b" % i]
+    if i < 2:
+        x = np.maximum(x, 0)
+z = x - x.max(1, keepdims=True)
+loss = np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(50), y])
+acc = np.mean(x.argmax(1) == y)
+got = {l.split("\t")[2]: float(l.split("\t")[3]) for l in open(tsv) if l.split("\t")[1] == "5"}
+print("val/loss traj %.8g numpy %.8g; val/acc traj %g numpy %g" % (got["val/loss"], loss, got["val/acc"], acc))
+assert abs(got["val/loss"] - loss) < 1e-5 * loss and got["val/acc"] == acc
+assert abs(got["train/loss"] - loss) > 1e-3  # another split than train
+PY
+	assert_success
+	run -64 --separate-stderr traj-train --task fashion --n-val 10 --steps 0 -o "$t/x.traj"
+	assert_equal "${stderr%%$'\n'*}" "traj-train: --n-val: needs n_train (0, every training image, leaves none to hold out)"
+	run -64 --separate-stderr traj-train --n-val 10 --steps 0 -o "$t/x.traj"
+	assert_equal "${stderr%%$'\n'*}" "traj-train: --n-val: only fashion has a validation split"
+}

@@ -68,7 +68,7 @@ static void test_components(void)
 	      err.status == TRAJ_EUSAGE && strstr(err.msg, "hook_resid_post"));
 	free(c);
 	model_free(m);
-	struct mlp_config mc = { 2, P, 5, 2, P, ACT_RELU, 1 };
+	struct mlp_config mc = { 2, P, 5, 2, P, ACT_RELU, 1, {0} };
 	m = mlp_new(&mc, 8, &err);
 	n = ablate_components_list(m, &c, &err);
 	CHECK(n == 2 * 6 && strcmp(c[6].name, "layers.1") == 0 &&

@@ -18,7 +18,7 @@ static int32_t y[N];
 
 static struct model *make(void)
 {
-	struct mlp_config c = { F, 0, H, 2, C, ACT_RELU, 1 };
+	struct mlp_config c = { F, 0, H, 2, C, ACT_RELU, 1, {0} };
 	struct traj_error err;
 	struct model *m = mlp_new(&c, 64, &err);
 	if (!m)

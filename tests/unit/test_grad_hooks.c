@@ -146,7 +146,7 @@ static void test_transformer_grads(void)
 static void test_mlp_grads(void)
 {
 	for (int depth = 1; depth <= 2; depth++) {
-		struct mlp_config c = { 2, V, 6, depth, U, ACT_GELU, 1 };
+		struct mlp_config c = { 2, V, 6, depth, U, ACT_GELU, 1, {0} };
 		struct traj_error err;
 		struct model *m = mlp_new(&c, CHUNK, &err);
 		CHECK(m != NULL);

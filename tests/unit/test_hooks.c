@@ -27,7 +27,7 @@ static void hook(void *ctx, int index, int64_t e0, int n, float *act)
 
 static void test_mlp_hook_post(void)
 {
-	struct mlp_config c = { T, V, H, 2, C, ACT_GELU, 1 };
+	struct mlp_config c = { T, V, H, 2, C, ACT_GELU, 1, {0} };
 	struct traj_error err;
 	struct model *m = mlp_new(&c, 3, &err);
 	CHECK(m != NULL);
@@ -80,7 +80,7 @@ static void cover(void *ctx, int index, int64_t e0, int n, float *act)
  * e0 would otherwise overwrite its first rows). */
 static void test_evaluate_passes_offsets_to_hooks(void)
 {
-	struct mlp_config c = { T, V, H, 1, C, ACT_RELU, 1 };
+	struct mlp_config c = { T, V, H, 1, C, ACT_RELU, 1, {0} };
 	struct traj_error err;
 	struct model *m = mlp_new(&c, 2, &err);
 	CHECK(m != NULL);

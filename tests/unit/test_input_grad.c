@@ -16,7 +16,7 @@ enum { F = 5, H = 7, C = 4, N = 9 };
 static struct model *make(int depth, enum activation act, int max_batch,
 			  float *x, int32_t *y)
 {
-	struct mlp_config c = { F, 0, H, depth, C, act, 1 };
+	struct mlp_config c = { F, 0, H, depth, C, act, 1, {0} };
 	struct traj_error err;
 	struct model *m = mlp_new(&c, max_batch, &err);
 	if (!m)
@@ -128,7 +128,7 @@ static void parameters_untouched(void)
 
 static void token_input_refused(void)
 {
-	struct mlp_config c = { 2, 5, H, 1, C, ACT_RELU, 1 };
+	struct mlp_config c = { 2, 5, H, 1, C, ACT_RELU, 1, {0} };
 	struct traj_error err;
 	struct model *m = mlp_new(&c, 4, &err);
 	CHECK(m != NULL);

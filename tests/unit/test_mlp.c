@@ -36,7 +36,12 @@ static struct mlp_config make_config(int vocab, int depth, enum activation act,
 				     int bias)
 {
 	struct mlp_config c = { vocab ? T : F, vocab ? V : 0, H, depth, C,
-				act, bias };
+				act, bias, {0} };
+	if (depth == 3) { /* per-layer widths, narrower and wider than H */
+		c.widths[0] = 3;
+		c.widths[1] = H + 1;
+		c.widths[2] = 2;
+	}
 	return c;
 }
 
@@ -155,12 +160,12 @@ static void test_gradients_every_view(void)
 	worst_grad_err = 0;
 	for (int act = 0; act < NACTIVATIONS; act++)
 		for (int vocab = 0; vocab <= 1; vocab++)
-			for (int depth = 1; depth <= 2; depth++)
+			for (int depth = 1; depth <= 3; depth++)
 				for (int bias = 0; bias <= 1; bias++)
 					check_gradients(vocab, depth,
 							(enum activation)act,
 							bias);
-	printf("# gradient check: worst relative error %.3g over 24 models\n",
+	printf("# gradient check: worst relative error %.3g over 36 models\n",
 	       worst_grad_err);
 }
 
@@ -187,7 +192,7 @@ static void test_hand_computed_dense(void)
 	struct batch b = { 2, NULL, x, y };
 	for (int quad = 0; quad <= 1; quad++) {
 		struct mlp_config c = { 1, 0, 1, 1, 2,
-					quad ? ACT_QUAD : ACT_RELU, 1 };
+					quad ? ACT_QUAD : ACT_RELU, 1, {0} };
 		struct model *m = new_model(&c, 8);
 		CHECK(m != NULL);
 		if (!m)
@@ -212,7 +217,7 @@ static void test_hand_computed_dense(void)
  * h = 0.3 + 2.0 = 2.3; logits [2.3, 0]; label 1 costs log(1 + e^2.3). */
 static void test_hand_computed_tokens(void)
 {
-	struct mlp_config c = { 2, 3, 1, 1, 2, ACT_RELU, 0 };
+	struct mlp_config c = { 2, 3, 1, 1, 2, ACT_RELU, 0, {0} };
 	struct model *m = new_model(&c, 8);
 	CHECK(m != NULL);
 	if (!m)
@@ -352,6 +357,15 @@ static void test_json_errors(void)
 		  "\"depth\":1,\"classes\":97}", "model.width: expected" },
 		{ "{\"kind\":\"mlp\",\"inputs\":2,\"vocab\":97,\"Width\":8,"
 		  "\"depth\":1,\"classes\":97}", "model.width: expected" },
+		{ "{\"kind\":\"mlp\",\"inputs\":2,\"width\":[8,0],"
+		  "\"depth\":2,\"classes\":9}",
+		  "model.width[1]: expected an integer in 1..65536" },
+		{ "{\"kind\":\"mlp\",\"inputs\":2,\"width\":[8,\"4\"],"
+		  "\"depth\":2,\"classes\":9}", "model.width[1]: expected" },
+		{ "{\"kind\":\"mlp\",\"inputs\":2,\"width\":[8],"
+		  "\"depth\":2,\"classes\":9}", "model.width: 1 widths for depth 2" },
+		{ "{\"kind\":\"mlp\",\"inputs\":2,\"width\":[],"
+		  "\"depth\":1,\"classes\":9}", "model.width: 0 widths for depth 1" },
 		{ "{\"kind\":\"mlp\",\"inputs\":2,\"vocab\":97,\"width\":8,"
 		  "\"depth\":65,\"classes\":97}",
 		  "model.depth: expected an integer in 1..64" },
@@ -383,7 +397,7 @@ static void test_json_errors(void)
 
 static void test_json_round_trip(void)
 {
-	struct mlp_config c = { 2, 97, 512, 1, 97, ACT_GELU, 0 };
+	struct mlp_config c = { 2, 97, 512, 1, 97, ACT_GELU, 0, {0} };
 	cJSON *j = mlp_config_to_json(&c);
 	struct mlp_config back;
 	struct traj_error err;
@@ -399,6 +413,27 @@ static void test_json_round_trip(void)
 			"\"depth\":2,\"classes\":5}");
 	CHECK(mlp_config_from_json(j, &back, &err) == 0);
 	CHECK(back.vocab == 0 && back.act == ACT_RELU && back.bias == 1);
+	cJSON_Delete(j);
+	/* Per-layer widths: LeNet-300-100 */
+	struct mlp_config le = { 784, 0, 300, 2, 10, ACT_RELU, 1, {300, 100} };
+	j = mlp_config_to_json(&le);
+	char *text = cJSON_PrintUnformatted(j);
+	CHECK(text && strstr(text, "\"width\":[300,100],\"depth\":2") != NULL);
+	free(text);
+	CHECK(mlp_config_from_json(j, &back, &err) == 0);
+	CHECK(memcmp(&le, &back, sizeof le) == 0);
+	m = model_from_json(j, 16, &err);
+	CHECK(m && m->nparams == 784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10);
+	CHECK(m && m->views[2].shape[0] == 300 && m->views[2].shape[1] == 100);
+	CHECK(m && m->nhooks == 2 && m->hooks[1].numel == 100);
+	model_free(m);
+	cJSON_Delete(j);
+	/* One width for every layer is written as one integer, as before */
+	le.widths[1] = 300;
+	j = mlp_config_to_json(&le);
+	text = cJSON_PrintUnformatted(j);
+	CHECK(text && strstr(text, "\"width\":300,\"depth\":2") != NULL);
+	free(text);
 	cJSON_Delete(j);
 }
 

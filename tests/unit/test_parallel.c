@@ -140,7 +140,7 @@ static int same_result(const struct result *a, const struct result *b,
 static void check_thread_counts(int vocab, int depth, enum activation act,
 				int bias, const struct batch *b)
 {
-	struct mlp_config c = { T, vocab ? V : 0, H, depth, C, act, bias };
+	struct mlp_config c = { T, vocab ? V : 0, H, depth, C, act, bias, {0} };
 	struct result one = run_model(&c, 1, b);
 	size_t np = 0;
 	for (int i = 0; i <= depth; i++) {
