@@ -7,18 +7,15 @@
 # within 2 points, Frankle et al.'s threshold). Reports the barrier per k,
 # the earliest k from which every later k is stable, and draws lmc.png.
 #
-# Needs only what traj train offers today: the parent's checkpoint at k
-# with its optimiser state is exported (traj convert), its batch-order
-# generator is given a new state (optim/order/rng, from a seed) and the
-# epoch is closed (optim/order/pos = n_train, so the next batch starts a
-# fresh shuffle), it is imported as a one-checkpoint stream and continued
-# with traj train --resume. Weights, Adam moments and the step count are
-# the parent's at k; only the order of the examples differs.
+# Each copy is one traj train --init-from parent:k --order-seed O: the
+# weights, Adam moments and step count are the parent's at k; the batch
+# order from k on comes from O (a new epoch starts at k + 1), so only the
+# order of the examples differs.
 #
-# STUDY=fashion (default): a 784-300-300-10 ReLU MLP (LeNet-300-100 with
-# a second layer of 300: traj's MLPs have one width) on Fashion-MNIST,
-# Adam lr 1.2e-3 (Frankle & Carbin's LeNet), batches of 60; needs Debian's
-# dataset-fashion-mnist. STUDY=modadd: the grokking MLP on a+b mod 97
+# STUDY=fashion (default): LeNet-300-100 (784-300-100-10, ReLU) on
+# Fashion-MNIST, Adam lr 1.2e-3 (Frankle & Carbin's LeNet), batches of 60;
+# needs Debian's dataset-fashion-mnist. STUDY=mlp300: the 784-300-300-10
+# MLP of the first measurements (docs/lmc.md). STUDY=modadd: the grokking MLP on a+b mod 97
 # trained with batches of 256 (full-batch training has no batch order).
 # STUDY=transformer: Nanda et al.'s grokking transformer (a+b mod 113,
 # 30% of the pairs, one block, d_model 128) with batches of 512, which
@@ -47,11 +44,13 @@ threads=${THREADS:-2}
 study=${STUDY:-fashion}
 pairs=${PAIRS:-1}
 points=${POINTS:-11}
-mkdir -p "$out/tmp"
+mkdir -p "$out"
 
 case $study in
-fashion)
-	set -- --task fashion --width 300 --depth 2 --activation relu \
+fashion | mlp300)
+	w=300,100
+	[ "$study" = fashion ] || w=300,300
+	set -- --task fashion --width $w --activation relu \
 		--optim adamw --lr 1.2e-3 --wd 0 --batch 60
 	if [ "$range_size" = quick ]; then
 		set -- "$@" --n-train 2000 --n-test 1000
@@ -72,7 +71,7 @@ transformer)
 	steps=${STEPS:-4000} rewind=${REWIND:-"0 100 300 1000 2000"}
 	examples=${EXAMPLES:-0} ;;
 *)
-	echo "lmc-rewind.sh: STUDY: '$study', expected fashion, modadd or transformer" >&2
+	echo "lmc-rewind.sh: STUDY: '$study', expected fashion, mlp300, modadd or transformer" >&2
 	exit 64 ;;
 esac
 
@@ -85,37 +84,15 @@ for k in $rewind; do
 		--state key --threads "$threads" --force --out "$out/parent-$k.traj"
 done
 
-# set_order DIR SEED: a new batch order from SEED, starting at the next step.
-set_order() {
-	d=$1/optim/order
-	[ -f "$d/perm.npy" ] || {
-		echo "lmc-rewind.sh: full-batch training has no batch order" >&2
-		exit 65
-	}
-	n=$(grep -ao "'shape': ([0-9]*" "$d/perm.npy" | grep -o '[0-9]*$')
-	hex=$(printf 'order %s' "$2" | sha256sum | cut -c1-64)
-	{ head -c $(($(wc -c <"$d/rng.npy") - 32)) "$d/rng.npy"
-	  perl -e 'print pack("H*", $ARGV[0])' "$hex"; } >"$d/rng.new"
-	{ head -c $(($(wc -c <"$d/pos.npy") - 8)) "$d/pos.npy"
-	  perl -e 'print pack("q<", $ARGV[0])' "$n"; } >"$d/pos.new"
-	mv "$d/rng.new" "$d/rng.npy"
-	mv "$d/pos.new" "$d/pos.npy"
-}
+opts="$*"
 
 # child K ORDER NAME: the parent at K, trained on to $steps in ORDER.
 child() {
-	dir=$out/tmp/$3
-	rm -rf "$dir"
-	traj convert --export npy "$dir" --step "$1" -t '*' "$out/parent-$1.traj"
-	set_order "$dir" "$2"
-	sed -e "s/^\([[:space:]]*\"run\":[[:space:]]*\"\)[^\"]*/\1$3/" \
-		-e "s/^\([[:space:]]*\"state\":[[:space:]]*\"\)[^\"]*/\1key/" \
-		-e "s/^\([[:space:]]*\"every\":[[:space:]]*\)[0-9]*/\1${EVERY:-1000000000}/" \
-		"$dir/run.json" >"$dir/child.json"
-	traj convert --import npy "$dir" --run "$dir/child.json" --step "$1" \
-		-o "$out/$3.traj" -f
-	traj train --resume "$out/$3.traj" --steps "$steps" --quiet --threads "$threads"
-	rm -rf "$dir"
+	# shellcheck disable=SC2086 # opts: options without spaces
+	traj train --quiet $opts --seed 1 --init-from "$out/parent-$1.traj:$1" \
+		--order-seed "$2" --run-id "$3" --steps "$steps" \
+		--every "${EVERY:-1000000000}" --threads "$threads" --force \
+		--out "$out/$3.traj"
 }
 
 # The lines of earlier runs into OUTDIR are kept, but for the steps
@@ -186,7 +163,7 @@ fi
 
 k0=$(awk -F'\t' 'NR == 1 { print $2 }' "$out/barriers.tsv")
 klast=$(awk -F'\t' '{ v = $2 } END { print v }' "$out/barriers.tsv")
-if [ "$study" = fashion ]; then
+if [ "$study" = fashion ] || [ "$study" = mlp300 ]; then
 	if [ "$range_size" = quick ]; then
 		range "test error barrier at k = 0" "$k0" 0 0.3
 		range "test error barrier at the last k" "$klast" 0 0.05
