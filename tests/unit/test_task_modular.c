@@ -8,6 +8,7 @@ static struct task_config config(const char *name, int p, double frac,
 				 uint64_t seed)
 {
 	struct task_config cfg;
+	memset(&cfg, 0, sizeof cfg);
 	task_from_name(name, &cfg);
 	cfg.p = p;
 	cfg.frac = frac;
