@@ -102,7 +102,7 @@ done
 column -t "$out/grokking.tsv" 2>/dev/null || cat "$out/grokking.tsv"
 
 if command -v gnuplot >/dev/null; then
-	r1=$(echo "$rates" | awk '{ print $NF }')
+	r1=$(echo "$rates" | awk '{ print $1 }')
 	for n in dense mem-$r1 grok-$r1 reinit-$r1 random-$r1; do
 		awk -F'\t' '$3 == "test/acc" { print $2, $4 }' "$out/$n.tsv" >"$out/$n.dat"
 	done
