@@ -14,6 +14,7 @@
  *                         [table: -1 auto, 0 off] */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/linalg.h"
@@ -67,6 +68,7 @@ int main(int argc, char **argv)
 	int steps = argc > 6 ? atoi(argv[6]) : 30;
 	int table = argc > 7 ? atoi(argv[7]) : -1;
 	struct task_config tc;
+	memset(&tc, 0, sizeof tc);
 	task_from_name("modadd", &tc);
 	tc.p = p;
 	tc.frac = frac;

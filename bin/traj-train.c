@@ -111,8 +111,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 			"examples per step; 0 = full batch (0)"),
 		CLI_I64(0, "seed", &p->rc.seed, "N", 0, SEED_MAX,
 			"seed of initialisation and batch order (1)"),
-		CLI_I64(0, "order-seed", &p->order_seed, "N", 0, SEED_MAX,
-			"seed of the batch order alone (--seed)"),
+		CLI_I64(0, "order-seed", &p->order_seed, "N", 0, SEED_MAX, "seed of the batch order alone (--seed)"),
 		CLI_OPT_THREADS(&o->threads),
 		CLI_STRING(0, "blas-core", &nm->blas_core, "NAME",
 			"pin OpenBLAS's kernels (Haswell, SkylakeX, ...): the same\n"

@@ -115,6 +115,7 @@ static void check_config(const struct transformer_config *c, int n,
 static void test_modadd_sequence(void)
 {
 	struct task_config tc;
+	memset(&tc, 0, sizeof tc);
 	task_from_name("modadd", &tc);
 	tc.p = 23;
 	tc.frac = 0.3;
