@@ -287,6 +287,10 @@ static int eval_all(struct model *m, const struct batch *all,
 		return traj_fail(err, TRAJ_EDATA, -1, "evaluation: %s",
 				 all->n < 0 ? "a negative number of examples" :
 				 "examples without labels");
+	/* the logits of a refused chunk are NAN: say why instead of
+	 * scoring them (labels are checked as each chunk is scored) */
+	if (all->n > 0 && model_batch_check(m, all, 0, err) < 0)
+		return -1;
 	float *z = malloc((size_t)m->max_batch * K * C * sizeof *z); // (B, K, C)
 	if (!z)
 		return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");

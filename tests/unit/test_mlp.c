@@ -554,6 +554,16 @@ static void test_evaluate_errors(void)
 	err.msg[0] = '\0';
 	CHECK(model_evaluate_groups(m, &b, group, 2, loss, acc, &err) == -1);
 	CHECK(strstr(err.msg, "label 4") != NULL);
+	b.labels = labels;
+	int32_t bad_tok[N * T];
+	memcpy(bad_tok, b.tokens, sizeof bad_tok);
+	bad_tok[T * 5 + 1] = V; /* example 5, in the second chunk */
+	b.tokens = bad_tok;
+	err.msg[0] = '\0';
+	CHECK(model_evaluate(m, &b, &r, &err) == -1);
+	CHECK(err.status == TRAJ_EDATA);
+	CHECK(strcmp(err.msg, "example 5: token 5 outside 0..4") == 0);
+	CHECK(model_evaluate_groups(m, &b, group, 2, loss, acc, &err) == -1);
 	b.labels = NULL;
 	CHECK(model_evaluate(m, &b, &r, &err) == -1);
 	CHECK(err.status == TRAJ_EDATA);
