@@ -8,19 +8,22 @@
 #
 # MODEL=mlp (default): the sweep of pipelines/lib/phase-mlp.spec (108
 # runs); MODEL=transformer: pipelines/lib/phase-tf.spec (60 runs).
-# QUICK=1: a 2 x 2 x 1 sweep of 60-step runs (seconds), to check the
-# pipeline. SWEEP=DIR collects a sweep directory already run (only the
-# runs of this sweep, should DIR hold others).
+# QUICK=1: 4 runs of the MLP sweep's model for 1500 steps (seconds), at
+# train fractions 0.4 (it memorises) and 0.9 (it groks), two seeds each.
+# SWEEP=DIR collects a sweep directory already run (only the runs of
+# this sweep, should DIR hold others). The figures are checked against
+# the ranges of docs/sweeps.md (pipelines/lib/range.sh; CHECK=0 skips).
 # Usage: pipelines/phase-diagram.sh [OUTDIR]   (default: phase-out)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 PATH="${TRAJ_BIN:-$here/build/bin}:$PATH"
+. "$here/pipelines/lib/range.sh"
 out=${1:-phase-out}
 mkdir -p "$out"
 if [ "${QUICK:-0}" = 1 ]; then
 	spec=$out/quick.spec
-	printf '%s\n' task=modadd p=11 width=32 steps=60 every=10 \
-		frac=0.3,0.8 wd=0.1,1 seed=1 >"$spec"
+	printf '%s\n' task=modadd p=41 width=128 steps=1500 every=25 lr=0.01 \
+		wd=0.547723 frac=0.4,0.9 seed=1,2 >"$spec"
 else
 	case ${MODEL:-mlp} in
 	mlp) spec=$here/pipelines/lib/phase-mlp.spec ;;
@@ -112,3 +115,37 @@ if len(lrs) > 1:
         report(d[k, 0], d[k, 1], " (lr %g)" % lr)
 PY
 fi
+
+# The figures against their documented ranges: every run done; at the
+# quick size, the two fractions on either side of the grokking boundary;
+# at full size, the held-out figures of docs/sweeps.md
+count() { # OUTCOME [FRAC]: runs of that outcome (at that train fraction)
+	awk -F'\t' -v o="$1" -v f="${2:-}" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$c["outcome"] == o && (f == "" || $c["frac"] == f) { n++ } END { print n + 0 }' \
+		"$out/collect.tsv"
+}
+planned=$(wc -l <"$out/ids")
+done_runs=$(awk -F'\t' 'NR > 1 && $3 == "done"' "$out/collect.tsv" | wc -l)
+range "runs done of the $planned planned" "$done_runs" "$planned" "$planned"
+if [ "$range_size" = quick ]; then
+	range "memorisation runs at train fraction 0.4" "$(count memorisation 0.4)" 2 2
+	range "grokking runs at train fraction 0.9" "$(count grokking 0.9)" 2 2
+	range "mean grokking delay at 0.9 (steps)" "$(awk -F'\t' 'NR == 1 {
+		for (i = 1; i <= NF; i++) c[$i] = i; next } $c["outcome"] == "grokking" {
+		s += $c["delay"]; n++ } END { if (n) print s / n }' "$out/collect.tsv")" 100 1000
+else
+	figure() { awk -F'\t' -v m="$1" '$1 == m { print $2 }' "$out/predict.tsv"; }
+	case ${MODEL:-mlp} in
+	mlp)
+		range "grokking runs" "$(count grokking)" 30 75
+		range "held-out accuracy from the configuration" "$(figure accuracy)" 0.8 1
+		range "held-out AUROC from the configuration" "$(figure auroc)" 0.93 1
+		;;
+	*)
+		range "grokking runs" "$(count grokking)" 5 15
+		range "confusion runs" "$(count confusion)" 8 16
+		range "held-out AUROC from the configuration" "$(figure auroc)" 0.8 1
+		;;
+	esac
+fi
+range_done

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# pipelines/phase-diagram.sh, small: a 4-run sweep, collected.
+# pipelines/phase-diagram.sh, small: a 4-run sweep on either side of the
+# grokking boundary, collected, its figures in their ranges.
 
 setup() {
 	load test_helper
@@ -8,6 +9,9 @@ setup() {
 
 @test "phase-diagram.sh QUICK=1: every run done and collected with an outcome" {
 	run -0 env QUICK=1 TRAJ_BIN="$TRAJ_BUILD_DIR/bin" "$TRAJ_ROOT/pipelines/phase-diagram.sh" "$BATS_TEST_TMPDIR/out"
+	assert_line "range check: all 4 figures in range (quick size)"
+	assert_line "grokking 2"
+	assert_line "memorisation 2"
 	t=$BATS_TEST_TMPDIR/out/collect.tsv
 	assert_equal "$(wc -l <"$t")" 5
 	assert_equal "$(cut -f3 "$t" | tail -n +2 | sort -u)" done
