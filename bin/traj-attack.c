@@ -83,11 +83,14 @@ static void finish_options(struct options *o)
 			cli_usage_error("--eps %g: radii are in pixel units of inputs "
 					"in [0,1], where %g covers the whole box (on "
 					"a 0..255 scale, %g is %.4f)", e, e, e, e / 255);
-		if (s->norm == ATTACK_L2 && ((e > 0 && e < 0.3) || e > 28))
+		if (s->norm == ATTACK_L2 && e > 28)
+			cli_usage_error("--eps %g with --norm l2: the L2 ball "
+					"holds the whole box of 784 pixels in [0,1] "
+					"from 28 on (its diagonal); 0.5 to 3 is usual", e);
+		if (s->norm == ATTACK_L2 && e > 0 && e < 0.3)
 			fprintf(stderr, "%s: warning: --eps %g with --norm l2: L2 "
 				"radii over 784 pixels are ~28x the L-infinity "
-				"ones (0.5 to 3 is usual; 28 spans the box)\n",
-				cli_prog(), e);
+				"ones (0.5 to 3 is usual)\n", cli_prog(), e);
 	}
 	if (strcmp(o->split, "test") && strcmp(o->split, "train"))
 		cli_usage_error("--split: '%s': expected test or train", o->split);

@@ -104,14 +104,15 @@ PY
 
 @test "bad values are one usage line; a large step warns" {
 	for args in "-e -0.1" "-e nan" "-e 0.1,x" "-n 0" "--norm l3" "-m cw" \
-		"--restarts 0" "--split dev" "--target -1" "-e 0.1,8"; do
+		"--restarts 0" "--split dev" "--target -1" "-e 0.1,8" \
+		"--norm l2 -e 1,40"; do
 		run -64 --separate-stderr traj-attack $args "$F"
 		[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 2 ] || fail "$args: $stderr"
 		[[ $stderr == "traj-attack: "* ]] || fail "$args: $stderr"
 	done
 	run -0 --separate-stderr traj-attack -q --last -m pgd -e 0.05 --step-size 0.1 -n 2 "$F"
 	[[ $stderr == *"larger than --eps"* ]]
-	for eps in 0.1 40; do
+	for eps in 0.1 0.25; do
 		run -0 --separate-stderr traj-attack -q --last -m fgsm --norm l2 -e $eps "$F"
 		[[ $stderr == *"warning: --eps $eps with --norm l2"* ]] || fail "$eps: $stderr"
 	done

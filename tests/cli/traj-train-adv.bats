@@ -65,8 +65,7 @@ pgd_acc() { # PGD accuracy at eps 0.1 of the last checkpoint of $1
 }
 
 @test "a step larger than eps and an L2 radius off its scale warn, and train" {
-	for spec in pgd:eps=0.1,step=0.5,iters=2 pgd:eps=0.05,norm=l2,iters=2 \
-		pgd:eps=40,norm=l2,iters=2; do
+	for spec in pgd:eps=0.1,step=0.5,iters=2 pgd:eps=0.05,norm=l2,iters=2; do
 		run -0 --separate-stderr traj-train --quiet --task fashion --width 8 \
 			--steps 2 --every 2 --n-train 100 --n-test 50 --batch 50 \
 			--adv "$spec" --out "$D/w.traj" --force
@@ -83,7 +82,7 @@ pgd_acc() { # PGD accuracy at eps 0.1 of the last checkpoint of $1
 	for spec in pgd pgd:eps=-1 pgd:eps=nan pgd:eps=0 pgd:eps=0.1,iters=0 \
 		pgd:eps=0.1,iters=2.5 pgd:eps=0.1,norm=l3 pgd:eps=0.1,foo=1 \
 		fgsm:eps=0.1,iters=3 cw:eps=1 pgd:eps=0.1,step=0 pgd:eps \
-		pgd:eps=0.1,random-start=2 pgd:eps=8; do
+		pgd:eps=0.1,random-start=2 pgd:eps=8 pgd:eps=40,norm=l2; do
 		run -64 --separate-stderr traj-train --quiet --task fashion --width 8 \
 			--steps 2 --n-train 100 --n-test 50 --adv "$spec" --out "$D/bad.traj"
 		[ "${#stderr_lines[@]}" -eq 2 ] || fail "$spec: ${stderr_lines[*]}"
