@@ -4,11 +4,8 @@
 # leads with the columns the docs describe.
 
 setup() {
-	load test_helper
-	[ -z "${TRAJ_SANITIZED:-}" ] ||
-		skip "the studies run in the plain suite; under the sanitizers they take too long"
-	export QUICK=1
-	W=$BATS_FILE_TMPDIR
+	load pipelines_helper
+	pipelines_setup
 }
 
 @test "addition.sh: each digit's rise, and the probes' leads per digit" {

@@ -5,11 +5,9 @@
 # bits, barrier 0, so the orders really are what differs.
 
 setup() {
-	load test_helper
-	[ -z "${TRAJ_SANITIZED:-}" ] || skip "a study at full speed only"
-	[ -d "${TRAJ_FASHION_DIR:-/usr/share/datasets/fashion-mnist}" ] ||
-		skip "Debian's dataset-fashion-mnist is not installed (scripts/deps.sh data)"
-	export QUICK=1 TRAJ_BIN=$TRAJ_BUILD_DIR/bin
+	load pipelines_helper
+	pipelines_setup
+	need_fashion
 	W=$BATS_TEST_TMPDIR
 }
 

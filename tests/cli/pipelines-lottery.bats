@@ -5,11 +5,9 @@
 # and masked runs at exactly their masks' densities.
 
 setup() {
-	load test_helper
-	[ -z "${TRAJ_SANITIZED:-}" ] || skip "a study at full speed only"
-	[ -d "${TRAJ_FASHION_DIR:-/usr/share/datasets/fashion-mnist}" ] ||
-		skip "Debian's dataset-fashion-mnist is not installed (scripts/deps.sh data)"
-	export QUICK=1 TRAJ_BIN=$TRAJ_BUILD_DIR/bin
+	load pipelines_helper
+	pipelines_setup
+	need_fashion
 }
 
 @test "lottery.sh: 3 rounds at 80%, 64%, 51% of the weights, with both controls" {

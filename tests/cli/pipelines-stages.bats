@@ -4,12 +4,8 @@
 # (pipelines/lib/range.sh).
 
 setup() {
-	load test_helper
-	[ -z "${TRAJ_SANITIZED:-}" ] ||
-		skip "the studies run in the plain suite; under the sanitizers they take too long"
-	export QUICK=1
-	P=$TRAJ_ROOT/pipelines
-	W=$BATS_FILE_TMPDIR
+	load pipelines_helper
+	pipelines_setup
 }
 
 @test "llc-grokking.sh: the LLC peaks in memorisation and falls through grokking" {

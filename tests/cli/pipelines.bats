@@ -59,8 +59,7 @@ halfway() {
 }
 
 @test "fashion-mlp.sh: an MLP on Fashion-MNIST" {
-	[ -d "${TRAJ_FASHION_DIR:-/usr/share/datasets/fashion-mnist}" ] ||
-		skip "Debian's dataset-fashion-mnist is not installed (scripts/deps.sh data)"
+	need_fashion
 	run -0 "$P/fashion-mlp.sh" "$BATS_TEST_TMPDIR/fashion"
 	in_range
 }

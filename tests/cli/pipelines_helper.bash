@@ -7,9 +7,15 @@ pipelines_setup() {
 	load test_helper
 	[ -z "${TRAJ_SANITIZED:-}" ] ||
 		skip "the studies run in the plain suite; under the sanitizers they take too long"
-	export QUICK=1
+	export QUICK=1 TRAJ_BIN=$TRAJ_BUILD_DIR/bin
 	P=$TRAJ_ROOT/pipelines
 	W=$BATS_FILE_TMPDIR
+}
+
+# For the studies of Fashion-MNIST: skip where Debian's data is missing.
+need_fashion() {
+	[ -d "${TRAJ_FASHION_DIR:-/usr/share/datasets/fashion-mnist}" ] ||
+		skip "Debian's dataset-fashion-mnist is not installed (scripts/deps.sh data)"
 }
 
 in_range() {
