@@ -1,6 +1,7 @@
 #include "analysis/emerge_state.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,7 +87,8 @@ static int read_points(struct statefile_reader *r, struct changepoint *c,
 		struct cp_point p;
 		if (statefile_next(r) < 0 || r->nfield != 2 ||
 		    get_i64(r->field[0], &p.step) < 0 ||
-		    statefile_double(r->field[1], &p.value) < 0)
+		    statefile_double(r->field[1], &p.value) < 0 ||
+		    !isfinite(p.value)) /* a detector never holds one */
 			return -1;
 		if (kept) {
 			if (changepoint_keep(c, &p, err) < 0)

@@ -21,25 +21,38 @@ void statefile_write_begin(struct statefile_writer *w, FILE *f,
 {
 	w->f = f;
 	w->sum = STATEFILE_FNV_START;
+	w->failed = 0;
 	statefile_printf(w, "%s %d\n", magic, version);
 }
 
 void statefile_printf(struct statefile_writer *w, const char *fmt, ...)
 {
-	char buf[1024];
-	va_list ap;
+	/* names in a line (a run id, a metric) have no length limit */
+	char small[1024], *buf = small;
+	va_list ap, again;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_copy(again, ap);
+	int n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof buf)
-		n = 0;
+	if (n >= (int)sizeof small && (buf = malloc((size_t)n + 1)))
+		vsnprintf(buf, (size_t)n + 1, fmt, again);
+	va_end(again);
+	if (n < 0 || !buf) {
+		w->failed = 1;
+		return;
+	}
 	w->sum = statefile_fnv(w->sum, buf, (size_t)n);
 	fwrite(buf, 1, (size_t)n, w->f);
+	if (buf != small)
+		free(buf);
 }
 
 int statefile_write_end(struct statefile_writer *w, const char *fields,
 			struct traj_error *err)
 {
+	if (w->failed)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "cannot write the state: "
+				 "out of memory");
 	fprintf(w->f, "end\t%s%s%016" PRIx64 "\n", fields ? fields : "",
 		fields ? "\t" : "", w->sum);
 	if (fflush(w->f) != 0 || ferror(w->f))

@@ -24,19 +24,21 @@ uint64_t statefile_fnv(uint64_t h, const void *p, size_t n);
 struct statefile_writer {
 	FILE *f;
 	uint64_t sum; /* of everything written so far */
+	int failed;   /* a line could not be formatted (out of memory) */
 };
 
 /* Writes the first line, "MAGIC VERSION". */
 void statefile_write_begin(struct statefile_writer *w, FILE *f,
 			   const char *magic, int version);
-/* Writes text (a line, or part of one) and adds it to the checksum; a
- * text longer than 1023 bytes is a bug and is not written, so the file is
- * refused when read. */
+/* Writes text (a line, or part of one, of any length) and adds it to the
+ * checksum; on failure the writer remembers it, and statefile_write_end
+ * fails. */
 __attribute__((format(printf, 2, 3)))
 void statefile_printf(struct statefile_writer *w, const char *fmt, ...);
 /* Writes the last line, "end<TAB>" `fields` (NULL: none; else without a
  * trailing tab) and the checksum, and flushes. Returns 0, or -1 with err
- * set (TRAJ_EFAIL) on a write error. */
+ * set: TRAJ_EFAIL on a write error, TRAJ_ENOMEM when a line could not
+ * be formatted. */
 int statefile_write_end(struct statefile_writer *w, const char *fields,
 			struct traj_error *err);
 

@@ -179,10 +179,52 @@ static void test_emerge_state(void)
 	emerge_free(e);
 }
 
+/* A metric line's run and metric have no length limit, nor has a state
+ * line: a 5000-byte run id saves, loads and saves the same bytes (the
+ * writer once dropped lines over 1023 bytes, leaving a state it could
+ * not read back; found by fuzz_state). */
+static void test_long_names(void)
+{
+	struct emerge_opts o;
+	emerge_opts_init(&o);
+	o.changepoint = 1;
+	o.skip_seen = 1;
+	struct emerge *e = emerge_new(&o);
+	struct traj_error err;
+	int events = 0;
+	char *run = malloc(5001);
+	memset(run, 'r', 5000);
+	run[5000] = '\0';
+	for (int i = 0; i < 12; i++) {
+		struct metric_line m = {run, 10 * i, "test/acc", 0.1 * i};
+		CHECK(emerge_add(e, &m, quiet, &events, &err) == 0);
+	}
+	char *text = NULL, *again = NULL;
+	size_t n = 0, n2 = 0;
+	FILE *f = open_memstream(&text, &n);
+	CHECK(emerge_state_save(e, f, &err) == 0);
+	fclose(f);
+	CHECK(strstr(text, run) != NULL);
+	struct emerge *back = emerge_new(&o);
+	f = text_file(text, n);
+	CHECK(emerge_state_load(back, f, "st", &err) == 0);
+	fclose(f);
+	f = open_memstream(&again, &n2);
+	CHECK(emerge_state_save(back, f, &err) == 0);
+	fclose(f);
+	CHECK(n2 == n && memcmp(again, text, n) == 0);
+	free(again);
+	free(text);
+	free(run);
+	emerge_free(back);
+	emerge_free(e);
+}
+
 int main(void)
 {
 	RUN(test_frame_roundtrip_and_damage);
 	RUN(test_fields);
 	RUN(test_emerge_state);
+	RUN(test_long_names);
 	return harness_done();
 }
