@@ -113,12 +113,18 @@ static int load_text(const struct emerge_opts *o, const char *text, size_t n,
 	return rc;
 }
 
+/* traj-emerge -c --state's options (emerge_new borrows them) */
+static void cron_opts(struct emerge_opts *o)
+{
+	emerge_opts_init(o);
+	o->changepoint = 1;
+	o->skip_seen = 1;
+}
+
 static void test_emerge_state(void)
 {
 	struct emerge_opts o;
-	emerge_opts_init(&o);
-	o.changepoint = 1;
-	o.skip_seen = 1;
+	cron_opts(&o);
 	struct emerge *e = emerge_new(&o);
 	struct traj_error err;
 	int events = 0;
@@ -186,9 +192,7 @@ static void test_emerge_state(void)
 static void test_long_names(void)
 {
 	struct emerge_opts o;
-	emerge_opts_init(&o);
-	o.changepoint = 1;
-	o.skip_seen = 1;
+	cron_opts(&o);
 	struct emerge *e = emerge_new(&o);
 	struct traj_error err;
 	int events = 0;
