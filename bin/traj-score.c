@@ -255,8 +255,9 @@ int main(int argc, char **argv)
 "Score every checkpoint of a traj stream (traj-stream(5)) on the train and\n"
 "test splits its run header describes, and print metric lines\n"
 "  RUN<TAB>STEP<TAB>METRIC<TAB>VALUE\n"
-"for train/loss, train/acc, test/loss and test/acc. With no FILE, or when\n"
-"FILE is -, read standard input; checkpoints are scored as they arrive.\n",
+"for train/loss, train/acc, test/loss and test/acc (val/ too for a run with\n"
+"--n-val; per-position and carry lines for add and repeat: traj-score(1)).\n"
+"No FILE, or -: standard input; checkpoints are scored as they arrive.\n",
 		.opts = opts,
 		.one_file = 1,
 		.footer =
