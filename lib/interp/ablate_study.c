@@ -122,11 +122,11 @@ static const char *conflict(const struct ablate_study *st, int time_source,
 	if (by_edge && (st->mode == ABLATE_MODE_TIME || direction))
 		return "--by edge: not with --from or --direction";
 	/* attribution and the circuit search differentiate the whole loss */
-	if (st->label >= 0 && (st->by != ABLATE_BY_HOOK || st->attrib ||
-	    st->budget || st->mode == ABLATE_MODE_TIME ||
+	if (st->label >= 0 && ((st->by != ABLATE_BY_HOOK && !by_edge) ||
+	    st->attrib || st->budget || st->mode == ABLATE_MODE_TIME ||
 	    st->mode == ABLATE_MODE_CIRCUIT))
 		return "--label: only for plain ablation and --patch of "
-		       "neurons, heads, layers and directions";
+		       "neurons, heads, layers, directions and edges";
 	return NULL;
 }
 
@@ -219,6 +219,17 @@ int ablate_study_check_budget(const struct ablate_study *st, int fixed,
 		return traj_fail(err, TRAJ_EUSAGE, -1, "--budget %lld: "
 				 "attribution patching needs %d forward "
 				 "passes", (long long)st->budget, fixed + 1);
+	return 0;
+}
+
+int ablate_study_check_label(const struct ablate_job *j,
+			     struct traj_error *err)
+{
+	if (j->st->label >= j->s->model->n_outputs)
+		return traj_fail(err, TRAJ_EUSAGE, -1, "--label %lld: the "
+				 "model has labelled positions 0..%d",
+				 (long long)j->st->label,
+				 j->s->model->n_outputs - 1);
 	return 0;
 }
 

@@ -72,6 +72,7 @@ static int run_edges(const struct ablate_job *j, const struct batch *data,
 				   patching ? ABL_PATCH : st->method, st->seed,
 				   err);
 	if (rc == 0) {
+		er.ea.label = (int)st->label;
 		rc = study(j, &er, clean, fixed, err);
 		edge_ablator_free(&er.ea);
 	}
@@ -83,7 +84,8 @@ int ablate_study_edges(const struct ablate_job *j, struct traj_error *err)
 {
 	struct batch data, clean;
 	int32_t *corrupted;
-	if (ablate_study_inputs(j, &data, &clean, &corrupted, err) < 0)
+	if (ablate_study_check_label(j, err) < 0 ||
+	    ablate_study_inputs(j, &data, &clean, &corrupted, err) < 0)
 		return -1;
 	int rc = run_edges(j, &data, &clean, err);
 	free(corrupted);

@@ -107,11 +107,8 @@ int ablate_study_hooks(const struct ablate_job *j, struct traj_error *err)
 	const struct ablate_study *st = j->st;
 	struct batch data, clean;
 	int32_t *corrupted;
-	if (st->label >= j->s->model->n_outputs)
-		return traj_fail(err, TRAJ_EUSAGE, -1, "--label %lld: the "
-				 "model has labelled positions 0..%d",
-				 (long long)st->label,
-				 j->s->model->n_outputs - 1);
+	if (ablate_study_check_label(j, err) < 0)
+		return -1;
 	if (ablate_study_inputs(j, &data, &clean, &corrupted, err) < 0)
 		return -1;
 	enum ablate_method method = st->method;

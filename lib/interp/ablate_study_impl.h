@@ -32,6 +32,9 @@ const char *ablate_study_prefix(const struct ablate_study *st);
  * `fixed` passes. */
 int ablate_study_check_budget(const struct ablate_study *st, int fixed,
 			      struct traj_error *err);
+/* TRAJ_EUSAGE when --label names a position the model does not have. */
+int ablate_study_check_label(const struct ablate_job *j,
+			     struct traj_error *err);
 /* The examples every pass evaluates. */
 struct batch ablate_study_batch(const struct ablate_job *j);
 /* The same, or for patching their corrupted copy (*corrupted, to free;

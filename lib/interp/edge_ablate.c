@@ -57,6 +57,7 @@ int edge_ablator_init(struct edge_ablator *ea, struct model *m,
 	ea->data = *data;
 	ea->method = method;
 	ea->cut_scale = 1.0f;
+	ea->label = -1;
 	ea->cut = calloc((size_t)g->nedges + 1, 1);
 	ea->perm = malloc(((size_t)data->n + 1) * sizeof *ea->perm);
 	/* Resample and patch need every example's outputs; for zero and
@@ -198,6 +199,8 @@ static struct eval_result pass(struct edge_ablator *ea, const struct batch *b,
 		capture_chunk(ea, what, sum, e0, n);
 		const int32_t *y = b->labels + (size_t)e0 * K;
 		for (int r = 0; r < n * K; r++) {
+			if (ea->label >= 0 && r % K != ea->label)
+				continue;
 			const float *z = ea->sc->logits + (size_t)r * U;
 			loss += xent_row(z, U, y[r]);
 			right += xent_argmax(z, U) == y[r];
@@ -208,9 +211,10 @@ static struct eval_result pass(struct edge_ablator *ea, const struct batch *b,
 	}
 	ea->forward_passes++;
 	struct eval_result res = { NAN, NAN, b->n }; /* n = 0: the mean of nothing */
+	int per = ea->label >= 0 ? 1 : K; /* labels counted per example */
 	if (b->n > 0) {
-		res.loss = loss / ((double)b->n * K);
-		res.acc = (double)right / ((double)b->n * K);
+		res.loss = loss / ((double)b->n * per);
+		res.acc = (double)right / ((double)b->n * per);
 	}
 	return res;
 }

@@ -108,6 +108,8 @@ struct edge_ablator {
 	struct edge_scratch *sc;
 	struct edge_weights *w;
 	struct edge_attrib *attrib; /* set during edge_attribute only */
+	int label;            /* only this labelled position counts in loss
+				 and accuracy; -1 (init's): all of them */
 	float cut_scale;      /* an ablated edge carries o + cut_scale (r - o):
 				 1 (set by init) ablates; other values move
 				 part of the way, for derivative checks */

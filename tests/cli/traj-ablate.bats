@@ -519,12 +519,45 @@ add_stream() {
 	awk -F'\t' '$3 == "ablate/blocks.0.attn/loss_delta" { exit !($4 != 0) }' <<<"$output"
 }
 
+@test "--by edge --label K: one digit's loss over edges, traj-score's when clean, the digits add up" {
+	add_stream
+	local -a abl
+	for k in 0 1 2; do
+		set -- --by edge --label "$k" -c 'blocks.0.attn.head1->*' "$a"
+		one=$(traj-ablate -q "$@")
+		pos=$(traj-score "$a" | awk -F'\t' -v m="test/pos/$k/loss" '$2 == 40 && $3 == m { print $4 }')
+		# nothing ablated: the digit's loss as traj-score computes it
+		awk -v a="$(printf '%s\n' "$one" | awk -F'\t' '$3 == "ablate/clean/loss" { print $4 }')" \
+			-v b="$pos" 'BEGIN { d = a - b; exit !(d * d < 1e-10 * b * b) }'
+		abl[k]=$(printf '%s\n' "$one" | awk -F'\t' '
+			$3 == "ablate/blocks.0.attn.head1->logits/loss_delta" { d = $4 }
+			$3 == "ablate/clean/loss" { c = $4 } END { print c + d }')
+		# every edge out of the head is the head, for this digit too
+		e=$(value ablate/joint/loss_delta --joint "$@")
+		h=$(value ablate/joint/loss_delta --joint --label "$k" -c blocks.0.attn.head1 "$a")
+		awk -v a="$e" -v b="$h" 'BEGIN { d = a - b;
+			exit !(d < 1e-5 && d > -1e-5 && (b > 1e-4 || b < -1e-4)) }'
+	done
+	sum=$(awk -v a="${abl[0]}" -v b="${abl[1]}" -v c="${abl[2]}" 'BEGIN {
+		if (a == b || b == c) exit 1 # each digit its own ablated loss
+		print a + b + c }')
+	# the digits' losses with the edge ablated average to the answer's
+	want=$(traj-ablate -q --by edge -c 'blocks.0.attn.head1->logits' "$a" | awk -F'\t' '
+		$3 == "ablate/blocks.0.attn.head1->logits/loss_delta" { d = $4 }
+		$3 == "ablate/clean/loss" { c = $4 } END { print c + d }')
+	awk -v a="$sum" -v b="$want" 'BEGIN { d = a / 3 - b; exit !(d * d < 1e-10 * b * b) }'
+	# a digit the model does not predict
+	run -64 --separate-stderr traj-ablate --by edge --label 3 "$a"
+	[[ $stderr == *"--label 3: the model has labelled positions 0..2"* ]]
+}
+
 @test "--label: a position the model does not have, or a mode that needs the whole loss, is a usage error" {
 	add_stream
 	run -64 --separate-stderr traj-ablate --label 3 "$a"
 	assert_one_error_line traj-ablate
 	[[ $stderr == *"--label 3: the model has labelled positions 0..2"* ]]
-	for bad in "--circuit" "--attrib" "--budget 5" "--from-step 40" "--by edge"; do
+	for bad in "--circuit" "--attrib" "--budget 5" "--from-step 40" \
+		"--by edge --circuit" "--by edge --attrib"; do
 		# shellcheck disable=SC2086
 		run -64 --separate-stderr traj-ablate --label 1 $bad "$a"
 		[[ $stderr == "traj-ablate: --label: only for"* ]]

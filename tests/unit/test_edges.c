@@ -2,7 +2,8 @@
  * gives the model's own logits; ablating every edge out of a head or an
  * MLP is ablating that component (ablate.h), by zero, mean and resample;
  * and sets of edges ablated by mean agree with a naive per-example,
- * per-position reference written from the definition. */
+ * per-position reference written from the definition; a label scores
+ * one labelled position. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -524,6 +525,52 @@ static void test_capture_source_errors(void)
 	model_free(m);
 }
 
+/* With a label, a pass scores that labelled position alone: the mean
+ * over the examples of its rows of the (unchanged) logits, and the
+ * positions' losses average to the whole loss. */
+static void test_label(void)
+{
+	struct shape sh = { 2, 2, 1, 0, ACT_RELU };
+	struct model *m = tiny(sh);
+	struct batch b = data(2);
+	struct edge_graph g;
+	struct edge_ablator ea;
+	struct traj_error err;
+	CHECK(edge_graph_build(m, &g, &err) == 0);
+	CHECK(edge_ablator_init(&ea, m, &g, &b, ABL_MEAN, 1, &err) == 0);
+	CHECK(ea.label == -1);
+	eval_edge_baseline(&ea);
+	int active[] = { 3, 17, 30 };
+	static float all[N * KMAX * P], one[N * KMAX * P];
+	for (int n = 0; n <= 3; n += 3) {
+		struct eval_result whole = edge_eval(&ea, active, n, all);
+		double sum = 0.0, right = 0.0;
+		for (int k = 0; k < 2; k++) {
+			ea.label = k;
+			struct eval_result r = edge_eval(&ea, active, n, one);
+			ea.label = -1;
+			double loss = 0.0;
+			int hits = 0;
+			for (int e = 0; e < N; e++) {
+				const float *z = one + ((size_t)e * 2 + k) * P;
+				loss += xent_row(z, P, b.labels[e * 2 + k]);
+				hits += xent_argmax(z, P) == b.labels[e * 2 + k];
+			}
+			CHECK_NEAR(r.loss, loss / N, 1e-9);
+			CHECK_NEAR(r.acc, (double)hits / N, 1e-12);
+			for (int j = 0; j < N * 2 * P; j++)
+				CHECK(one[j] == all[j]);
+			sum += r.loss;
+			right += r.acc;
+		}
+		CHECK_NEAR(sum / 2, whole.loss, 1e-9);
+		CHECK_NEAR(right / 2, whole.acc, 1e-12);
+	}
+	edge_ablator_free(&ea);
+	edge_graph_free(&g);
+	model_free(m);
+}
+
 int main(void)
 {
 	make_data();
@@ -535,5 +582,6 @@ int main(void)
 	RUN(test_attribution);
 	RUN(test_without_clean_outputs);
 	RUN(test_capture_source_errors);
+	RUN(test_label);
 	return harness_done();
 }
