@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/parallel.h"
 #include "common/rng.h"
+#include "common/vecops.h"
 
 /* Examples attacked at once: bounds the scratch memory whatever n is. */
 #define ATTACK_CHUNK 1024
@@ -141,29 +143,62 @@ static void place(const struct attack_params *p, int F, const float *x,
 	}
 }
 
-/* One gradient step from cur, then back into the ball around x. */
+/* The L-infinity step of one pixel: sign step, ball, box. */
+static inline float linf_pixel(float cur, float x, float g, float a,
+			       float eps, float lo, float hi)
+{
+	float s = g > 0 ? a : 0.0f; /* a times the sign of g */
+	s = g < 0 ? -a : s;
+	float v = cur + s - x;
+	v = v > eps ? eps : v;
+	v = v < -eps ? -eps : v;
+	v = x + v;
+	v = v < lo ? lo : v;
+	return v > hi ? hi : v;
+}
+
+/* linf_pixel over a row, in blocks of VEC_BLOCK pixels that GCC
+ * vectorizes at -O2 (a loop of unknown length would need -O3; so would
+ * nested conditional expressions): as branches, the random signs of the
+ * gradient cost more than the step itself. */
+static void linf_step(int F, float *restrict cur, const float *restrict x,
+		      const float *restrict g, float a, float eps, float lo,
+		      float hi)
+{
+	int i = 0;
+	for (; i + VEC_BLOCK <= F; i += VEC_BLOCK)
+		for (int k = 0; k < VEC_BLOCK; k++)
+			cur[i + k] = linf_pixel(cur[i + k], x[i + k], g[i + k],
+						a, eps, lo, hi);
+	for (; i < F; i++)
+		cur[i] = linf_pixel(cur[i], x[i], g[i], a, eps, lo, hi);
+}
+
+/* One gradient step from cur, then back into the ball around x. The
+ * L-infinity step is one pass over the pixels (sign step, ball, box),
+ * with the same float operations as the step, project and place of the
+ * L2 path, so both norms round as PyTorch's reference does. */
 static void step(const struct attack_params *p, int F, const float *x,
 		 const float *g, float eps, float *d, float *cur)
 {
 	float a = (float)(p->step * eps) * (p->targeted ? -1.0f : 1.0f);
 	if (p->norm == ATTACK_LINF) {
-		for (int i = 0; i < F; i++)
-			d[i] = cur[i] + a * (float)((g[i] > 0) - (g[i] < 0)) -
-			       x[i];
-	} else {
-		double s = 0.0;
-		for (int i = 0; i < F; i++)
-			s += (double)g[i] * g[i];
-		float k = s > 0 ? a / (float)sqrt(s) : 0.0f;
-		for (int i = 0; i < F; i++)
-			d[i] = cur[i] + k * g[i] - x[i];
+		linf_step(F, cur, x, g, a, eps, p->lo, p->hi);
+		return;
 	}
+	double s = 0.0;
+	for (int i = 0; i < F; i++)
+		s += (double)g[i] * g[i];
+	float k = s > 0 ? a / (float)sqrt(s) : 0.0f;
+	for (int i = 0; i < F; i++)
+		d[i] = cur[i] + k * g[i] - x[i];
 	place(p, F, x, d, eps, cur);
 }
 
+/* Scratch of one chunk, allocated once per attack_run. */
 struct chunk {
-	float *cur, *d, *g, *z, *loss;
-	int32_t *pred;
+	float *cur, *d, *g, *z;
+	struct parallel *pool; /* the per-example passes */
 };
 
 static int chunk_init(struct chunk *c, int n, int F, int C)
@@ -172,9 +207,8 @@ static int chunk_init(struct chunk *c, int n, int F, int C)
 	c->d = malloc((size_t)n * F * sizeof *c->d);
 	c->g = malloc((size_t)n * F * sizeof *c->g);
 	c->z = malloc((size_t)n * C * sizeof *c->z);
-	c->loss = malloc((size_t)n * sizeof *c->loss);
-	c->pred = malloc((size_t)n * sizeof *c->pred);
-	return c->cur && c->d && c->g && c->z && c->loss && c->pred ? 0 : -1;
+	c->pool = parallel_new();
+	return c->cur && c->d && c->g && c->z && c->pool ? 0 : -1;
 }
 
 static void chunk_free(struct chunk *c)
@@ -183,8 +217,7 @@ static void chunk_free(struct chunk *c)
 	free(c->d);
 	free(c->g);
 	free(c->z);
-	free(c->loss);
-	free(c->pred);
+	parallel_free(c->pool);
 }
 
 static int better(const struct attack_params *p, int fooled, float loss,
@@ -195,24 +228,76 @@ static int better(const struct attack_params *p, int fooled, float loss,
 	return p->targeted ? loss < best_loss : loss > best_loss;
 }
 
-/* Offers the chunk's current points (logits in c->z) as each example's
- * worst case. */
-static void consider(const struct attack_params *p, int F, int C,
-		     const int32_t *y, int64_t e0, int n, struct chunk *c,
-		     struct attack_result *out)
+/* What a per-example pass over the chunk [e0, e0 + n) works on. */
+struct pass {
+	const struct attack_params *p;
+	int F, C, restart;
+	int start, offer, move; /* which of the pass's parts run */
+	const float *x;         /* (n, F) the clean inputs of the chunk */
+	const int32_t *y;       /* (n) */
+	const float *eps;       /* NULL: eps0 for every example */
+	float eps0;
+	int64_t e0;
+	struct chunk *c;
+	struct attack_result *out;
+};
+
+/* Offers example e's current point (its logits in c->z) as its worst
+ * case. */
+static void offer(const struct pass *ps, int e)
 {
-	attack_predict(c->z, n, C, c->pred);
-	for (int e = 0; e < n; e++) {
-		int fooled = p->targeted ? c->pred[e] == y[e] : c->pred[e] != y[e];
-		float loss = xent_of(c->z + (size_t)e * C, C, y[e]);
-		int64_t k = e0 + e;
-		if (better(p, fooled, loss, out->fooled[k], out->loss[k])) {
-			out->fooled[k] = (uint8_t)fooled;
-			out->loss[k] = loss;
-			memcpy(out->adv + k * F, c->cur + (size_t)e * F,
-			       (size_t)F * sizeof *c->cur);
-		}
+	const struct attack_params *p = ps->p;
+	int F = ps->F, C = ps->C;
+	const float *z = ps->c->z + (size_t)e * C;
+	int32_t pred;
+	attack_predict(z, 1, C, &pred);
+	int fooled = p->targeted ? pred == ps->y[e] : pred != ps->y[e];
+	float loss = xent_of(z, C, ps->y[e]);
+	int64_t k = ps->e0 + e;
+	struct attack_result *out = ps->out;
+	if (better(p, fooled, loss, out->fooled[k], out->loss[k])) {
+		out->fooled[k] = (uint8_t)fooled;
+		out->loss[k] = loss;
+		memcpy(out->adv + k * F, ps->c->cur + (size_t)e * F,
+		       (size_t)F * sizeof *out->adv);
 	}
+}
+
+/* Examples [lo, hi) of the chunk: the start of a restart, or the offer
+ * of the current point and the step from it, in one visit of each
+ * example's pixels. */
+static void examples_pass(void *ctx, int lo, int hi)
+{
+	const struct pass *ps = ctx;
+	const struct attack_params *p = ps->p;
+	struct chunk *c = ps->c;
+	int F = ps->F;
+	for (int e = lo; e < hi; e++) {
+		size_t o = (size_t)e * F;
+		float r = ps->eps ? ps->eps[ps->e0 + e] : ps->eps0;
+		if (ps->start) {
+			if (p->random_start) {
+				struct rng g;
+				example_rng(&g, p->seed, ps->e0 + e, ps->restart);
+				random_start(p, F, c->d + o, r, &g);
+			} else {
+				memset(c->d + o, 0, (size_t)F * sizeof *c->d);
+			}
+			place(p, F, ps->x + o, c->d + o, r, c->cur + o);
+		}
+		if (ps->offer)
+			offer(ps, e);
+		if (ps->move)
+			step(p, F, ps->x + o, c->g + o, r, c->d + o, c->cur + o);
+	}
+}
+
+static void run_pass(struct pass *ps, int n, int start, int offer, int move)
+{
+	ps->start = start;
+	ps->offer = offer;
+	ps->move = move;
+	parallel_for(ps->c->pool, n, (size_t)ps->F * 4, examples_pass, ps);
 }
 
 /* One run from a start over examples [e0, e0 + n): with p->every_iterate
@@ -224,34 +309,20 @@ static int attack_restart(struct model *m, const struct batch *clean,
 			  struct attack_result *out, struct traj_error *err)
 {
 	int F = m->n_inputs, C = m->n_classes;
-	const float *x = clean->features + e0 * F;
-	const int32_t *y = clean->labels + e0;
-	for (int e = 0; e < n; e++) {
-		float r = eps ? eps[e0 + e] : (float)eps0;
-		float *d = c->d + (size_t)e * F;
-		if (p->random_start) {
-			struct rng g;
-			example_rng(&g, p->seed, e0 + e, restart);
-			random_start(p, F, d, r, &g);
-		} else {
-			memset(d, 0, (size_t)F * sizeof *d);
-		}
-		place(p, F, x + (size_t)e * F, d, r, c->cur + (size_t)e * F);
-	}
-	struct batch b = { n, NULL, c->cur, y };
+	struct pass ps = {
+		.p = p, .F = F, .C = C, .restart = restart,
+		.x = clean->features + e0 * F, .y = clean->labels + e0,
+		.eps = eps, .eps0 = (float)eps0, .e0 = e0, .c = c, .out = out,
+	};
+	run_pass(&ps, n, 1, 0, 0);
+	struct batch b = { n, NULL, c->cur, ps.y };
 	for (int it = 0; it < p->iters; it++) {
 		if (model_input_grad(m, &b, c->g, NULL, c->z, err) < 0)
 			return -1;
-		if (p->every_iterate)
-			consider(p, F, C, y, e0, n, c, out);
-		for (int e = 0; e < n; e++) {
-			size_t o = (size_t)e * F;
-			step(p, F, x + o, c->g + o, eps ? eps[e0 + e] : (float)eps0,
-			     c->d + o, c->cur + o);
-		}
+		run_pass(&ps, n, 0, p->every_iterate, 1);
 	}
 	m->ops->logits(m, &b, c->z);
-	consider(p, F, C, y, e0, n, c, out);
+	run_pass(&ps, n, 0, 1, 0);
 	return 0;
 }
 
