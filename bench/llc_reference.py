@@ -10,9 +10,10 @@ seeded with seed ^ (step * 0x9e3779b97f4a7c15) ^ ((c + 1) *
 0xbf58476d1ce4e5b9)): per step, a minibatch from a permutation shuffled
 (Fisher-Yates) whenever fewer than a batch remain, the loss and gradient
 there, then w <- w - eps/2 (nbeta g + gamma (w - w*)) + sqrt(eps) xi,
-xi from Box-Muller on each 64-bit draw (here in double, in traj in
-float). The result agrees with traj-llc
-up to float32 rounding (the products sum in another order).
+xi from Box-Muller on each 64-bit draw (here in double; traj computes
+it in float with polynomials for ln, cos and sin, within 3e-7 times the
+radius of the value in double). The result agrees with traj-llc up to
+float32 rounding (the products sum in another order).
 
 Usage: bench/llc_reference.py STREAM NPZ STEP [--chains N] [--draws N]
        [--eps E] [--gamma G] [--nbeta B] [--batch N] [--seed N]

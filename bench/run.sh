@@ -272,6 +272,9 @@ llc_rate() { # threads chains
 	awk -v a="$(date +%s.%N)" -v b="$t0" -v n="$((sgld_steps * $2))" \
 		'BEGIN { printf "%.1f", n / (a - b) }'
 }
+# Where a step's time goes (bench/sgld_step.c: CPU time of each phase,
+# one thread) and the normal draws against libm's Box-Muller.
+OPENBLAS_NUM_THREADS=1 $BB/sgld_step 97 512 256 "$((sgld_steps / 10))" 2>/dev/null
 sgld1=$(llc_rate 1 1)
 printf 'sgld_steps_per_s\ttraj-1-thread\t%s\n' "$sgld1"
 printf 'sgld_steps_per_s\ttraj-2-chains-2-threads\t%s\n' "$(llc_rate 2 2)"

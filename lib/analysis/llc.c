@@ -52,7 +52,6 @@ struct worker {
 	int64_t key;
 	int first, stride;    /* chains first, first + stride, ... */
 	double *trace;        /* the result's (chains, draws) */
-	float *xi;            /* (n) */
 	int32_t *perm;        /* (n_examples) */
 	int failed_chain;
 	int64_t failed_step;
@@ -90,7 +89,7 @@ static int run_chain(struct worker *wk, int chain)
 			trace[d++] = loss;
 		if (d == c->draws)
 			break;
-		sgld_step(&c->sgld, t->w, t->g, wk->w0, t->n, &r, wk->xi);
+		sgld_step(&c->sgld, t->w, t->g, wk->w0, t->n, &r);
 	}
 	return 0;
 }
@@ -158,10 +157,9 @@ int llc_estimate(const struct llc_config *c, struct llc_target *targets,
 		wk[i] = (struct worker){ .c = c, .t = &targets[i], .w0 = w0,
 			.key = key, .first = i, .stride = ntargets,
 			.trace = res->trace, .failed_chain = -1 };
-		wk[i].xi = malloc(targets[i].n * sizeof *wk[i].xi);
 		wk[i].perm = malloc((size_t)targets[i].n_examples *
 				    sizeof *wk[i].perm);
-		if (!wk[i].xi || !wk[i].perm)
+		if (!wk[i].perm)
 			goto out;
 	}
 	pthread_t *tid = calloc((size_t)ntargets, sizeof *tid);
@@ -198,7 +196,6 @@ int llc_estimate(const struct llc_config *c, struct llc_target *targets,
 out:
 	if (wk)
 		for (int i = 0; i < ntargets; i++) {
-			free(wk[i].xi);
 			free(wk[i].perm);
 		}
 	free(wk);

@@ -23,11 +23,11 @@ struct sgld_params {
 	double sigma;  /* noise scale, >= 0 (1: the posterior) */
 };
 
-/* One step on the n floats of w in place, with g (n) the gradient at w,
- * w0 (n) the centre and xi (n) scratch that receives the normal draws
- * (n of them, in order, from r). */
+/* One step on the n floats of w in place, with g (n) the gradient at w
+ * and w0 (n) the centre; xi is the n normals of rng_normal_fill(r, .., n),
+ * drawn in order. */
 void sgld_step(const struct sgld_params *p, float *w, const float *g,
-	       const float *w0, size_t n, struct rng *r, float *xi);
+	       const float *w0, size_t n, struct rng *r);
 
 /* nbeta's default for minibatches of `batch` examples, batch / ln(batch)
  * (devinterp's default_nbeta); 1 for a batch of one. */

@@ -63,16 +63,15 @@ static void test_sgld_step_by_hand(void)
 	struct sgld_params p = { .eps = 0.01, .nbeta = 10, .gamma = 100,
 				 .sigma = 0 };
 	float w[2] = { 1, 2 }, w0[2] = { 0.5f, 0.5f }, g[2] = { 0.3f, -0.2f };
-	float xi[2];
 	struct rng r, q;
 	rng_seed(&r, 11);
-	sgld_step(&p, w, g, w0, 2, &r, xi);
+	sgld_step(&p, w, g, w0, 2, &r);
 	CHECK_NEAR(w[0], 1 - 0.265, 1e-6);
 	CHECK_NEAR(w[1], 2 - 0.74, 1e-6);
 	p.sigma = 2;
 	float v[2] = { 1, 2 };
 	rng_seed(&r, 11);
-	sgld_step(&p, v, g, w0, 2, &r, xi);
+	sgld_step(&p, v, g, w0, 2, &r);
 	float z[2];
 	rng_seed(&q, 11);
 	rng_normal_fill(&q, z, 2);
