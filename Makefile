@@ -100,7 +100,8 @@ demo: deps
 
 BENCH_BINS = $(BUILD)/bench/mlp_step $(BUILD)/bench/stream_sizes \
 	$(BUILD)/bench/transformer_step $(BUILD)/bench/probe_speed \
-	$(BUILD)/bench/masked_step $(BUILD)/bench/sgld_step
+	$(BUILD)/bench/masked_step $(BUILD)/bench/sgld_step \
+	$(BUILD)/bench/pgd_products
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libtraj.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libtraj.a $(LDLIBS)

@@ -4,13 +4,16 @@
 # steps, the whole set as one torch batch, same BLAS threads), and the
 # agreement of their robust accuracies (traj attack --no-random-start: both
 # start at the clean input, so they should agree example for example).
-# Also the cost of an adversarial-training step (traj train --adv
-# pgd:eps=0.1,iters=7) against a standard one, same model and batches.
+# Then the products of those steps alone (attack_pgd_products_s), the
+# floor under both. Also the cost of an adversarial-training step (traj
+# train --adv pgd:eps=0.1,iters=7) against a standard one, same model
+# and batches.
 # Needs Debian's dataset-fashion-mnist; prints a skip line without it.
 # Environment as bench/run.sh: BENCH_THREADS, BENCH_QUICK.
 set -eu
 cd "$(dirname "$0")/.."
 B=build/bin
+BB=build/bench
 threads=${BENCH_THREADS:-2}
 py=/usr/bin/python3
 if [ ! -d "${TRAJ_FASHION_DIR:-/usr/share/datasets/fashion-mnist}" ]; then
@@ -42,8 +45,21 @@ printf 'attack_pgd40_s\ttraj\t%.2f\tprocess wall %s cpu %s\t(%s images, one eps,
 $py bench/torch_attack.py --limit "$n" --eps 0.1 --blas-threads "$threads" \
 	"$tmp/f.safetensors" >"$tmp/torch.tsv"
 trate=$(awk '$1 == "torch_pgd_iters_per_s" { print $2 }' "$tmp/torch.tsv")
-printf 'attack_pgd_iters_per_s\ttraj\t%.0f\ttorch %.0f\tratio %.2f\n' "$rate" \
-	"$trate" "$(awk -v a="$rate" -v b="$trate" 'BEGIN { print a / b }')"
+printf 'attack_pgd_iters_per_s\ttraj\t%.0f\ttorch %.0f\tratio %.2f\tload %s\n' "$rate" \
+	"$trate" "$(awk -v a="$rate" -v b="$trate" 'BEGIN { print a / b }')" \
+	"$(cut -d' ' -f1 /proc/loadavg)"
+# The products of those 40 steps alone (bench/pgd_products.c: the four
+# products per step, same shapes, examples and threads, the faster of one
+# batch and traj's split by rows): the floor under any implementation
+# that makes them. torch/2 below it would put 2x PyTorch out of reach.
+$BB/pgd_products "$n" 40 "$threads" 2>"$tmp/prod.err" >"$tmp/prod.tsv"
+ps=$(cut -f2 "$tmp/prod.tsv")
+printf 'attack_pgd_products_s\tsgemm-alone\t%s\t(%s)\ttraj/sgemm %.2f\ttorch/sgemm %.2f\t2x-torch/sgemm %.2f\tload %s\n' \
+	"$ps" "$(cut -f3 "$tmp/prod.tsv")" \
+	"$(awk -v a="$s" -v b="$ps" 'BEGIN { print a / b }')" \
+	"$(awk -v r="$trate" -v n="$n" -v b="$ps" 'BEGIN { print 40 * n / r / b }')" \
+	"$(awk -v r="$trate" -v n="$n" -v b="$ps" 'BEGIN { print 20 * n / r / b }')" \
+	"$(cut -d' ' -f1 /proc/loadavg)"
 $B/traj-attack -q --threads "$threads" --last --limit "$n" -e 0.05,0.1,0.2 \
 	--no-random-start "$tmp/f.traj" >"$tmp/traj3.tsv"
 $py bench/torch_attack.py --limit "$n" --eps 0.05,0.1,0.2 \

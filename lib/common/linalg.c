@@ -138,6 +138,16 @@ const char *linalg_library(void)
 	return openblas_get_config();
 }
 
+int linalg_threads(void)
+{
+	return openblas_get_num_threads();
+}
+
+void linalg_set_threads(int n)
+{
+	openblas_set_num_threads(n);
+}
+
 static int counting;
 static struct linalg_counts counts;
 

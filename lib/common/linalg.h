@@ -32,6 +32,12 @@ const char *linalg_library(void);
 /* The core names linalg_set_core accepts, comma-separated, for messages. */
 const char *linalg_core_names(void);
 
+/* OpenBLAS's thread count, and setting it (for the whole process):
+ * code that runs products on several threads of its own sets it to 1
+ * around them, then restores it. */
+int linalg_threads(void);
+void linalg_set_threads(int n);
+
 /* Counting of the products below, for benchmarks that want the products'
  * own GFLOP/s: off by default, when each product costs one untaken branch.
  * linalg_count(1) zeroes the counts and starts counting (from one thread:

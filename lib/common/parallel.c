@@ -178,6 +178,9 @@ static int start_workers(struct parallel *p, int parts)
 	return p->nworkers + 1 < parts ? p->nworkers + 1 : parts;
 }
 
+static void publish(struct parallel *p, void (*fn)(void *ctx, int lo, int hi),
+		    void *ctx, int n, int chunks, int parts);
+
 static int parts_for(int n, size_t cost)
 {
 	double work = (double)n * (double)cost;
@@ -201,7 +204,27 @@ void parallel_for(struct parallel *p, int n, size_t cost,
 		fn(ctx, 0, n);
 		return;
 	}
-	int chunks = parts * PARALLEL_CHUNKS < n ? parts * PARALLEL_CHUNKS : n;
+	publish(p, fn, ctx, n,
+		parts * PARALLEL_CHUNKS < n ? parts * PARALLEL_CHUNKS : n, parts);
+}
+
+void parallel_run(struct parallel *p, int parts,
+		  void (*fn)(void *ctx, int lo, int hi), void *ctx)
+{
+	if (parts <= 0)
+		return;
+	int run = p && parts > 1 ? start_workers(p, parts) : 1;
+	if (run == 1)
+		fn(ctx, 0, parts);
+	else
+		publish(p, fn, ctx, parts, parts, run);
+}
+
+/* Runs chunks of [0, n) on parts threads, the caller one of them, and
+ * returns when all are done. */
+static void publish(struct parallel *p, void (*fn)(void *ctx, int lo, int hi),
+		    void *ctx, int n, int chunks, int parts)
+{
 	pthread_mutex_lock(&p->mu);
 	p->fn = fn;
 	p->ctx = ctx;

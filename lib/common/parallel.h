@@ -36,6 +36,14 @@ void parallel_free(struct parallel *p);
 void parallel_for(struct parallel *p, int n, size_t cost,
 		  void (*fn)(void *ctx, int lo, int hi), void *ctx);
 
+/* Calls fn(ctx, t, t + 1) for each t < parts, each on a thread of its
+ * own where that many can run (the caller is one): for parts that each
+ * call single-threaded BLAS (see linalg_set_threads) on their own rows,
+ * without meeting between products. When fewer threads start, some run
+ * several parts, in turn; with a NULL pool, fn(ctx, 0, parts). */
+void parallel_run(struct parallel *p, int parts,
+		  void (*fn)(void *ctx, int lo, int hi), void *ctx);
+
 /* Threads a pass may use: OpenBLAS's current thread count, at most
  * PARALLEL_MAX_THREADS, unless set otherwise. */
 #define PARALLEL_MAX_THREADS 64

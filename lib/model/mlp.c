@@ -472,12 +472,74 @@ static void input_grad_chunk(struct model *m, const struct batch *b, int e0,
 			 dx + (size_t)e0 * F);
 }
 
+/* Rows a thread's share of an input gradient needs at least for its
+ * products to pay for the thread. */
+#define MLP_PART_ROWS 32
+
+/* An input gradient split by rows into parts, one per thread. */
+struct input_grad_parts {
+	struct model *m;
+	const struct batch *b;
+	float *dx, *loss, *logits;
+	int parts;
+};
+
+/* Parts [lo, hi): part t computes rows [n t / parts, n (t + 1) / parts)
+ * of the batch alone (row passes serial, products single-threaded), in
+ * chunks of its own slice of the scratch, rows [t S, (t + 1) S) of every
+ * buffer for S = max_batch / parts: a copy of the model whose buffers
+ * start at its slice, so input_grad_chunk runs unchanged. */
+static void input_grad_part(void *ctx, int lo, int hi)
+{
+	const struct input_grad_parts *g = ctx;
+	struct model *m = g->m;
+	struct mlp *p = m->impl;
+	int S = m->max_batch / g->parts, n = g->b->n;
+	for (int t = lo; t < hi; t++) {
+		size_t h0 = (size_t)t * S * p->hmax;
+		struct mlp pt = *p;
+		pt.pre = p->pre + h0;
+		pt.post = p->post + h0;
+		pt.dbuf = p->dbuf + h0;
+		pt.logits = p->logits + (size_t)t * S * p->cfg.n_classes;
+		pt.rowloss = p->rowloss + (size_t)t * S;
+		pt.pool = NULL;
+		struct model mt = *m;
+		mt.impl = &pt;
+		int end = (int)((long long)n * (t + 1) / g->parts);
+		for (int e0 = (int)((long long)n * t / g->parts); e0 < end;
+		     e0 += S) {
+			int k = end - e0 < S ? end - e0 : S;
+			input_grad_chunk(&mt, g->b, e0, k, g->dx, g->loss,
+					 g->logits);
+		}
+	}
+}
+
+/* Rows are independent here, so the batch is split between the threads,
+ * each running whole forward and backward passes with single-threaded
+ * products: no hand-over between BLAS's threads and the pool's per
+ * product, and no product split across threads. Each row is computed
+ * as one thread alone would, at any thread count. */
 static int mlp_input_grad(struct model *m, const struct batch *b, float *dx,
 			  float *loss, float *logits)
 {
 	struct mlp *p = m->impl;
 	if (p->cfg.vocab || !batch_valid(m, b, 1))
 		return -1;
+	int parts = parallel_threads();
+	if (parts > b->n / MLP_PART_ROWS)
+		parts = b->n / MLP_PART_ROWS;
+	if (parts > m->max_batch)
+		parts = m->max_batch;
+	if (parts > 1) {
+		struct input_grad_parts g = { m, b, dx, loss, logits, parts };
+		int blas = linalg_threads();
+		linalg_set_threads(1);
+		parallel_run(p->pool, parts, input_grad_part, &g);
+		linalg_set_threads(blas);
+		return 0;
+	}
 	for (int e0 = 0; e0 < b->n; e0 += m->max_batch) {
 		int n = b->n - e0 < m->max_batch ? b->n - e0 : m->max_batch;
 		input_grad_chunk(m, b, e0, n, dx, loss, logits);

@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "eval_check.h"
+#include "common/parallel.h"
 #include "common/rng.h"
 #include "model/mlp.h"
 #include "model/model.h"
@@ -105,6 +106,43 @@ static void chunking_changes_nothing(void)
 	model_free(m4);
 }
 
+/* Split between threads (each part in chunks of its slice of the
+ * scratch), the gradients, losses and logits are those of one thread,
+ * bit for bit: hidden layers of two widths, an activation with its own
+ * post-activation buffer, and one without. */
+static void threads_change_nothing(void)
+{
+	enum { NB = 200 };
+	static const enum activation acts[] = { ACT_GELU, ACT_RELU };
+	for (int a = 0; a < 2; a++) {
+		struct mlp_config c = { F, 0, H, 2, C, acts[a], 1, { H, 3 } };
+		struct traj_error err;
+		struct model *m = mlp_new(&c, 64, &err);
+		CHECK(m != NULL);
+		if (!m)
+			return;
+		model_init(m, 7);
+		static float x[NB * F], dx[2][NB * F], z[2][NB * C], l[2][NB];
+		static int32_t y[NB];
+		struct rng r;
+		rng_seed(&r, 4);
+		for (int i = 0; i < NB * F; i++)
+			x[i] = rng_uniform(&r);
+		for (int e = 0; e < NB; e++)
+			y[e] = (int32_t)rng_below(&r, C);
+		struct batch b = { NB, NULL, x, y };
+		for (int k = 0; k < 2; k++) {
+			parallel_set_threads(k ? 3 : 1);
+			CHECK(model_input_grad(m, &b, dx[k], l[k], z[k], &err) == 0);
+		}
+		parallel_set_threads(0);
+		CHECK(memcmp(dx[0], dx[1], sizeof dx[0]) == 0);
+		CHECK(memcmp(z[0], z[1], sizeof z[0]) == 0);
+		CHECK(memcmp(l[0], l[1], sizeof l[0]) == 0);
+		model_free(m);
+	}
+}
+
 /* Parameters and their gradients are left alone. */
 static void parameters_untouched(void)
 {
@@ -149,6 +187,7 @@ int main(void)
 	RUN(quad_one_layer_matches_differences);
 	RUN(relu_three_layers_matches_differences);
 	RUN(chunking_changes_nothing);
+	RUN(threads_change_nothing);
 	RUN(parameters_untouched);
 	RUN(token_input_refused);
 	return harness_done();

@@ -81,6 +81,29 @@ static void test_small_passes_serial(void)
 	parallel_free(NULL);
 }
 
+/* parallel_run: each part once, in a call of its own, however many
+ * threads start; a NULL pool runs them all in one call. */
+static void test_run_parts_once(void)
+{
+	struct parallel *p = parallel_new();
+	CHECK(p != NULL);
+	for (int parts = 1; parts <= 5; parts++) {
+		int hits[5] = { 0 }, calls[5] = { 0 };
+		struct cover c = { hits, calls };
+		parallel_run(p, parts, count_hits, &c);
+		for (int t = 0; t < 5; t++) {
+			CHECK(hits[t] == (t < parts));
+			CHECK(calls[t] == (t < parts));
+		}
+	}
+	int hits[3] = { 0 }, calls[3] = { 0 };
+	struct cover c = { hits, calls };
+	parallel_run(NULL, 3, count_hits, &c);
+	CHECK(calls[0] == 1 && hits[0] == 1 && hits[1] == 1 && hits[2] == 1);
+	parallel_run(p, 0, count_hits, NULL); /* nothing to do */
+	parallel_free(p);
+}
+
 /* Sizes that give every pass several threads and columns that are not a
  * multiple of the 16-float blocks. */
 enum { T = 2, V = 23, H = 200, C = 23, N = 700 };
@@ -184,6 +207,7 @@ int main(void)
 {
 	RUN(test_ranges_cover_once);
 	RUN(test_small_passes_serial);
+	RUN(test_run_parts_once);
 	openblas_set_num_threads(1);
 	RUN(test_mlp_same_at_any_thread_count);
 	parallel_set_threads(0);
