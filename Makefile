@@ -27,7 +27,7 @@ TEST_SRC = $(wildcard tests/unit/test_*.c)
 TESTS    = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANS     = $(wildcard man/*.1 man/*.5)
 
-.PHONY: all deps check check-asan demo bench bench-emerge bench-tick install uninstall clean help fmt \
+.PHONY: all deps check check-asan demo bench bench-emerge bench-early bench-tick install uninstall clean help fmt \
 	fuzz fuzz-build valgrind
 all: $(BINS) $(TESTS)
 
@@ -41,6 +41,7 @@ help:
 	@echo "make demo       train an MLP on a+b mod 97 and find the grokking delay"
 	@echo "make bench      benchmarks against PyTorch and encodings (see bench/)"
 	@echo "make bench-emerge  traj-emerge's error rates on synthetic series"
+	@echo "make bench-early   how early, and how falsely, a change under way is printed"
 	@echo "make bench-tick    a cron tick (traj score --state) against a rescan"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 
@@ -110,11 +111,17 @@ bench: all $(BENCH_BINS)
 	@./scripts/deps.sh bench
 	./bench/run.sh
 	$(MAKE) bench-emerge
+	$(MAKE) bench-early
 	$(MAKE) bench-tick
 
 # traj-emerge's error rates on synthetic series (docs/emergence.md)
 bench-emerge: $(BUILD)/bench/emerge_rates
 	$(BUILD)/bench/emerge_rates $(EMERGE_SEEDS)
+
+# traj-emerge --early (cron ticks): provisional lines, how early, how
+# often false (docs/cron.md)
+bench-early: $(BUILD)/bench/emerge_early
+	$(BUILD)/bench/emerge_early $(EMERGE_SEEDS)
 
 # a cron tick on a 1000-checkpoint stream, one checkpoint new, against a
 # rescan (docs/cron.md)

@@ -59,6 +59,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 		CLI_FLAG('s', "steepest", &o->eo.steepest,
 			"the steepest significant change over log-step, per\n"
 			"series, at the end of the input"),
+		CLI_FLAG('e', "early", &o->eo.early,
+			"a change under way is printed once, as rising or\n"
+			"falling, as soon as it is significant (a few points\n"
+			"in), then as rise or fall once it is over; not at\n"
+			"the end of the input (implied by --state)"),
 		CLI_CALLBACK('m', "metric", add_metric, o, "GLOB",
 			"--changepoint and --steepest look only at matching\n"
 			"metrics (repeatable; default all)"),
@@ -85,7 +90,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 "diff or any tool) and print one event line per transition found in a\n"
 "series (a run and a metric):\n"
 "  RUN STEP METRIC KIND BEFORE AFTER FROM TO METHOD Z NOISE  (tab-separated)\n"
-"KIND is rise, fall, spike or cross; Z is how many standard errors of the\n"
+"KIND is rise, fall, spike or cross, or rising or falling for a change\n"
+"still under way (provisional); Z is how many standard errors of the\n"
 "series' own noise the change stands out by, NOISE that noise's s.d.\n"
 "With no FILE, or when FILE is -, read standard input; events are\n"
 "printed as soon as they are known.\n",
@@ -103,6 +109,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 	if (o->state && !o->eo.nwhen)
 		o->eo.changepoint = 1;
 	o->eo.skip_seen = o->state != NULL;
+	/* a tick cannot tell the end of the input: a change under way is
+	 * announced when it is known, in every tick as in one pass */
+	if (o->state)
+		o->eo.early = 1;
 }
 
 static int print_event(const struct emerge_event *ev, void *ctx)

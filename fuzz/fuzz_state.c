@@ -7,7 +7,8 @@
  * refusal of a bad checksum is fuzzed by the inputs without such a line.
  * A state that loads must save, load again and save the same bytes. The
  * emerge options are those of the seeds (fuzz/seeds/state):
- * traj-emerge -c -w 'test/acc>=0.9' --state. */
+ * traj-emerge -c -w 'test/acc>=0.9' --state (which implies --early);
+ * emerge-announced, of version 3, has changes under way announced. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -103,6 +104,7 @@ static struct emerge *new_emerge(const struct emerge_when *w)
 	o.when = w;
 	o.nwhen = 1;
 	o.skip_seen = 1;
+	o.early = 1;
 	return emerge_new(&o);
 }
 

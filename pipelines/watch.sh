@@ -9,7 +9,10 @@
 #   STATEDIR where the per-run state lives (default: DIR/.watch)
 #   EMERGE-OPTION...  the traj emerge tests (default: -c -m test/acc
 #            -m train/acc: level changes of the accuracies); the
-#            state is only good for the options that made it.
+#            state is only good for the options that made it. A change
+#            is notified twice: as rising/falling a few checkpoints after
+#            it begins (traj emerge --state implies --early), as rise/fall
+#            once it is over (which may be the end of the run).
 # Environment: TRAJ_BIN (directory of the tools, default build/bin).
 #
 # crontab, every five minutes, a mail per new event:

@@ -237,6 +237,7 @@ void emerge_free(struct emerge *e)
 static void series_restart(struct series *s, int nwhen)
 {
 	s->have_last = 0;
+	s->announced = 0;
 	memset(s->holding, 0, (size_t)nwhen);
 	changepoint_reset(&s->cp);
 	memset(&s->steep, 0, sizeof s->steep);
@@ -293,6 +294,44 @@ static void keep_steepest(const struct emerge *e, struct series *s,
 
 static const char *const open_kinds[] = {[CP_RISE] = "rising", [CP_FALL] = "falling"};
 
+/* The last EMERGE_EARLY_LAST points of the change c still stand out of
+ * its old level, on the side it moves to: a spike decaying over a few
+ * checkpoints, whose mean since the alarm may still look like a rise, has
+ * come back by then; a rise has not. */
+static int still_away(const struct emerge *e, const struct series *s,
+		      const struct changepoint_change *c)
+{
+	double last = 0;
+	for (int i = c->npoints - EMERGE_EARLY_LAST; i < c->npoints; i++)
+		last += c->points[i].value / EMERGE_EARLY_LAST;
+	double d = last - c->before;
+	double se = c->noise.tau * sqrt(1.0 / s->cp.n_before + 1.0 / EMERGE_EARLY_LAST);
+	if ((d > 0) != (c->after > c->before) || fabs(d) < e->o->cp.min_delta / 2)
+		return 0;
+	return se > 0 ? fabs(d) / se >= e->o->cp.threshold / 2 : 1;
+}
+
+/* opts.early: the change under way, once, as soon as it is a significant
+ * rise or fall as it stands (changepoint_open), has EMERGE_EARLY_POINTS
+ * points past its alarm and is still away from the old level. Decided at
+ * every point from the points so far, whatever comes after them, so a
+ * stream fed in pieces announces just what it does fed whole. */
+static int announce(const struct emerge *e, struct series *s, emerge_emit emit,
+		    void *ctx)
+{
+	struct changepoint_change c;
+	if (s->announced || !s->cp.moving || s->cp.since < EMERGE_EARLY_POINTS ||
+	    !changepoint_open(&s->cp, &e->o->cp, &c) || c.npoints < EMERGE_EARLY_LAST ||
+	    !still_away(e, s, &c))
+		return 0;
+	s->announced = 1;
+	struct emerge_event ev = {
+		s->run, s->metric, c.step, open_kinds[c.kind], c.before,
+		c.after, c.from, c.to, "changepoint", c.z, c.noise.sigma,
+	};
+	return emit(&ev, ctx);
+}
+
 /* Feeds the point to the change-point detector; a significant change
  * may hold the steepest window of the series. */
 static int analyse(const struct emerge *e, struct series *s,
@@ -304,15 +343,22 @@ static int analyse(const struct emerge *e, struct series *s,
 				    err);
 	if (found < 0)
 		return -1;
+	if (!s->cp.moving)
+		s->announced = 0; /* over: the next change is another */
 	if (found && c.kind != CP_SPIKE && e->o->steepest)
 		keep_steepest(e, s, &c);
-	if (!found || !e->o->changepoint)
+	if (!e->o->changepoint)
 		return 0;
-	struct emerge_event ev = {
-		s->run, s->metric, c.step, kinds[c.kind], c.before, c.after,
-		c.from, c.to, "changepoint", c.z, c.noise.sigma,
-	};
-	return emit(&ev, ctx);
+	if (found) {
+		struct emerge_event ev = {
+			s->run, s->metric, c.step, kinds[c.kind], c.before,
+			c.after, c.from, c.to, "changepoint", c.z, c.noise.sigma,
+		};
+		int rc = emit(&ev, ctx);
+		if (rc)
+			return rc;
+	}
+	return e->o->early ? announce(e, s, emit, ctx) : 0;
 }
 
 int emerge_run_identity(struct emerge *e, const char *run, uint64_t ident,
@@ -382,7 +428,9 @@ int emerge_finish(struct emerge *e, emerge_emit emit, void *ctx)
 				c.before, c.after, c.from, c.to, "changepoint",
 				c.z, c.noise.sigma,
 			};
-			int rc = e->o->changepoint ? emit(&ev, ctx) : 0;
+			/* with early, announced when it was known, or
+			 * not yet known: a tick cannot tell the end */
+			int rc = e->o->changepoint && !e->o->early ? emit(&ev, ctx) : 0;
 			if (rc)
 				return rc;
 		}

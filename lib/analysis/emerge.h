@@ -42,7 +42,19 @@ struct emerge_opts {
 	struct changepoint_opts cp;    /* also gives steepest its significance */
 	int skip_seen;                 /* a step not after the series' last is
 					  skipped (fed again), not a restart */
+	int early;                     /* a change under way is announced once,
+					  provisionally, as soon as it is
+					  significant (EMERGE_EARLY_POINTS), and
+					  not at the end of the input */
 };
+
+/* A change under way is announced (opts.early) once it has
+ * EMERGE_EARLY_POINTS points past its alarm, is significant as it stands
+ * (the mean since the alarm against the level before), and the mean of
+ * its last EMERGE_EARLY_LAST points is too (a spike of a few checkpoints
+ * has come back by then, a step that stays has not). */
+#define EMERGE_EARLY_POINTS 4
+#define EMERGE_EARLY_LAST 2
 
 /* The defaults of traj-emerge: no method on, window 0.3 decades, the
  * smallest change-point window 8, threshold 5 noise s.d., min_delta 0.05. */
@@ -51,8 +63,10 @@ void emerge_opts_init(struct emerge_opts *o);
 struct emerge_event {
 	const char *run, *metric;
 	int64_t step;        /* where the transition is */
-	const char *kind;    /* "rise", "fall", "spike", "cross", or at the end
-				"rising", "falling" (still under way) */
+	const char *kind;    /* "rise", "fall", "spike", "cross", or
+				"rising", "falling": still under way
+				(provisional), at the end of the input or,
+				with opts.early, as soon as it is known */
 	double before, after;
 	int64_t from, to;    /* the interval that shows it */
 	const char *method;  /* "changepoint", "steepest" or the --when text */
@@ -81,7 +95,8 @@ int emerge_run_identity(struct emerge *e, const char *run, uint64_t ident,
 			struct traj_error *err);
 /* Reports what is known only at the end, series in order of first
  * appearance: a change still under way, as it stands (kind "rising" or
- * "falling"), and the steepest change. */
+ * "falling"; not with opts.early, which announced it when it was known),
+ * and the steepest change. */
 int emerge_finish(struct emerge *e, emerge_emit emit, void *ctx);
 void emerge_free(struct emerge *e);
 

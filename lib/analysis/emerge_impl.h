@@ -17,6 +17,7 @@ struct series {
 	int analyse;             /* steepest and changepoint look at it */
 	unsigned char *holding;  /* (nwhen) the condition held at the last point */
 	struct changepoint cp;   /* also keeps the recent points for the noise */
+	int announced;           /* the change under way was (opts.early) */
 	struct steep_window steep; /* the steepest so far */
 	double steep_z;          /* of the change that holds it */
 	double steep_noise;

@@ -37,8 +37,9 @@ static void save_series(struct statefile_writer *w, const struct series *s, int 
 		holding[k] = s->holding[k] ? '1' : '0';
 	holding[k] = '\0';
 	const struct changepoint *c = &s->cp;
-	statefile_printf(w, "series\t%s\t%s\t%d\t%" PRId64 "\t%a\t%s\n", s->run, s->metric,
-	    s->have_last, s->last_step, s->last_value, k ? holding : "-");
+	statefile_printf(w, "series\t%s\t%s\t%d\t%" PRId64 "\t%a\t%s\t%d\n", s->run,
+	    s->metric, s->have_last, s->last_step, s->last_value, k ? holding : "-",
+	    s->announced);
 	statefile_printf(w, "cp\t%" PRId64 "\t%d\t%d\t%d\t%d\t%a\t%d\t%d\t%" PRId64 "\t%a\t%a\t%a\n",
 	    c->seen, c->seg_n, c->moving, c->scale, c->since, c->before,
 	    c->n_before, c->have_noise, c->noise_seen, c->noise.sigma,
@@ -103,7 +104,8 @@ static int read_points(struct statefile_reader *r, struct changepoint *c,
 static int load_series(struct emerge *e, struct statefile_reader *r, struct traj_error *err)
 {
 	const struct emerge_opts *o = e->o;
-	if (r->nfield != 7)
+	/* version 3 added whether the change under way was announced */
+	if (r->nfield != (r->version >= 3 ? 8 : 7))
 		return -1;
 	struct series *s = emerge_series_get(e, r->field[1], r->field[2], err);
 	if (!s)
@@ -116,6 +118,8 @@ static int load_series(struct emerge *e, struct statefile_reader *r, struct traj
 		return -1;
 	for (int i = 0; i < o->nwhen; i++)
 		s->holding[i] = holding[i] == '1';
+	if (r->version >= 3 && statefile_int(r->field[7], 0, 1, &s->announced) < 0)
+		return -1;
 	struct changepoint *c = &s->cp;
 	int n, nkept;
 	if (statefile_next(r) < 0 || r->nfield != 13 || strcmp(r->field[0], "cp") ||
@@ -144,7 +148,7 @@ static int load_series(struct emerge *e, struct statefile_reader *r, struct traj
 	c->seg_n = seg_n;
 	if (statefile_next(r) < 0 || r->nfield != 2 || strcmp(r->field[0], "kept") ||
 	    statefile_int(r->field[1], 0, 1 << 30, &nkept) < 0 ||
-	    (c->moving && nkept == 0))
+	    (c->moving && nkept == 0) || (s->announced && !c->moving))
 		return -1;
 	if ((rc = read_points(r, c, nkept, 1, err)) < 0)
 		return rc;

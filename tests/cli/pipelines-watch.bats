@@ -5,15 +5,17 @@
 
 setup_file() {
 	load test_helper
-	# test/acc rises at 320 and crosses 0.5 at 780, train/acc rises at 50
+	# test/acc rises at 320 (announced at 260) and crosses 0.5 at 780,
+	# train/acc rises at 50
 	TRAIN="--quiet --p 17 --width 64 --steps 1200 --every 10 --lr 1e-2 --frac 0.8"
 	RUN="$BATS_FILE_TMPDIR/run.traj"
 	traj-train $TRAIN --out "$RUN"
 	export TRAIN RUN
-	# the events of one pass over the whole stream, without the
-	# provisional rising/falling printed only at its end
-	traj-score "$RUN" | traj-emerge -c -m test/acc -m train/acc -w 'test/acc>=0.5' |
-		grep -v -P '\t(rising|falling)\t' >"$BATS_FILE_TMPDIR/one" || true
+	# the events of one pass over the whole stream with --early (which
+	# the ticks' --state implies): each change announced as rising or
+	# falling when it is known, then printed as a rise or a fall when over
+	traj-score "$RUN" | traj-emerge -c -e -m test/acc -m train/acc -w 'test/acc>=0.5' \
+		>"$BATS_FILE_TMPDIR/one"
 }
 
 setup() {
@@ -26,9 +28,9 @@ setup() {
 
 tick() { "$WATCH" "$@" "$D" -c -m test/acc -m train/acc -w 'test/acc>=0.5'; }
 
-@test "one pass's events are the three expected" {
+@test "one pass's events are the five expected" {
 	run -0 cut -f2-4 "$BATS_FILE_TMPDIR/one"
-	assert_output $'50\ttrain/acc\trise\n320\ttest/acc\trise\n780\ttest/acc\tcross'
+	assert_output $'50\ttrain/acc\trising\n260\ttest/acc\trising\n50\ttrain/acc\trise\n320\ttest/acc\trise\n780\ttest/acc\tcross'
 }
 
 @test "ticks while a training writes its stream: each event notified once, as one pass finds them" {
@@ -41,8 +43,8 @@ tick() { "$WATCH" "$@" "$D" -c -m test/acc -m train/acc -w 'test/acc>=0.5'; }
 	wait $pid
 	tick >>"$BATS_TEST_TMPDIR/out"
 	echo "# $n ticks while training" >&3
-	traj-score "$D/live.traj" | traj-emerge -c -m test/acc -m train/acc -w 'test/acc>=0.5' |
-		grep -v -P '\t(rising|falling)\t' >"$BATS_TEST_TMPDIR/one" || true
+	traj-score "$D/live.traj" | traj-emerge -c -e -m test/acc -m train/acc -w 'test/acc>=0.5' \
+		>"$BATS_TEST_TMPDIR/one"
 	[ -s "$BATS_TEST_TMPDIR/one" ]
 	diff "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/one"
 	diff "$D/.watch/live/events.log" "$BATS_TEST_TMPDIR/one"
@@ -105,14 +107,15 @@ tick() { "$WATCH" "$@" "$D" -c -m test/acc -m train/acc -w 'test/acc>=0.5'; }
 	cp "$RUN" "$D/a.traj"
 	tick >/dev/null
 	# the same run id (modadd-p17-s1), another learning rate: train
-	# accuracy rises at 30, test accuracy crosses 0.5 at 230 and 250
+	# accuracy rises at 30, test accuracy crosses 0.5 at 230 and 250 (and
+	# is rising from 120 to the end: announced, never over)
 	traj-train $TRAIN --steps 400 --lr 3e-2 --force --out "$D/a.traj"
 	run -0 --separate-stderr tick
 	[[ $stderr == *"scoring from the start"* ]] || fail "$stderr"
 	[[ $stderr == *"run 'modadd-p17-s1' is another stream than the one seen before; its series start afresh"* ]] ||
 		fail "$stderr"
 	run -0 cut -f2-4 <<<"$output"
-	assert_output $'230\ttest/acc\tcross\n250\ttest/acc\tcross\n30\ttrain/acc\trise'
+	assert_output $'120\ttest/acc\trising\n30\ttrain/acc\trising\n230\ttest/acc\tcross\n250\ttest/acc\tcross\n30\ttrain/acc\trise'
 	run -0 tick
 	assert_output ''
 }

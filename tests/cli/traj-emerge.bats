@@ -197,9 +197,9 @@ setup() {
 
 # ---- --state: cron ticks ----
 
-# The events of one pass, without those printed only at the end
-# (provisional rising/falling): what ticks must print between them.
-one_pass() { traj-emerge -c -w 'test/acc>=0.5' "$@" | grep -v -P '\t(rising|falling)\t' || true; }
+# The events of one pass with --early (implied by --state): what ticks
+# must print between them, line for line.
+one_pass() { traj-emerge -c -e -w 'test/acc>=0.5' "$@"; }
 
 @test "--state: the union of the ticks' events is one pass's, at any cut points" {
 	cat "$GROK" "$NOISE" >"$BATS_TEST_TMPDIR/all.tsv"
@@ -219,10 +219,53 @@ one_pass() { traj-emerge -c -w 'test/acc>=0.5' "$@" | grep -v -P '\t(rising|fall
 	done
 }
 
+# test/acc flat at 0.1 (noise of s.d. 0.005, the sum of three uniforms),
+# a jump to 0.6 at step 2500 (point 100), then a creep of 0.002 a point:
+# like the grokking demo's test accuracy, significant against the noise
+# before the jump, so the change is not over until the input ends.
+creep() {
+	awk 'BEGIN { OFS = "\t"; srand(7); for (i = 0; i < 200; i++) {
+		v = i < 100 ? 0.1 : 0.6 + 0.002 * (i - 100)
+		print "r", 25 * i, "test/acc", v + 0.005 * (rand() + rand() + rand() - 1.5) * 2 } }'
+}
+
+@test "--state: ticked at every line, a rise is printed a few checkpoints after it happens" {
+	# (before --early, not until the change was over: here never)
+	local st="$BATS_TEST_TMPDIR/st" i=0 at=
+	creep >"$BATS_TEST_TMPDIR/creep.tsv"
+	while IFS= read -r line; do
+		out=$(printf '%s\n' "$line" | traj-emerge --state "$st" -c)
+		if [ -n "$out" ] && [ -z "$at" ]; then
+			at=$i first=$out
+		fi
+		i=$((i + 1))
+	done < <(head -120 "$BATS_TEST_TMPDIR/creep.tsv")
+	echo "# the jump at point 100 printed by the tick of point $at" >&3
+	[ -n "$at" ] && [ "$at" -ge 100 ] && [ "$at" -le 106 ] || fail "printed at point '$at'"
+	run -0 cut -f2-4 <<<"$first"
+	assert_output $'2500\ttest/acc\trising'
+	# the same line in one pass with --early; without it, only at the
+	# end of the input
+	run -0 traj-emerge -c -e "$BATS_TEST_TMPDIR/creep.tsv"
+	assert_output "$first"
+	run -0 bash -c "traj-emerge -c '$BATS_TEST_TMPDIR/creep.tsv' | cut -f2-4"
+	assert_output $'2500\ttest/acc\trising'
+}
+
+@test "--early: the final lines are those of a pass without it, the provisional one printed when known" {
+	run -0 bash -c "traj-emerge -c -e '$GROK' '$NOISE' | grep -v -P '\t(rising|falling)\t'"
+	local early=$output
+	run -0 traj-emerge -c "$GROK" "$NOISE"
+	assert_equal "$early" "$output"
+	# the loss spike of three checkpoints is no rise, even as it stands
+	run -0 bash -c "traj-emerge -c -e '$NOISE' | cut -f1-4"
+	assert_output $'spiky\t3750\ttrain/loss\tspike'
+}
+
 @test "--state: lines fed again are skipped, so a tick can always be rerun" {
 	local st="$BATS_TEST_TMPDIR/st"
 	run -0 traj-emerge --state "$st" "$GROK"
-	assert_equal "${#lines[@]}" 2
+	assert_equal "${#lines[@]}" 4 # each jump: rising, then rise
 	run -0 traj-emerge --state "$st" "$GROK"
 	assert_output ""
 	# without --state, going back in steps is a new run of the same id
@@ -237,12 +280,12 @@ one_pass() { traj-emerge -c -w 'test/acc>=0.5' "$@" | grep -v -P '\t(rising|fall
 	head -c 300 "$st" >"$BATS_TEST_TMPDIR/cut"
 	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/cut" -c "$GROK"
 	assert_equal "$stderr" "traj-emerge: $BATS_TEST_TMPDIR/cut: line 10: damaged or truncated; starting afresh"
-	assert_equal "${#lines[@]}" 2
+	assert_equal "${#lines[@]}" 4
 	# the fresh state was saved: the next tick is clean
 	run -0 traj-emerge --state "$BATS_TEST_TMPDIR/cut" -c "$GROK"
-	sed 's/^traj-emerge-state 2$/traj-emerge-state 3/' "$st" >"$BATS_TEST_TMPDIR/newer"
+	sed 's/^traj-emerge-state 3$/traj-emerge-state 4/' "$st" >"$BATS_TEST_TMPDIR/newer"
 	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/newer" -c </dev/null
-	[[ $stderr == *"newer: state format version 3 is newer than this traj-emerge's (2); starting afresh" ]]
+	[[ $stderr == *"newer: state format version 4 is newer than this traj-emerge's (3); starting afresh" ]]
 	run -65 --separate-stderr traj-emerge --state "$st" -w 'test/acc>=0.5' </dev/null
 	[[ $stderr == *"st: line 2: written with other options"*"; starting afresh" ]]
 	printf 'hello\n' >"$BATS_TEST_TMPDIR/junk"
@@ -289,7 +332,7 @@ one_pass() { traj-emerge -c -w 'test/acc>=0.5' "$@" | grep -v -P '\t(rising|fall
 	[ ! -e "$st" ] || fail "wrote the state without the lock"
 	flock -u 9
 	wait "$pid"
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" = 2 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" = 4 ]
 	run -64 --separate-stderr traj-emerge --state "$st" --steepest </dev/null
 	assert_equal "${stderr%%$'\n'*}" "traj-emerge: --steepest needs the whole series at once; not with --state"
 }

@@ -119,6 +119,31 @@ static void cron_opts(struct emerge_opts *o)
 	emerge_opts_init(o);
 	o->changepoint = 1;
 	o->skip_seen = 1;
+	o->early = 1;
+}
+
+/* A state made into an older one: from version 3, without the announced
+ * flag of each series line (its last field); for version 1, without the
+ * run identities; the checksum made right. */
+static void make_older(char *text, int version)
+{
+	char *at = text;
+	while (text[strlen("traj-emerge-state ")] == '3' && (at = strstr(at, "\nseries\t"))) {
+		at++;
+		char *eol = strchr(at, '\n'), *tab = eol;
+		while (tab[-1] != '\t')
+			tab--;
+		memmove(tab - 1, eol, strlen(eol) + 1);
+	}
+	char *ident;
+	while (version < 2 && (ident = strstr(text, "ident\t"))) {
+		char *eol = strchr(ident, '\n');
+		memmove(ident, eol + 1, strlen(eol + 1) + 1);
+	}
+	text[strlen("traj-emerge-state ")] = (char)('0' + version);
+	char *end = strstr(text, "\nend\t") + 1, *tab = strchr(end + 4, '\t');
+	uint64_t sum = statefile_fnv(STATEFILE_FNV_START, text, (size_t)(end - text));
+	snprintf(tab, 64, "\t%016" PRIx64 "\n", sum);
 }
 
 static void test_emerge_state(void)
@@ -132,15 +157,21 @@ static void test_emerge_state(void)
 	for (int i = 0; i < 40; i++) {
 		struct metric_line m = {"r1", 10 * i, "test/acc", i < 20 ? 0.1 : 0.9};
 		struct metric_line m2 = {"r2", 10 * i, "loss", 1.0 / (i + 1)};
+		/* r3 jumps at 300: a change under way at 390, announced */
+		struct metric_line m3 = {"r3", 10 * i, "test/acc", i < 30 ? 0.1 : 0.9};
 		CHECK(emerge_add(e, &m, quiet, &events, &err) == 0);
 		CHECK(emerge_add(e, &m2, quiet, &events, &err) == 0);
+		CHECK(emerge_add(e, &m3, quiet, &events, &err) == 0);
 	}
+	CHECK(events == 5); /* r1 and r2: announced, then over; r3: announced */
 	char *text = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&text, &n);
 	CHECK(emerge_state_save(e, f, &err) == 0);
 	fclose(f);
 	CHECK(strstr(text, "\nident\tr1\t0000000000001234\n") != NULL);
+	CHECK(strstr(text, "\nseries\tr1\ttest/acc\t1\t390\t0x1.ccccccccccccdp-1\t-\t0\n"));
+	CHECK(strstr(text, "\nseries\tr3\ttest/acc\t1\t390\t0x1.ccccccccccccdp-1\t-\t1\n"));
 	/* read back, it is the same state: saved again, the same bytes */
 	struct emerge *back = emerge_new(&o);
 	f = text_file(text, n);
@@ -172,15 +203,29 @@ static void test_emerge_state(void)
 		refused += load_text(&o, text, i, &err) < 0;
 	}
 	CHECK(refused == 9 * (int)n);
-	/* version 1, without identities, is still read */
-	char *ident = strstr(text, "ident\t");
-	char *eol = strchr(ident, '\n');
-	memmove(ident, eol + 1, strlen(eol + 1) + 1);
-	text[strlen("traj-emerge-state ")] = '1';
-	char *end = strstr(text, "\nend\t") + 1;
-	uint64_t sum = statefile_fnv(STATEFILE_FNV_START, text, (size_t)(end - text));
-	snprintf(end, 64, "end\t%zu\t%016" PRIx64 "\n", (size_t)2, sum);
-	CHECK(load_text(&o, text, strlen(text), &err) == 0);
+	/* an announced flag without a change under way is damage */
+	char *bad = strdup(text);
+	char *r1 = strstr(bad, "\t-\t0\n");
+	r1[3] = '1';
+	char *end = strstr(bad, "\nend\t") + 1, *tab = strchr(end + 4, '\t');
+	snprintf(tab, 64, "\t%016" PRIx64 "\n",
+		 statefile_fnv(STATEFILE_FNV_START, bad, (size_t)(end - bad)));
+	CHECK(load_text(&o, bad, strlen(bad), &err) < 0);
+	free(bad);
+	/* versions 2 and 1 are still read: r3's change under way, never
+	 * announced by them, is announced at its next point */
+	for (int version = 2; version >= 1; version--) {
+		make_older(text, version);
+		struct emerge *old = emerge_new(&o);
+		f = text_file(text, strlen(text));
+		CHECK(emerge_state_load(old, f, "st", &err) == 0);
+		fclose(f);
+		int announced = 0;
+		struct metric_line m3 = {"r3", 400, "test/acc", 0.9};
+		CHECK(emerge_add(old, &m3, quiet, &announced, &err) == 0);
+		CHECK(announced == 1);
+		emerge_free(old);
+	}
 	free(text);
 	emerge_free(e);
 }
