@@ -45,8 +45,9 @@ printf 'attack_pgd40_s\ttraj\t%.2f\tprocess wall %s cpu %s\t(%s images, one eps,
 $py bench/torch_attack.py --limit "$n" --eps 0.1 --blas-threads "$threads" \
 	"$tmp/f.safetensors" >"$tmp/torch.tsv"
 trate=$(awk '$1 == "torch_pgd_iters_per_s" { print $2 }' "$tmp/torch.tsv")
-printf 'attack_pgd_iters_per_s\ttraj\t%.0f\ttorch %.0f\tratio %.2f\tload %s\n' "$rate" \
-	"$trate" "$(awk -v a="$rate" -v b="$trate" 'BEGIN { print a / b }')" \
+printf 'attack_pgd_iters_per_s\ttraj\t%.0f\ttorch %.0f\tratio %.2f\ttorch pgd cpu %s s\tload %s\n' \
+	"$rate" "$trate" "$(awk -v a="$rate" -v b="$trate" 'BEGIN { print a / b }')" \
+	"$(awk '$1 == "torch_pgd_cpu_s" { print $2 }' "$tmp/torch.tsv")" \
 	"$(cut -d' ' -f1 /proc/loadavg)"
 # The products of those 40 steps alone (bench/pgd_products.c: the four
 # products per step, same shapes, examples and threads, the faster of one
