@@ -7,7 +7,8 @@
  * `spike`, never as a rise or a fall. Each case runs `seeds` series
  * (default 1000) through the same engine as the tool (analysis/emerge.h).
  *
- * Usage: emerge_rates [SEEDS]    prints a table on stdout. */
+ * Usage: emerge_rates [SEEDS [TEXT]]    prints a table on stdout (only the
+ * cases whose name contains TEXT, when given). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,11 +219,17 @@ static void run_case(const struct kase *k, int seeds, uint64_t seed0)
 		}
 		emerge_finish(em, collect, &v);
 		emerge_free(em);
+#ifdef EMERGE_DEBUG
+		for (int i = 0; i < v.n; i++)
+			fprintf(stderr, "%d %s %s %d\n", s,
+				v.ev[i].steepest ? "steepest" : "cp", v.ev[i].kind,
+				index_of(steps, k->n, v.ev[i].step));
+#endif
 		double tol = 10 + k->width;
 		for (int m = 0; m < 2; m++)
 			score(&t[m], &v, m, steps, k->n, tr, nt, tol);
 	}
-	printf("%-22s %5.3f %5.3f %5d %4s %4.2f |", k->name, k->sd, k->amp, k->n,
+	printf("%-24s %5.3f %5.3f %5d %4s %4.2f |", k->name, k->sd, k->amp, k->n,
 	       k->log_steps ? "log" : "lin", k->rho);
 	for (int m = 0; m < 2; m++) {
 		const struct tally *q = &t[m];
@@ -239,8 +246,9 @@ static void run_case(const struct kase *k, int seeds, uint64_t seed0)
 int main(int argc, char **argv)
 {
 	int seeds = argc > 1 ? atoi(argv[1]) : 1000;
+	const char *only = argc > 2 ? argv[2] : "";
 	if (seeds < 1) {
-		fprintf(stderr, "usage: emerge_rates [SEEDS]\n");
+		fprintf(stderr, "usage: emerge_rates [SEEDS [TEXT]]\n");
 		return 64;
 	}
 	static struct kase cases[128];
@@ -276,6 +284,11 @@ int main(int argc, char **argv)
 	cases[nc++] = (struct kase){"sharp rise, log steps", SHARP, 0.03, 0.15, 300, 1, 0, 1, 0};
 	cases[nc++] = (struct kase){"sharp rise, AR(1)", SHARP, 0.03, 0.15, 300, 0, 0.5, 1, 0};
 	cases[nc++] = (struct kase){"slow rise, AR(1)", SLOW, 0.03, 0.15, 300, 0, 0.5, 1, 30};
+	/* 5 long-run s.d. of the same noise: sd sqrt((1 + rho) / (1 - rho)) */
+	cases[nc++] = (struct kase){"sharp rise, AR(1), 5 lr", SHARP, 0.03, 0.26, 300, 0, 0.5, 1, 0};
+	cases[nc++] = (struct kase){"slow rise, AR(1), 5 lr", SLOW, 0.03, 0.26, 300, 0, 0.5, 1, 30};
+	cases[nc++] = (struct kase){"sharp rise, AR(1), 5 lr", SHARP, 0.03, 0.45, 300, 0, 0.8, 1, 0};
+	cases[nc++] = (struct kase){"slow rise, AR(1), 5 lr", SLOW, 0.03, 0.45, 300, 0, 0.8, 1, 30};
 	const double ssd[] = {0.01, 0.03};
 	for (int a = 0; a < 2; a++)
 		for (int w = 1; w <= 3; w += 2)
@@ -286,12 +299,13 @@ int main(int argc, char **argv)
 	       "# (for flat and drift: all events); recall: transitions found within\n"
 	       "# 10 + width checkpoints, right kind; loc: median |error| in\n"
 	       "# checkpoints; miscl: spikes reported as rise/fall, per series\n", seeds);
-	printf("%-22s %5s %5s %5s %4s %4s | %-30s | %-30s\n", "case", "sd", "amp", "n",
+	printf("%-24s %5s %5s %5s %4s %4s | %-30s | %-30s\n", "case", "sd", "amp", "n",
 	       "step", "rho", "changepoint: events recall loc miscl",
 	       "steepest: events recall loc miscl");
 	double t0 = now_ms();
 	for (int i = 0; i < nc; i++)
-		run_case(&cases[i], seeds, 1000003ULL * (uint64_t)(i + 1));
+		if (strstr(cases[i].name, only))
+			run_case(&cases[i], seeds, 1000003ULL * (uint64_t)(i + 1));
 	printf("# %d cases in %.1f s\n", nc, (now_ms() - t0) / 1e3);
 	return 0;
 }

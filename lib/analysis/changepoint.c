@@ -84,6 +84,23 @@ int changepoint_keep(struct changepoint *c, const struct cp_point *p,
 	return 0;
 }
 
+/* The noise of the points in the ring but the `skip` newest. */
+static int estimate_noise(struct changepoint *c, const struct changepoint_opts *o,
+			  int skip)
+{
+	double *x = c->scratch, *work = c->scratch + c->cap;
+	int n = c->n - skip;
+	for (int i = 0; i < n; i++)
+		x[i] = back(c, c->n - 1 - i)->value;
+	struct noise_est ne;
+	if (noise_estimate(x, n, o->window, work, &ne) < 0)
+		return -1;
+	c->noise = ne;
+	c->have_noise = 1;
+	c->noise_seen = c->seen;
+	return 0;
+}
+
 int changepoint_noise(struct changepoint *c, const struct changepoint_opts *o,
 		      struct noise_est *out)
 {
@@ -92,15 +109,9 @@ int changepoint_noise(struct changepoint *c, const struct changepoint_opts *o,
 	 * way, the noise is that of the series before it: the change itself
 	 * would pass for noise. */
 	if (!c->have_noise ||
-	    (!c->moving && c->seen - c->noise_seen >= NOISE_EVERY)) {
-		double *x = c->scratch, *work = c->scratch + c->cap;
-		for (int i = 0; i < c->n; i++)
-			x[i] = back(c, c->n - 1 - i)->value;
-		if (noise_estimate(x, c->n, o->window, work, &c->noise) < 0)
+	    (!c->moving && c->seen - c->noise_seen >= NOISE_EVERY))
+		if (estimate_noise(c, o, 0) < 0)
 			return -1;
-		c->have_noise = 1;
-		c->noise_seen = c->seen;
-	}
 	*out = c->noise;
 	return 0;
 }
@@ -119,12 +130,14 @@ static double zscore(double d, double se)
 static int alarm(struct changepoint *c, const struct changepoint_opts *o,
 		 int right, int width, struct traj_error *err)
 {
-	struct noise_est ne;
-	c->noise_seen = -NOISE_EVERY; /* a fresh estimate, frozen while moving */
-	changepoint_noise(c, o, &ne);
+	estimate_noise(c, o, 0); /* a fresh estimate, frozen while moving */
+	/* the old level from up to 2 width points, and at least 4 W: a jump
+	 * seen by one point has a level of 2 W points before it, which with
+	 * correlated noise is not much of a level */
 	int nb = c->seg_n - right;
-	if (nb > 2 * width)
-		nb = 2 * width;
+	int nbmax = 2 * width > 4 * o->window ? 2 * width : 4 * o->window;
+	if (nb > nbmax)
+		nb = nbmax;
 	c->before = mean_back(c, right, nb);
 	c->n_before = nb;
 	c->scale = width;
@@ -183,11 +196,89 @@ static int split_point(const struct changepoint *c, double before, double after)
 	return at;
 }
 
+/* Running sums of the points from index 0, for the ramp fit: sums over
+ * any range in O(1). */
+struct ramp_sums { double *n, *i, *ii, *x, *ix; };
+
+#define RANGE(a, lo, hi) ((a)[hi] - (a)[lo]) /* over indices [lo, hi) */
+
+/* The fit of a ramp from i1 to i2 (0 before i1, (i - i1) / (i2 - i1)
+ * between, 1 from i2 on) to the n points: the share of their variance it
+ * explains, the squared covariance of x with the ramp over the ramp's
+ * variance. */
+static double ramp_gain(const struct ramp_sums *s, int n, int i1, int i2)
+{
+	double len = i2 - i1;
+	/* the ramp's values over (i1, i2): g = (i - i1) / len */
+	double m0 = RANGE(s->n, i1 + 1, i2), m1 = RANGE(s->i, i1 + 1, i2);
+	double m2 = RANGE(s->ii, i1 + 1, i2);
+	double mx = RANGE(s->ix, i1 + 1, i2) - i1 * RANGE(s->x, i1 + 1, i2);
+	double sg = (m1 - i1 * m0) / len + (n - i2);
+	double sgg = (m2 - 2 * i1 * m1 + (double)i1 * i1 * m0) / (len * len) + (n - i2);
+	double sxg = mx / len + RANGE(s->x, i2, n);
+	double s0 = n, sx = s->x[n];
+	double var = sgg - sg * sg / s0, cov = sxg - sg * sx / s0;
+	return var > 0 ? cov * cov / var : 0;
+}
+
+int changepoint_ramp_fit(const struct cp_point *p, int n, int *from, int *to)
+{
+	*from = 0;
+	*to = n > 1;
+	if (n < 2)
+		return 0;
+	double *buf = malloc(5 * (size_t)(n + 1) * sizeof *buf);
+	if (!buf)
+		return -1;
+	struct ramp_sums s = {buf, buf + n + 1, buf + 2 * (n + 1),
+			      buf + 3 * (n + 1), buf + 4 * (n + 1)};
+	s.n[0] = s.i[0] = s.ii[0] = s.x[0] = s.ix[0] = 0;
+	for (int k = 0; k < n; k++) {
+		s.n[k + 1] = k + 1;
+		s.i[k + 1] = s.i[k] + k;
+		s.ii[k + 1] = s.ii[k] + (double)k * k;
+		s.x[k + 1] = s.x[k] + p[k].value;
+		s.ix[k + 1] = s.ix[k] + k * p[k].value;
+	}
+	/* every ramp of a short change; of a long one, a coarse grid first,
+	 * then every ramp near the best of it */
+	int stride = n / 128 + 1, b1 = 0, b2 = 1;
+	double best = -1;
+	for (int i1 = 0; i1 < n - 1; i1 += stride)
+		for (int i2 = i1 + 1; i2 < n; i2 += stride) {
+			double g = ramp_gain(&s, n, i1, i2);
+			if (g > best)
+				best = g, b1 = i1, b2 = i2;
+		}
+	if (stride > 1) {
+		int c1 = b1, c2 = b2;
+		for (int i1 = c1 - stride; i1 <= c1 + stride; i1++)
+			for (int i2 = c2 - stride; i2 <= c2 + stride; i2++) {
+				if (i1 < 0 || i2 <= i1 || i2 >= n)
+					continue;
+				double g = ramp_gain(&s, n, i1, i2);
+				if (g > best)
+					best = g, b1 = i1, b2 = i2;
+			}
+	}
+	free(buf);
+	*from = b1;
+	*to = b2;
+	return 0;
+}
+
 static void place_change(const struct changepoint *c, double after,
 			 struct changepoint_change *out)
 {
 	double d = after - c->before, sign = d > 0 ? 1 : -1;
-	int k = split_point(c, c->before, after);
+	/* the middle of the ramp that best fits the points (of a step, its
+	 * first point at the new level); out of memory, the split between
+	 * the two levels */
+	int i1, i2, k;
+	if (changepoint_ramp_fit(c->kept, c->nkept, &i1, &i2) == 0)
+		k = (i1 + i2 + 1) / 2;
+	else
+		k = split_point(c, c->before, after);
 	out->kind = d > 0 ? CP_RISE : CP_FALL;
 	out->step = c->kept[k].step;
 	out->from = k > 0 ? c->kept[k - 1].step : c->kept[0].step;
@@ -250,6 +341,13 @@ static int settle(struct changepoint *c, const struct changepoint_opts *o,
 		if (zscore(d, ne.tau * sqrt(2.0 / v)) >= 2)
 			return 0;
 	}
+	/* Nor is it over while the ramp that best fits its points ends
+	 * among the last 2v: a slow ramp moves too little per v points to
+	 * stand out of the noise, and would be cut in two. */
+	int i1, i2;
+	if (changepoint_ramp_fit(c->kept, c->nkept, &i1, &i2) == 0 &&
+	    c->nkept - 1 - i2 < 2 * v)
+		return 0;
 	changepoint_noise(c, o, &ne);
 	double after = mean_back(c, 0, 2 * v);
 	double se = ne.tau * sqrt(1.0 / c->n_before + 1.0 / (2 * v));

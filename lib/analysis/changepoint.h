@@ -15,15 +15,16 @@
  * Moving. From the alarm on, the points of the change are kept until the
  * series settles: the mean of its last v points (v = max(W, w / 2)) and of
  * the v before them differ by less than min_delta / 2, or by less than 2
- * of their standard errors. Then
- *   before = the mean of the (up to 2w) points before the alarm window,
+ * of their standard errors, and the ramp fitted to the kept points
+ * (changepoint_ramp_fit) ended at least 2v points ago. Then
+ *   before = the mean of the (up to max(2w, 4W)) points before the alarm
+ *            window,
  *   after  = the mean of the last 2v points,
  *   z      = |after - before| / (tau sqrt(1/n_before + 1/n_after)),
  * and the change is a `rise` or a `fall` when |after - before| >=
- * min_delta and z >= threshold. It is placed at the point that best
- * splits the kept points into the two levels (the argmax of the CUSUM of
- * x - (before + after) / 2, the least-squares split; for a ramp, where it
- * passes half-way). Otherwise, when the series came back but some point
+ * min_delta and z >= threshold. It is placed at the middle of the ramp
+ * fitted to the kept points (of a step, its first point at the new
+ * level). Otherwise, when the series came back but some point
  * strayed by min_delta and threshold sigma from `before`, it is a `spike`
  * at the farthest point. Then a new segment starts at the settled points.
  *
@@ -107,6 +108,12 @@ int changepoint_keep(struct changepoint *c, const struct cp_point *p,
 		     struct traj_error *err);
 /* Only records the point, for changepoint_noise (no detection). */
 void changepoint_observe(struct changepoint *c, int64_t step, double x);
+/* The least-squares fit to the n points p of a ramp: one level up to
+ * point *from, a straight line from there to point *to > *from, a second
+ * level from there on (a step between neighbours: *to = *from + 1). Returns 0, or
+ * -1 when out of memory. O(n^2) for n up to 128, then a coarse grid and
+ * a refinement. */
+int changepoint_ramp_fit(const struct cp_point *p, int n, int *from, int *to);
 /* The noise of the series from its recent points; -1 when too few. */
 int changepoint_noise(struct changepoint *c, const struct changepoint_opts *o,
 		      struct noise_est *out);

@@ -107,5 +107,18 @@ int noise_estimate(const double *x, int n, int w, double *scratch,
 			out->tau = fmax(out->tau, robust_sd(d, m) * sqrt(u / 2.0));
 	}
 #undef SUM
+	/* Correlated noise is measured from fewer independent points than
+	 * there are: about n (sigma / tau)^2. From few of them the long-run
+	 * s.d. is badly known and mostly underestimated (the means of a short
+	 * correlated series vary less than those of a long one; and in the
+	 * first 2 w + 3 points there are no contrasts to show the correlation
+	 * at all), which a test at 5 standard errors cannot afford: raise it,
+	 * as a t-test's critical value rises above the normal one, by
+	 * 3 / (independent points). White noise: 3 / n, 19% at 16 points, 1%
+	 * at 256. */
+	if (out->tau > 0) {
+		double neff = n * (sigma / out->tau) * (sigma / out->tau);
+		out->tau *= 1 + 3 / (neff > 1 ? neff : 1);
+	}
 	return 0;
 }

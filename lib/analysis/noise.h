@@ -18,7 +18,9 @@
  *          least sigma. Means over u >= w points then differ with s.d.
  *          tau sqrt(2 / u). For white noise tau = sigma; for correlated
  *          noise it is larger, by as much as the correlation inflates the
- *          windows' means.
+ *          windows' means; and then raised by 3 / neff of itself, neff =
+ *          n (sigma / tau)^2 the independent points among the n (a
+ *          t-test's margin for a scale known from few of them).
  * Each MAD is times 1.4826, the s.d. of a normal sample. When more than
  * half the deviations are 0 (quantised values), the mean absolute
  * deviation (times sqrt(pi / 2)) speaks instead. With few points the

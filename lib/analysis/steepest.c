@@ -52,5 +52,13 @@ void steepest_find(const struct cp_point *p, int n, double window, int rising,
 	out->to = p[bj].step;
 	out->before = p[bi].value;
 	out->after = p[bj].value;
-	out->mid = halfway(p, bi, bj, out->before, out->after);
+	/* the middle of the ramp that best fits the window: all its points
+	 * speak, not only the two at its ends */
+	int lo = bi - (bj - bi) / 2, hi = bj + (bj - bi) / 2;
+	lo = lo < 0 ? 0 : lo;
+	hi = hi >= n ? n - 1 : hi;
+	int i1, i2;
+	out->mid = changepoint_ramp_fit(p + lo, hi - lo + 1, &i1, &i2) == 0
+		? p[lo + (i1 + i2 + 1) / 2].step
+		: halfway(p, bi, bj, out->before, out->after);
 }

@@ -44,10 +44,10 @@ setup() {
 
 @test "the default methods find both transitions by change point and steepest change" {
 	run -0 traj-emerge "$GROK"
-	assert_line --index 0 $'toy\t200\ttrain/acc\trise\t0.020125\t1.000125\t175\t200\tchangepoint\t572\t0.00396'
-	assert_line --index 1 $'toy\t1200\ttest/acc\trise\t0.010125\t0.990125\t1175\t1200\tchangepoint\t307\t0.0036'
-	assert_line --index 2 --regexp $'^toy\t200\ttrain/acc\trise\t.*\tsteepest\t572\t0.00396$'
-	assert_line --index 3 --regexp $'^toy\t1200\ttest/acc\trise\t.*\tsteepest\t307\t0.0036$'
+	assert_line --index 0 $'toy\t200\ttrain/acc\trise\t0.020125\t1.000125\t175\t200\tchangepoint\t482\t0.00396'
+	assert_line --index 1 $'toy\t1200\ttest/acc\trise\t0.010125\t0.990125\t1175\t1200\tchangepoint\t256\t0.0036'
+	assert_line --index 2 --regexp $'^toy\t200\ttrain/acc\trise\t.*\tsteepest\t482\t0.00396$'
+	assert_line --index 3 --regexp $'^toy\t1200\ttest/acc\trise\t.*\tsteepest\t256\t0.0036$'
 	assert_equal "${#lines[@]}" 4
 }
 

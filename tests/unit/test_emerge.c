@@ -151,6 +151,91 @@ static void test_few_false_events_on_noise(void)
 	CHECK(hit <= 3);
 }
 
+/* Where every change of the n values v is (step / 10, i.e. the index),
+ * those still under way at the end included; returns how many. */
+static int changes_at(const double *v, int n, int *at, int max)
+{
+	struct changepoint c;
+	struct changepoint_change ch;
+	struct traj_error err;
+	CHECK(changepoint_init(&c, &defaults, &err) == 0);
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (changepoint_add(&c, &defaults, 10 * i, v[i], &ch, &err) == 1) {
+			if (k < max)
+				at[k] = ch.kind == CP_RISE ? (int)(ch.step / 10) : -1;
+			k++;
+		}
+	if (changepoint_open(&c, &defaults, &ch)) {
+		if (k < max)
+			at[k] = -1;
+		k++;
+	}
+	changepoint_free(&c);
+	return k;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* AR(1) noise of correlation 0.5 and s.d. 0.05 wanders by about min-delta
+ * over tens of points; seed 23 made the detector of a white-noise world
+ * report a rise of it at point 16. */
+static void test_correlated_noise_is_not_a_change(void)
+{
+	double v[500];
+	int at[8], events = 0;
+	for (int seed = 1; seed <= 60; seed++) {
+		struct rng r;
+		rng_seed(&r, (uint64_t)seed);
+		double e = gauss(&r);
+		for (int i = 0; i < 500; i++) {
+			v[i] = 0.5 + 0.05 * e;
+			e = 0.5 * e + sqrt(0.75) * gauss(&r);
+		}
+		int k = changes_at(v, 500, at, 8);
+		if (seed == 23)
+			CHECK(k == 0);
+		events += k;
+	}
+	printf("# AR(1) 0.5, s.d. 0.05: %d events in 60 series of 500 points\n", events);
+	CHECK(events == 0);
+}
+
+/* A ramp of 0.1 over 50 points in noise of s.d. 0.01 is one rise, dated
+ * at its middle (150); it was cut in two rises where a stretch of it
+ * looked flat (seeds 17 and 39), and dated 5 points early (the median). A
+ * slow logistic rise (10% to 90% over 30 points, 10 noise s.d.) is dated
+ * at its midpoint within a point (it was 2). */
+static void test_a_ramp_is_one_rise_at_its_middle(void)
+{
+	double v[300];
+	int at[8], err_ramp[60], err_slow[60];
+	for (int seed = 1; seed <= 60; seed++) {
+		struct rng r;
+		rng_seed(&r, (uint64_t)seed);
+		for (int i = 0; i < 300; i++)
+			v[i] = 0.1 + 0.1 * fmin(1, fmax(0, (i - 125) / 50.0)) +
+			       0.01 * gauss(&r);
+		CHECK(changes_at(v, 300, at, 8) == 1 && at[0] >= 0);
+		err_ramp[seed - 1] = abs(at[0] - 150);
+		rng_seed(&r, (uint64_t)seed);
+		for (int i = 0; i < 300; i++)
+			v[i] = 0.1 + 0.15 / (1 + exp(-(i - 150) * 4.39 / 30)) +
+			       0.015 * gauss(&r);
+		CHECK(changes_at(v, 300, at, 8) == 1 && at[0] >= 0);
+		err_slow[seed - 1] = abs(at[0] - 150);
+	}
+	qsort(err_ramp, 60, sizeof *err_ramp, cmp_int);
+	qsort(err_slow, 60, sizeof *err_slow, cmp_int);
+	printf("# median error: ramp %d, slow rise %d (worst %d, %d)\n",
+	       err_ramp[30], err_slow[30], err_ramp[59], err_slow[59]);
+	CHECK(err_ramp[30] <= 1 && err_slow[30] <= 1);
+	CHECK(err_ramp[59] <= 8 && err_slow[59] <= 4);
+}
+
 static void test_steepest_over_log_step(void)
 {
 	/* steps 1, 2, 4, ... 1024; value jumps from 0 to 1 between 64 and
@@ -251,6 +336,8 @@ int main(void)
 	RUN(test_a_clean_step_is_one_rise_where_it_is);
 	RUN(test_noisy_step_spike_and_drift);
 	RUN(test_few_false_events_on_noise);
+	RUN(test_correlated_noise_is_not_a_change);
+	RUN(test_a_ramp_is_one_rise_at_its_middle);
 	RUN(test_steepest_over_log_step);
 	RUN(test_when_parse);
 	RUN(test_crossings_per_series_and_restart);
