@@ -45,8 +45,9 @@ printf 'attack_pgd40_s\ttraj\t%.2f\tprocess wall %s cpu %s\t(%s images, one eps,
 $py bench/torch_attack.py --limit "$n" --eps 0.1 --blas-threads "$threads" \
 	"$tmp/f.safetensors" >"$tmp/torch.tsv"
 trate=$(awk '$1 == "torch_pgd_iters_per_s" { print $2 }' "$tmp/torch.tsv")
-printf 'attack_pgd_iters_per_s\ttraj\t%.0f\ttorch %.0f\tratio %.2f\tload %s\n' "$rate" \
-	"$trate" "$(awk -v a="$rate" -v b="$trate" 'BEGIN { print a / b }')" \
+printf 'attack_pgd_iters_per_s\ttraj\t%.0f\ttorch %.0f\tratio %.2f\ttorch pgd cpu %s s\tload %s\n' \
+	"$rate" "$trate" "$(awk -v a="$rate" -v b="$trate" 'BEGIN { print a / b }')" \
+	"$(awk '$1 == "torch_pgd_cpu_s" { print $2 }' "$tmp/torch.tsv")" \
 	"$(cut -d' ' -f1 /proc/loadavg)"
 # The products of those 40 steps alone (bench/pgd_products.c: the four
 # products per step, same shapes, examples and threads, the faster of one
@@ -60,6 +61,20 @@ printf 'attack_pgd_products_s\tsgemm-alone\t%s\t(%s)\ttraj/sgemm %.2f\ttorch/sge
 	"$(awk -v r="$trate" -v n="$n" -v b="$ps" 'BEGIN { print 40 * n / r / b }')" \
 	"$(awk -v r="$trate" -v n="$n" -v b="$ps" 'BEGIN { print 20 * n / r / b }')" \
 	"$(cut -d' ' -f1 /proc/loadavg)"
+# On one thread, CPU time: figures that the load of other programs barely
+# moves (wall times at a load of 20 on 2 cores are not). The same 40 steps
+# on the first 2000 images: traj's attack_run on random rows of the same
+# shapes (bench/pgd_products.c; the products do not depend on the values),
+# and PyTorch's PGD loop on the real ones.
+$BB/pgd_products 2000 40 1 512 attack 2>/dev/null >"$tmp/cpu1.tsv"
+$py bench/torch_attack.py --limit 2000 --eps 0.1 --blas-threads 1 \
+	"$tmp/f.safetensors" >"$tmp/torch1.tsv"
+awk -F'\t' 'FNR == NR { if ($1 == "torch_pgd_cpu_s") t = $2; next }
+	$1 == "cpu_s" { split($2, a, " "); split($3, p, " ")
+		printf "attack_cpu_1thread\ttraj %.3f s\ttorch %.3f s\tproducts %.3f s\ttorch/traj %.2f\ttraj/products %.2f\ttorch/products %.2f\n",
+			a[2], t, p[2], t / a[2], a[2] / p[2], t / p[2]; done = 1 }
+	END { if (!done) print "attack_cpu_1thread\tfailed (no cpu_s from pgd_products)" }' \
+	"$tmp/torch1.tsv" "$tmp/cpu1.tsv"
 $B/traj-attack -q --threads "$threads" --last --limit "$n" -e 0.05,0.1,0.2 \
 	--no-random-start "$tmp/f.traj" >"$tmp/traj3.tsv"
 $py bench/torch_attack.py --limit "$n" --eps 0.05,0.1,0.2 \

@@ -265,9 +265,10 @@ awk -F'\t' '$1 ~ /loss_delta$/ { d = $2 - $3; if (d < 0) d = -d; if (d > w) w = 
 if [ "$quick" = 1 ]; then llc_ckpts=10; sgld_steps=300; else llc_ckpts=100; sgld_steps=2000; fi
 $B/traj-train -q $model --optim adamw --lr 1e-3 --wd 1 --steps $((llc_ckpts * 30 - 30)) \
 	--every 30 --no-state -o "$tmp/llc.traj"
-llc_rate() { # threads chains
+llc_rate() { # threads chains; the CPU seconds go to $tmp/sgld.cpu
 	t0=$(date +%s.%N)
-	$B/traj-llc -q --threads "$1" --chains "$2" --draws "$sgld_steps" --trace 0 \
+	/usr/bin/time -f '%U %S' -o "$tmp/sgld.cpu" \
+		$B/traj-llc -q --threads "$1" --chains "$2" --draws "$sgld_steps" --trace 0 \
 		--steps "$((llc_ckpts * 30 - 30)):" "$tmp/llc.traj" >/dev/null
 	awk -v a="$(date +%s.%N)" -v b="$t0" -v n="$((sgld_steps * $2))" \
 		'BEGIN { printf "%.1f", n / (a - b) }'
@@ -275,16 +276,25 @@ llc_rate() { # threads chains
 # Where a step's time goes (bench/sgld_step.c: CPU time of each phase,
 # one thread) and the normal draws against libm's Box-Muller.
 OPENBLAS_NUM_THREADS=1 $BB/sgld_step 97 512 256 "$((sgld_steps / 10))" 2>/dev/null
+# Steps per second of wall time and of CPU time: on a loaded machine the
+# wall clock of a single run swings with the other jobs (traj/torch
+# 2.15-4.0 in four runs at load ~20), the CPU time much less.
 sgld1=$(llc_rate 1 1)
+sgld1_cpu=$(awk -v n="$sgld_steps" '{ printf "%.1f", n / ($1 + $2) }' "$tmp/sgld.cpu")
 printf 'sgld_steps_per_s\ttraj-1-thread\t%s\n' "$sgld1"
+printf 'sgld_steps_per_cpu_s\ttraj-1-thread\t%s\n' "$sgld1_cpu"
 printf 'sgld_steps_per_s\ttraj-2-chains-2-threads\t%s\n' "$(llc_rate 2 2)"
 for coretype in "" "$core"; do
 	label=as-installed
 	[ -z "$coretype" ] || label=coretype-$coretype
-	r=$(env ${coretype:+OPENBLAS_CORETYPE=$coretype} $py bench/torch_sgld.py \
-		--steps "$sgld_steps" --threads 1 --blas-threads 1 | cut -f2)
-	printf 'sgld_steps_per_s\ttorch-%s\t%s\ttraj/torch %.2f\n' "$label" "$r" \
-		"$(div "$sgld1" "$r")"
+	env ${coretype:+OPENBLAS_CORETYPE=$coretype} $py bench/torch_sgld.py \
+		--steps "$sgld_steps" --threads 1 --blas-threads 1 >"$tmp/torch_sgld"
+	awk -F'\t' -v l="$label" -v w="$sgld1" -v c="$sgld1_cpu" '
+		$1 == "torch_sgld_steps_per_s" {
+			printf "sgld_steps_per_s\ttorch-%s\t%s\ttraj/torch %.2f\n", l, $2, w / $2 }
+		$1 == "torch_sgld_steps_per_cpu_s" {
+			printf "sgld_steps_per_cpu_s\ttorch-%s\t%s\ttraj/torch %.2f\n", l, $2, c / $2 }' \
+		"$tmp/torch_sgld"
 done
 t0=$(date +%s.%N)
 /usr/bin/time -f '%U %S' -o "$tmp/llc.cpu" \

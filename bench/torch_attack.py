@@ -15,7 +15,8 @@ man page's definitions with torch.autograd, not from traj's code.
 
 Prints metric lines `torch<TAB>0<TAB>attack/M/N/E/acc<TAB>VALUE` (and
 attack/clean/acc), then `torch_pgd_iters_per_s<TAB>VALUE`: PGD gradient
-steps over one example per second, the whole set as one batch.
+steps over one example per second, the whole set as one batch, and
+`torch_pgd_cpu_s<TAB>VALUE`, the process CPU time of those PGD runs.
 Debian's torch imports only under /usr/bin/python3.
 """
 import argparse
@@ -147,19 +148,21 @@ def main():
     with torch.no_grad():
         clean = (f(x).argmax(1) == y).float().mean().item()
     print(f"torch\t0\tattack/clean/acc\t{clean:.9g}")
-    pgd_time = 0.0
+    pgd_time = pgd_cpu = 0.0
     for method in ("fgsm", "pgd"):
         for e in args.eps.split(","):
             eps = float(e)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             best = attack(f, x, y, eps, args.iters, args.norm, method == "pgd")
             if method == "pgd":
                 pgd_time += time.perf_counter() - t0
+                pgd_cpu += time.process_time() - c0
             with torch.no_grad():
                 acc = (f(best.adv).argmax(1) == y).float().mean().item()
             print(f"torch\t0\tattack/{method}/{args.norm}/{e}/acc\t{acc:.9g}")
     neps = len(args.eps.split(","))
     print(f"torch_pgd_iters_per_s\t{neps * args.iters * len(y) / pgd_time:.6g}")
+    print(f"torch_pgd_cpu_s\t{pgd_cpu:.6g}")
 
 
 main()

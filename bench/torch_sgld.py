@@ -10,7 +10,10 @@ initialisation, sampled by SGLD localised at w*:
 with minibatches of `batch` training pairs (a `frac` of all pairs),
 taken in order from a permutation reshuffled each epoch, as devinterp's
 SGLD does it. Prints the median SGLD steps per second over a few timed
-blocks, after warm-up, as one line `torch_sgld_steps_per_s<TAB><value>`.
+blocks, after warm-up, as one line `torch_sgld_steps_per_s<TAB><value>`,
+then the same per second of the process's CPU time (which a loaded
+machine inflates less than the wall clock) as
+`torch_sgld_steps_per_cpu_s<TAB><value>`.
 The point is the cost of a step, so the weights need not be trained.
 
 Debian's torch imports only under /usr/bin/python3. OPENBLAS_NUM_THREADS
@@ -82,14 +85,16 @@ def main():
 
     for _ in range(20):
         step()
-    rates = []
+    rates, cpu_rates = [], []
     block = max(1, args.steps // 5)
     for _ in range(5):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for _ in range(block):
             step()
         rates.append(block / (time.perf_counter() - t))
+        cpu_rates.append(block / (time.process_time() - c))
     print("torch_sgld_steps_per_s\t%.1f" % statistics.median(rates))
+    print("torch_sgld_steps_per_cpu_s\t%.1f" % statistics.median(cpu_rates))
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
  * example, a targeted variant, and the minimal perturbation per example
  * by bisection over the radius. Gradients come from the model's own
  * backward pass (model_input_grad). Every random draw is a function of
- * (seed, example index, restart), so results do not depend on chunking or
- * threads. */
+ * (seed, example index, restart), so no draw depends on chunking or
+ * threads; the rounding of the model's products may (see
+ * docs/adversarial.md). */
 #ifndef TRAJ_ATTACK_H
 #define TRAJ_ATTACK_H
 

@@ -519,8 +519,9 @@ static void input_grad_part(void *ctx, int lo, int hi)
 /* Rows are independent here, so the batch is split between the threads,
  * each running whole forward and backward passes with single-threaded
  * products: no hand-over between BLAS's threads and the pool's per
- * product, and no product split across threads. Each row is computed
- * as one thread alone would, at any thread count. */
+ * product, and no product split across threads. The thread count moves
+ * where a row falls in a product, so its sums may round differently
+ * (as they may with BLAS's own threads). */
 static int mlp_input_grad(struct model *m, const struct batch *b, float *dx,
 			  float *loss, float *logits)
 {

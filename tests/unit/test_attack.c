@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "common/parallel.h"
 #include "common/rng.h"
 #include "interp/attack.h"
 #include "model/mlp.h"
@@ -117,6 +118,54 @@ static void inside_box_and_ball(void)
 		CHECK(moved > N / 2); /* the attack does go somewhere */
 	}
 	attack_result_free(&r);
+	model_free(m);
+}
+
+/* At 3 threads (chunks of 512 examples per thread, the input gradient
+ * split between the threads) the attack runs the same twice, bit for
+ * bit, and agrees with 1 thread up to the rounding of the products,
+ * whose sums depend on where a row falls in a product: no more than a
+ * few examples in a thousand change their outcome. */
+static void threads_agree(void)
+{
+	enum { NT = 2000 };
+	struct model *m = make();
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	static float xt[NT * F];
+	static int32_t yt[NT];
+	struct rng g;
+	rng_seed(&g, 6);
+	for (int i = 0; i < NT * F; i++)
+		xt[i] = rng_uniform(&g);
+	struct batch b = { NT, NULL, xt, yt };
+	static float z[NT * C];
+	m->ops->logits(m, &b, z);
+	attack_predict(z, NT, C, yt); /* right before the attack */
+	struct traj_error err;
+	for (int norm = ATTACK_LINF; norm <= ATTACK_L2; norm++) {
+		struct attack_result r[3];
+		struct attack_params p = pgd(norm, 10, 2);
+		for (int k = 0; k < 3; k++) {
+			CHECK(attack_result_init(&r[k], NT, F, &err) == 0);
+			parallel_set_threads(k ? 3 : 1);
+			CHECK(attack_run(m, &b, NULL, norm == ATTACK_LINF ? 0.1 : 0.5,
+					 &p, &r[k], &err) == 0);
+		}
+		parallel_set_threads(0);
+		CHECK(memcmp(r[1].adv, r[2].adv, sizeof xt) == 0);
+		CHECK(memcmp(r[1].fooled, r[2].fooled, NT) == 0);
+		int apart = 0, fooled = 0;
+		for (int e = 0; e < NT; e++) {
+			apart += r[0].fooled[e] != r[1].fooled[e];
+			fooled += r[0].fooled[e];
+		}
+		CHECK(apart <= NT / 200);
+		CHECK(fooled > NT / 10); /* the attack does something */
+		for (int k = 0; k < 3; k++)
+			attack_result_free(&r[k]);
+	}
 	model_free(m);
 }
 
@@ -265,6 +314,7 @@ int main(void)
 	RUN(eps_zero_is_clean);
 	RUN(inside_box_and_ball);
 	RUN(pgd_at_least_fgsm);
+	RUN(threads_agree);
 	RUN(fgsm_by_hand);
 	RUN(targeted_reaches_target);
 	RUN(min_eps_is_where_it_fools);
