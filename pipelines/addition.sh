@@ -15,9 +15,12 @@
 # these series with one detector, so the lead of an internal signal is
 # the step of the digit's test-accuracy rise minus the step of the
 # signal's rise (positive: the signal rose first); the circuit signal
-# also by the step it first reaches CIRCUIT nats (heads/max>=0.1). A digit
-# with no test rise within the budget counts a signal's rise as a false
-# alarm.
+# also by the step it first reaches CIRCUIT nats (heads/max>=0.1). The
+# paths signal (traj ablate --by edge --label K) splits a head's effect
+# on digit K by the path it takes: the largest loss increase when one
+# head's edge straight into the logits is mean-ablated (direct/max), or
+# its edge into the MLP (via-mlp/max). A digit with no test rise within
+# the budget counts a signal's rise as a false alarm.
 #
 # Full size: 2 to 5 digits, seeds 1 2 3. QUICK=1 (CI): 2 and 3 digits,
 # seed 1, fewer steps.
@@ -26,9 +29,11 @@
 # Environment: TRAJ_BIN (default build/bin), THREADS (2), QUICK, CHECK,
 # DIGITS and SEEDS (lists) to choose the runs, LEARNT (0.8) the test
 # accuracy a digit's rise must reach, CIRCUIT (0.1) the circuit signal's
-# threshold in nats, STEPS_PER_DIGIT (600; a smaller budget leaves
-# digits unlearnt), REUSE=1 to analyse the runs already
-# in OUTDIR again without training them.
+# threshold in nats, PATHS (1 at the quick size, else 0) the paths
+# signal, EVERY (25) the steps between checkpoints (and circuit
+# signals), STEPS_PER_DIGIT (600; a smaller budget leaves digits
+# unlearnt), REUSE=1 to analyse the runs already in OUTDIR again without
+# training them.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 PATH="${TRAJ_BIN:-$here/build/bin}:$PATH"
@@ -43,12 +48,14 @@ if [ "$range_size" = quick ]; then
 	steps_per_digit=250
 	every=25
 	circuit_every=50 # every other checkpoint: the ablations cost CI time
+	paths=${PATHS:-1}
 else
 	digits=${DIGITS:-2 3 4 5}
 	seeds=${SEEDS:-1 2 3}
 	steps_per_digit=${STEPS_PER_DIGIT:-600}
-	every=25
-	circuit_every=25
+	every=${EVERY:-25}
+	circuit_every=$every
+	paths=${PATHS:-0}
 fi
 # A digit is learnt when its test accuracy rises to this level; a probe
 # signal is its first significant rise, of any size.
@@ -77,6 +84,29 @@ circuits() {
 			k=$((k + 1))
 		done
 	done >"$1.circuits.tsv"
+}
+
+# paths RUN: the paths signal of every answer digit K at the same
+# checkpoints: each edge out of a head mean-ablated with only digit K's
+# loss counted; the largest loss increase among the edges into the
+# logits (circuit/pos/K/direct/max) and among those into the MLP
+# (circuit/pos/K/via-mlp/max).
+paths() {
+	for step in $(traj snapshot -l "$1.traj" |
+		awk -F'\t' -v e="$circuit_every" '$3 % e == 0 { print $3 }'); do
+		k=0
+		while [ "$k" -le "$n" ]; do
+			traj ablate -q --threads "$threads" --step "$step" --label "$k" \
+				--by edge -c 'blocks.*.attn.head*->*' "$1.traj" |
+				awk -F'\t' -v OFS='\t' -v k="$k" '
+					$3 !~ /\/loss_delta$/ || $3 == "ablate/clean/loss_delta" { next }
+					{ p = $3 ~ /->logits\// ? "direct" : "via-mlp"
+					  if (!(p in m) || $4 > m[p]) m[p] = $4; id = $1; s = $2 }
+					END { for (p in m) print id, s, "circuit/pos/" k "/" p "/max", m[p] }' |
+				sort -t "$(printf '\t')" -k3,3
+			k=$((k + 1))
+		done
+	done >"$1.paths.tsv"
 }
 
 : >"$out/leads.tsv"
@@ -117,7 +147,13 @@ for n in $digits; do
 		circuits "$run"
 		fi
 		[ -s "$run.circuits.tsv" ] || circuits "$run"
-		cat "$run.scores.tsv" "$run.probes.tsv" "$run.circuits.tsv" |
+		signals="$run.probes.tsv $run.circuits.tsv"
+		if [ "$paths" = 1 ]; then
+			[ -s "$run.paths.tsv" ] || paths "$run"
+			signals="$signals $run.paths.tsv"
+		fi
+		# shellcheck disable=SC2086 # signals is a list of files
+		cat "$run.scores.tsv" $signals |
 			traj emerge --changepoint -m 'test/pos/*/acc' -m 'test/carry/*/acc' \
 				-m 'probe/*' -m 'circuit/*' -w "circuit/*>=$cthr" >"$run.events.tsv"
 		awk -F'\t' '$3 ~ /^test\/pos\/[0-9]+\/acc$/' "$run.events.tsv" >"$run.digit-events.tsv"
@@ -130,15 +166,16 @@ for n in $digits; do
 		# first rise (never), the lead (missed: the digit was learnt but
 		# the signal never rose; false-alarm: it rose, the digit was not
 		# learnt; -: neither).
-		cat "$run.probes.tsv" "$run.circuits.tsv" |
+		# shellcheck disable=SC2086 # signals is a list of files
+		cat $signals |
 		awk -F'\t' -v OFS='\t' -v id="$id" -v n="$n" -v learnt="$learnt" \
-			-v cross="heads/max>=$cthr" '
+			-v cthr="$cthr" '
 			FNR == NR { # the signal lines: which signals each digit has
 				split($3, p, "/"); sigs[p[3], p[4] "/" p[5]] = 1
-				if (p[1] == "circuit") sigs[p[3], cross] = 1
+				if (p[1] == "circuit") sigs[p[3], p[4] "/" p[5] ">=" cthr] = 1
 				next }
 			$4 == "cross" && $3 ~ /^circuit\/pos\// {
-				split($3, p, "/"); key = p[3] SUBSEP cross
+				split($3, p, "/"); key = p[3] SUBSEP p[4] "/" p[5] ">=" cthr
 				if (!(key in rise)) rise[key] = $2; next }
 			$4 != "rise" && $4 != "rising" { next }
 			$3 ~ /^test\/pos\/[0-9]+\/acc$/ && $6 >= learnt {
@@ -163,14 +200,14 @@ done
 # Summary, per signal: over the digits learnt, how often it rose first,
 # at the same checkpoint, or later, its median lead in steps and how
 # often it never rose; over the digits not learnt, its false alarms.
-{
-printf 'signal\tlearnt\tfirst\tsame\tlater\tmedian_lead\tmissed\tnot_learnt\tfalse_alarms\n'
-awk -F'\t' '
-	{ sig[$5] = 1 }
-	$4 == "never" { nl[$5]++; if ($7 == "false-alarm") fa[$5]++; next }
-	$7 == "missed" { miss[$5]++; next }
-	{ n[$5]++; lead[$5, n[$5]] = $7
-	  if ($7 > 0) first[$5]++; else if ($7 == 0) same[$5]++; else later[$5]++ }
+# summarise BY: over every run (BY = 0) or per number of digits (1).
+summarise() {
+	awk -F'\t' -v by="$1" '
+	{ s = (by ? $2 "\t" : "") $5; sig[s] = 1 }
+	$4 == "never" { nl[s]++; if ($7 == "false-alarm") fa[s]++; next }
+	$7 == "missed" { miss[s]++; next }
+	{ n[s]++; lead[s, n[s]] = $7
+	  if ($7 > 0) first[s]++; else if ($7 == 0) same[s]++; else later[s]++ }
 	END {
 		for (s in sig) {
 			m = n[s]
@@ -181,8 +218,11 @@ awk -F'\t' '
 			printf "%s\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\n", s, m + miss[s], first[s],
 				same[s], later[s], med, miss[s], nl[s], fa[s]
 		}
-	}' "$out/leads.tsv" | sort
-} >"$out/summary.tsv"
+	}' "$out/leads.tsv" | if [ "$1" = 1 ]; then sort -k1,1n -k2,2; else sort; fi
+}
+head=$(printf 'learnt\tfirst\tsame\tlater\tmedian_lead\tmissed\tnot_learnt\tfalse_alarms')
+{ printf 'signal\t%s\n' "$head"; summarise 0; } >"$out/summary.tsv"
+{ printf 'digits\tsignal\t%s\n' "$head"; summarise 1; } >"$out/summary-by-digits.tsv"
 column -t -s "$(printf '\t')" "$out/summary.tsv"
 
 # Every run's digits all rise in the quick runs; the first digit to rise
@@ -193,7 +233,25 @@ rose=$(awk -F'\t' '$4 != "never" { print $1, $3 }' "$out/leads.tsv" | sort -u | 
 total=$(for n in $digits; do for s in $seeds; do echo $((n + 1)); done; done |
 	awk '{ t += $1 } END { print t }')
 echo "digits with a test rise: $rose of $total"
+# early SIGNAL: the learnt digits whose SIGNAL came no later than their
+# test rise
+early() {
+	awk -F'\t' -v s="$1" '$5 == s && $4 != "never" && $7 != "missed" && $7 >= 0' \
+		"$out/leads.tsv" | wc -l
+}
+heads=$(early "heads/max>=$cthr")
+echo "heads/max>=$cthr no later than the test rise: $heads of $rose"
+if [ "$paths" = 1 ]; then
+	via=$(early "via-mlp/max>=$cthr")
+	direct=$(early "direct/max>=$cthr")
+	echo "a head's path into the MLP (into the logits) no later: $via ($direct) of $rose"
+fi
 if [ "$range_size" = quick ]; then
 	range digits_rose "$rose" $((total - 2)) "$total"
+	range heads_early "$heads" $((rose - 1)) "$rose"
+	if [ "$paths" = 1 ]; then
+		range via_mlp_early "$via" 4 "$rose"
+		range direct_early "$direct" 0 1
+	fi
 fi
 range_done
