@@ -278,7 +278,7 @@ llc_rate() { # threads chains; the CPU seconds go to $tmp/sgld.cpu
 OPENBLAS_NUM_THREADS=1 $BB/sgld_step 97 512 256 "$((sgld_steps / 10))" 2>/dev/null
 # Steps per second of wall time and of CPU time: on a loaded machine the
 # wall clock of a single run swings with the other jobs (traj/torch
-# 2.15-4.0 in four runs at load ~20), the CPU time much less.
+# 1.82-7.72 over nine runs at load 16-26), the CPU time much less (2.78-3.31).
 sgld1=$(llc_rate 1 1)
 sgld1_cpu=$(awk -v n="$sgld_steps" '{ printf "%.1f", n / ($1 + $2) }' "$tmp/sgld.cpu")
 printf 'sgld_steps_per_s\ttraj-1-thread\t%s\n' "$sgld1"
