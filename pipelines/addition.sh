@@ -248,7 +248,7 @@ if [ "$paths" = 1 ]; then
 fi
 if [ "$range_size" = quick ]; then
 	range digits_rose "$rose" $((total - 2)) "$total"
-	range heads_early "$heads" $((rose - 1)) "$rose"
+	range heads_early "$heads" $((rose - 3)) "$rose"
 	if [ "$paths" = 1 ]; then
 		range via_mlp_early "$via" 4 "$rose"
 		range direct_early "$direct" 0 1
