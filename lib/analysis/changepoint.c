@@ -25,6 +25,7 @@ void changepoint_free(struct changepoint *c)
 {
 	free(c->ring);
 	free(c->kept);
+	free(c->ramp_work);
 	free(c->scratch);
 	memset(c, 0, sizeof *c);
 }
@@ -78,6 +79,11 @@ int changepoint_keep(struct changepoint *c, const struct cp_point *p,
 		if (!k)
 			return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
 		c->kept = k;
+		double *w = realloc(c->ramp_work,
+				    CHANGEPOINT_RAMP_WORK(cap) * sizeof *w);
+		if (!w)
+			return traj_fail(err, TRAJ_ENOMEM, -1, "out of memory");
+		c->ramp_work = w;
 		c->kept_cap = cap;
 	}
 	c->kept[c->nkept++] = *p;
@@ -180,22 +186,6 @@ static int watch(struct changepoint *c, const struct changepoint_opts *o,
 	return 0;
 }
 
-/* The kept point that best splits them into `before` and `after`. */
-static int split_point(const struct changepoint *c, double before, double after)
-{
-	double m = (before + after) / 2, sign = after > before ? 1 : -1;
-	double suffix = 0, best = -INFINITY;
-	int at = c->nkept - 1;
-	for (int k = c->nkept - 1; k >= 0; k--) {
-		suffix += sign * (c->kept[k].value - m);
-		if (suffix > best) {
-			best = suffix;
-			at = k;
-		}
-	}
-	return at;
-}
-
 /* Running sums of the points from index 0, for the ramp fit: sums over
  * any range in O(1). */
 struct ramp_sums { double *n, *i, *ii, *x, *ix; };
@@ -221,15 +211,13 @@ static double ramp_gain(const struct ramp_sums *s, int n, int i1, int i2)
 	return var > 0 ? cov * cov / var : 0;
 }
 
-int changepoint_ramp_fit(const struct cp_point *p, int n, int *from, int *to)
+void changepoint_ramp_fit(const struct cp_point *p, int n, double *buf,
+			  int *from, int *to)
 {
 	*from = 0;
 	*to = n > 1;
 	if (n < 2)
-		return 0;
-	double *buf = malloc(5 * (size_t)(n + 1) * sizeof *buf);
-	if (!buf)
-		return -1;
+		return;
 	struct ramp_sums s = {buf, buf + n + 1, buf + 2 * (n + 1),
 			      buf + 3 * (n + 1), buf + 4 * (n + 1)};
 	s.n[0] = s.i[0] = s.ii[0] = s.x[0] = s.ix[0] = 0;
@@ -261,10 +249,8 @@ int changepoint_ramp_fit(const struct cp_point *p, int n, int *from, int *to)
 					best = g, b1 = i1, b2 = i2;
 			}
 	}
-	free(buf);
 	*from = b1;
 	*to = b2;
-	return 0;
 }
 
 static void place_change(const struct changepoint *c, double after,
@@ -272,13 +258,10 @@ static void place_change(const struct changepoint *c, double after,
 {
 	double d = after - c->before, sign = d > 0 ? 1 : -1;
 	/* the middle of the ramp that best fits the points (of a step, its
-	 * first point at the new level); out of memory, the split between
-	 * the two levels */
-	int i1, i2, k;
-	if (changepoint_ramp_fit(c->kept, c->nkept, &i1, &i2) == 0)
-		k = (i1 + i2 + 1) / 2;
-	else
-		k = split_point(c, c->before, after);
+	 * first point at the new level) */
+	int i1, i2;
+	changepoint_ramp_fit(c->kept, c->nkept, c->ramp_work, &i1, &i2);
+	int k = (i1 + i2 + 1) / 2;
 	out->kind = d > 0 ? CP_RISE : CP_FALL;
 	out->step = c->kept[k].step;
 	out->from = k > 0 ? c->kept[k - 1].step : c->kept[0].step;
@@ -345,8 +328,8 @@ static int settle(struct changepoint *c, const struct changepoint_opts *o,
 	 * among the last 2v: a slow ramp moves too little per v points to
 	 * stand out of the noise, and would be cut in two. */
 	int i1, i2;
-	if (changepoint_ramp_fit(c->kept, c->nkept, &i1, &i2) == 0 &&
-	    c->nkept - 1 - i2 < 2 * v)
+	changepoint_ramp_fit(c->kept, c->nkept, c->ramp_work, &i1, &i2);
+	if (c->nkept - 1 - i2 < 2 * v)
 		return 0;
 	changepoint_noise(c, o, &ne);
 	double after = mean_back(c, 0, 2 * v);
@@ -365,6 +348,7 @@ static int settle(struct changepoint *c, const struct changepoint_opts *o,
 		out->noise = ne;
 		out->points = c->kept;
 		out->npoints = c->nkept;
+		out->work = c->ramp_work;
 	}
 	c->moving = 0;
 	c->nkept = 0;
@@ -393,6 +377,7 @@ int changepoint_open(struct changepoint *c, const struct changepoint_opts *o,
 	out->noise = ne;
 	out->points = c->kept;
 	out->npoints = c->nkept;
+	out->work = c->ramp_work;
 	return 1;
 }
 

@@ -61,6 +61,7 @@ struct changepoint {
 	/* while moving: */
 	struct cp_point *kept;   /* the points since the alarm window began */
 	int nkept, kept_cap;
+	double *ramp_work;       /* CHANGEPOINT_RAMP_WORK(kept_cap) doubles */
 	int scale;               /* w of the alarm (W for one point) */
 	int since;               /* points added since the alarm */
 	double before;           /* level before the change */
@@ -83,6 +84,7 @@ struct changepoint_change {
 	struct noise_est noise;
 	const struct cp_point *points; /* the points of the change, valid */
 	int npoints;                   /* until the next call */
+	double *work;  /* CHANGEPOINT_RAMP_WORK(npoints) doubles, as long */
 };
 
 /* Returns 0, or -1 with err set (TRAJ_ENOMEM). */
@@ -108,12 +110,17 @@ int changepoint_keep(struct changepoint *c, const struct cp_point *p,
 		     struct traj_error *err);
 /* Only records the point, for changepoint_noise (no detection). */
 void changepoint_observe(struct changepoint *c, int64_t step, double x);
+/* The doubles changepoint_ramp_fit needs for n points. */
+#define CHANGEPOINT_RAMP_WORK(n) (5 * ((size_t)(n) + 1))
 /* The least-squares fit to the n points p of a ramp: one level up to
  * point *from, a straight line from there to point *to > *from, a second
- * level from there on (a step between neighbours: *to = *from + 1). Returns 0, or
- * -1 when out of memory. O(n^2) for n up to 128, then a coarse grid and
- * a refinement. */
-int changepoint_ramp_fit(const struct cp_point *p, int n, int *from, int *to);
+ * level from there on (a step between neighbours: *to = *from + 1), in
+ * work (CHANGEPOINT_RAMP_WORK(n) doubles: the caller holds them, so that
+ * running out of memory is reported where it happens, not turned into
+ * another answer). O(n^2) for n up to 128, then a coarse grid and a
+ * refinement. */
+void changepoint_ramp_fit(const struct cp_point *p, int n, double *work,
+			  int *from, int *to);
 /* The noise of the series from its recent points; -1 when too few. */
 int changepoint_noise(struct changepoint *c, const struct changepoint_opts *o,
 		      struct noise_est *out);

@@ -283,7 +283,8 @@ static void keep_steepest(const struct emerge *e, struct series *s,
 			  const struct changepoint_change *c)
 {
 	struct steep_window w;
-	steepest_find(c->points, c->npoints, e->o->window, c->kind == CP_RISE, &w);
+	steepest_find(c->points, c->npoints, c->work, e->o->window,
+		      c->kind == CP_RISE, &w);
 	if (w.have && (!s->steep.have || fabs(w.after - w.before) >
 					 fabs(s->steep.after - s->steep.before))) {
 		s->steep = w;

@@ -8,29 +8,8 @@ static double log_step(int64_t step)
 	return log10(step > 1 ? (double)step : 1.0);
 }
 
-/* Where in the window p[i..j] the change is: the point that best splits
- * it into the levels before and after (least squares: the argmax of the
- * sum, from that point on, of the values' excess over the half-way
- * value), rather than where the window happens to begin or end, or where
- * a noisy point first passes half-way. */
-static int64_t halfway(const struct cp_point *p, int i, int j, double before,
-		       double after)
-{
-	double mid = (before + after) / 2;
-	double sign = after > before ? 1 : -1, suffix = 0, best = -INFINITY;
-	int64_t where = p[j].step;
-	for (int k = j; k >= i; k--) {
-		suffix += sign * (p[k].value - mid);
-		if (suffix > best) {
-			best = suffix;
-			where = p[k].step;
-		}
-	}
-	return where;
-}
-
-void steepest_find(const struct cp_point *p, int n, double window, int rising,
-		   struct steep_window *out)
+void steepest_find(const struct cp_point *p, int n, double *work,
+		   double window, int rising, struct steep_window *out)
 {
 	double sign = rising ? 1 : -1, best = 0;
 	int bi = -1, bj = -1;
@@ -58,7 +37,6 @@ void steepest_find(const struct cp_point *p, int n, double window, int rising,
 	lo = lo < 0 ? 0 : lo;
 	hi = hi >= n ? n - 1 : hi;
 	int i1, i2;
-	out->mid = changepoint_ramp_fit(p + lo, hi - lo + 1, &i1, &i2) == 0
-		? p[lo + (i1 + i2 + 1) / 2].step
-		: halfway(p, bi, bj, out->before, out->after);
+	changepoint_ramp_fit(p + lo, hi - lo + 1, work, &i1, &i2);
+	out->mid = p[lo + (i1 + i2 + 1) / 2].step;
 }

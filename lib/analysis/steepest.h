@@ -22,8 +22,9 @@ struct steep_window {
 };
 
 /* The steepest rise (rising != 0) or fall among the n points p (steps
- * increasing); out->have is 0 when there is none. */
-void steepest_find(const struct cp_point *p, int n, double window, int rising,
-		   struct steep_window *out);
+ * increasing); out->have is 0 when there is none. work: the
+ * CHANGEPOINT_RAMP_WORK(n) doubles of changepoint_ramp_fit. */
+void steepest_find(const struct cp_point *p, int n, double *work,
+		   double window, int rising, struct steep_window *out);
 
 #endif

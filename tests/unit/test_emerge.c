@@ -242,20 +242,21 @@ static void test_steepest_over_log_step(void)
 	 * 128 and from 1 to 1.5 between 256 and 512. Window 0.35 decades
 	 * (factor 2.24) holds two neighbours. */
 	struct cp_point p[11];
+	double work[CHANGEPOINT_RAMP_WORK(11)];
 	struct steep_window w;
 	for (int i = 0; i <= 10; i++) {
 		int64_t step = 1LL << i;
 		p[i] = (struct cp_point){step, step <= 64 ? 0 : step <= 256 ? 1 : 1.5};
 	}
-	steepest_find(p, 11, 0.35, 1, &w);
+	steepest_find(p, 11, work, 0.35, 1, &w);
 	CHECK(w.have);
 	CHECK(w.from == 64 && w.to == 128 && w.mid == 128);
 	CHECK(w.before == 0 && w.after == 1);
 	/* a wider window spans both jumps */
-	steepest_find(p, 11, 1, 1, &w);
+	steepest_find(p, 11, work, 1, 1, &w);
 	CHECK(w.have && w.before == 0 && w.after == 1.5);
 	/* there is no fall */
-	steepest_find(p, 11, 0.35, 0, &w);
+	steepest_find(p, 11, work, 0.35, 0, &w);
 	CHECK(!w.have);
 }
 
