@@ -65,49 +65,50 @@ learnt=${LEARNT:-0.8}
 cthr=${CIRCUIT:-0.1}
 model="--model transformer --layers 1 --d-model 64 --heads 4 --d-mlp 256"
 
-# circuits RUN: the circuit signal of every answer digit K at every
-# checkpoint (every circuit_every steps): mean-ablate each attention
-# head with only digit K's loss
-# counted (traj ablate --label K); circuit/pos/K/heads/max is the largest
-# loss increase, how much the digit's logits depend on one head.
-circuits() {
+# each_digit RUN FN: FN RUN STEP K for every answer digit K at every
+# checkpoint of RUN at a multiple of circuit_every steps.
+each_digit() {
 	for step in $(traj snapshot -l "$1.traj" |
 		awk -F'\t' -v e="$circuit_every" '$3 % e == 0 { print $3 }'); do
 		k=0
 		while [ "$k" -le "$n" ]; do
-			traj ablate -q --threads "$threads" --step "$step" --label "$k" \
-				-c 'blocks.*.attn.head*' "$1.traj" |
-				awk -F'\t' -v OFS='\t' -v k="$k" '
-					$3 ~ /\/loss_delta$/ && $3 != "ablate/clean/loss_delta" &&
-					(!n++ || $4 > m) { m = $4; id = $1; s = $2 }
-					END { print id, s, "circuit/pos/" k "/heads/max", m }'
+			"$2" "$1" "$step" "$k"
 			k=$((k + 1))
 		done
-	done >"$1.circuits.tsv"
+	done
 }
 
-# paths RUN: the paths signal of every answer digit K at the same
-# checkpoints: each edge out of a head mean-ablated with only digit K's
-# loss counted; the largest loss increase among the edges into the
-# logits (circuit/pos/K/direct/max) and among those into the MLP
-# (circuit/pos/K/via-mlp/max).
-paths() {
-	for step in $(traj snapshot -l "$1.traj" |
-		awk -F'\t' -v e="$circuit_every" '$3 % e == 0 { print $3 }'); do
-		k=0
-		while [ "$k" -le "$n" ]; do
-			traj ablate -q --threads "$threads" --step "$step" --label "$k" \
-				--by edge -c 'blocks.*.attn.head*->*' "$1.traj" |
-				awk -F'\t' -v OFS='\t' -v k="$k" '
-					$3 !~ /\/loss_delta$/ || $3 == "ablate/clean/loss_delta" { next }
-					{ p = $3 ~ /->logits\// ? "direct" : "via-mlp"
-					  if (!(p in m) || $4 > m[p]) m[p] = $4; id = $1; s = $2 }
-					END { for (p in m) print id, s, "circuit/pos/" k "/" p "/max", m[p] }' |
-				sort -t "$(printf '\t')" -k3,3
-			k=$((k + 1))
-		done
-	done >"$1.paths.tsv"
+# heads_of_digit RUN STEP K: the circuit signal of answer digit K: each
+# attention head mean-ablated with only digit K's loss counted (traj
+# ablate --label K); circuit/pos/K/heads/max is the largest loss
+# increase, how much the digit's logits depend on one head.
+heads_of_digit() {
+	traj ablate -q --threads "$threads" --step "$2" --label "$3" \
+		-c 'blocks.*.attn.head*' "$1.traj" |
+		awk -F'\t' -v OFS='\t' -v k="$3" '
+			$3 ~ /\/loss_delta$/ && $3 != "ablate/clean/loss_delta" &&
+			(!n++ || $4 > m) { m = $4; id = $1; s = $2 }
+			END { print id, s, "circuit/pos/" k "/heads/max", m }'
 }
+
+# paths_of_digit RUN STEP K: the paths signal of answer digit K: each edge
+# out of a head mean-ablated with only digit K's loss counted; the
+# largest loss increase among the edges into the logits
+# (circuit/pos/K/direct/max) and among those into the MLP
+# (circuit/pos/K/via-mlp/max).
+paths_of_digit() {
+	traj ablate -q --threads "$threads" --step "$2" --label "$3" \
+		--by edge -c 'blocks.*.attn.head*->*' "$1.traj" |
+		awk -F'\t' -v OFS='\t' -v k="$3" '
+			$3 !~ /\/loss_delta$/ || $3 == "ablate/clean/loss_delta" { next }
+			{ p = $3 ~ /->logits\// ? "direct" : "via-mlp"
+			  if (!(p in m) || $4 > m[p]) m[p] = $4; id = $1; s = $2 }
+			END { for (p in m) print id, s, "circuit/pos/" k "/" p "/max", m[p] }' |
+		sort -t "$(printf '\t')" -k3,3
+}
+
+circuits() { each_digit "$1" heads_of_digit >"$1.circuits.tsv"; }
+paths() { each_digit "$1" paths_of_digit >"$1.paths.tsv"; }
 
 : >"$out/leads.tsv"
 for n in $digits; do

@@ -492,28 +492,42 @@ add_stream() {
 		--heads 2 --d-mlp 24 --steps 40 --every 40 --lr 0.01 >"$a"
 }
 
+# label_clean_is_score OUTPUT K: the clean loss in traj-ablate --label K's
+# OUTPUT is traj-score's test/pos/K/loss of the same checkpoint (40)
+label_clean_is_score() {
+	local pos
+	pos=$(traj-score "$a" | awk -F'\t' -v m="test/pos/$2/loss" '$2 == 40 && $3 == m { print $4 }')
+	awk -v a="$(printf '%s\n' "$1" | awk -F'\t' '$3 == "ablate/clean/loss" { print $4 }')" \
+		-v b="$pos" 'BEGIN { d = a - b; exit !(d * d < 1e-10 * b * b) }'
+}
+
+# ablated_loss NAME: the loss with NAME ablated, from traj-ablate's output
+# on stdin (the clean loss plus NAME's loss_delta)
+ablated_loss() {
+	awk -F'\t' -v m="ablate/$1/loss_delta" '$3 == m { d = $4 }
+		$3 == "ablate/clean/loss" { c = $4 } END { print c + d }'
+}
+
+# digits_average_to A B C WHOLE: three digits' losses, each its own,
+# average to the whole answer's
+digits_average_to() {
+	awk -v a="$1" -v b="$2" -v c="$3" -v w="$4" 'BEGIN {
+		if (a == b || b == c) exit 1
+		d = (a + b + c) / 3 - w; exit !(d * d < 1e-10 * w * w) }'
+}
+
 @test "--label K scores one answer digit: its clean loss is traj-score's, the digits add up" {
 	add_stream
 	all=$(traj-ablate -q -c 'blocks.0.attn.head*' "$a")
 	local -a abl
 	for k in 0 1 2; do
 		one=$(traj-ablate -q --label "$k" -c 'blocks.0.attn.head*' "$a")
-		pos=$(traj-score "$a" | awk -F'\t' -v m="test/pos/$k/loss" '$2 == 40 && $3 == m { print $4 }')
 		# the clean pass of one digit is traj-score's figure for it
-		awk -v a="$(printf '%s\n' "$one" | awk -F'\t' '$3 == "ablate/clean/loss" { print $4 }')" \
-			-v b="$pos" 'BEGIN { d = a - b; exit !(d * d < 1e-10 * b * b) }'
-		abl[k]=$(printf '%s\n' "$one" | awk -F'\t' '
-			$3 == "ablate/blocks.0.attn.head1/loss_delta" { d = $4 }
-			$3 == "ablate/clean/loss" { c = $4 } END { print c + d }')
+		label_clean_is_score "$one" "$k"
+		abl[k]=$(ablated_loss blocks.0.attn.head1 <<<"$one")
 	done
-	sum=$(awk -v a="${abl[0]}" -v b="${abl[1]}" -v c="${abl[2]}" 'BEGIN {
-		if (a == b || b == c) exit 1 # each digit its own ablated loss
-		print a + b + c }')
 	# the three digits' ablated losses average to the whole answer's
-	want=$(printf '%s\n' "$all" | awk -F'\t' '
-		$3 == "ablate/blocks.0.attn.head1/loss_delta" { d = $4 }
-		$3 == "ablate/clean/loss" { c = $4 } END { print c + d }')
-	awk -v a="$sum" -v b="$want" 'BEGIN { d = a / 3 - b; exit !(d * d < 1e-10 * b * b) }'
+	digits_average_to "${abl[@]}" "$(ablated_loss blocks.0.attn.head1 <<<"$all")"
 	# and an ablated head changes one digit's loss, not nothing
 	run -0 traj-ablate -q --label 2 -m zero -c blocks.0.attn "$a"
 	awk -F'\t' '$3 == "ablate/blocks.0.attn/loss_delta" { exit !($4 != 0) }' <<<"$output"
@@ -525,27 +539,18 @@ add_stream() {
 	for k in 0 1 2; do
 		set -- --by edge --label "$k" -c 'blocks.0.attn.head1->*' "$a"
 		one=$(traj-ablate -q "$@")
-		pos=$(traj-score "$a" | awk -F'\t' -v m="test/pos/$k/loss" '$2 == 40 && $3 == m { print $4 }')
 		# nothing ablated: the digit's loss as traj-score computes it
-		awk -v a="$(printf '%s\n' "$one" | awk -F'\t' '$3 == "ablate/clean/loss" { print $4 }')" \
-			-v b="$pos" 'BEGIN { d = a - b; exit !(d * d < 1e-10 * b * b) }'
-		abl[k]=$(printf '%s\n' "$one" | awk -F'\t' '
-			$3 == "ablate/blocks.0.attn.head1->logits/loss_delta" { d = $4 }
-			$3 == "ablate/clean/loss" { c = $4 } END { print c + d }')
+		label_clean_is_score "$one" "$k"
+		abl[k]=$(ablated_loss 'blocks.0.attn.head1->logits' <<<"$one")
 		# every edge out of the head is the head, for this digit too
 		e=$(value ablate/joint/loss_delta --joint "$@")
 		h=$(value ablate/joint/loss_delta --joint --label "$k" -c blocks.0.attn.head1 "$a")
 		awk -v a="$e" -v b="$h" 'BEGIN { d = a - b;
 			exit !(d < 1e-5 && d > -1e-5 && (b > 1e-4 || b < -1e-4)) }'
 	done
-	sum=$(awk -v a="${abl[0]}" -v b="${abl[1]}" -v c="${abl[2]}" 'BEGIN {
-		if (a == b || b == c) exit 1 # each digit its own ablated loss
-		print a + b + c }')
 	# the digits' losses with the edge ablated average to the answer's
-	want=$(traj-ablate -q --by edge -c 'blocks.0.attn.head1->logits' "$a" | awk -F'\t' '
-		$3 == "ablate/blocks.0.attn.head1->logits/loss_delta" { d = $4 }
-		$3 == "ablate/clean/loss" { c = $4 } END { print c + d }')
-	awk -v a="$sum" -v b="$want" 'BEGIN { d = a / 3 - b; exit !(d * d < 1e-10 * b * b) }'
+	digits_average_to "${abl[@]}" "$(traj-ablate -q --by edge \
+		-c 'blocks.0.attn.head1->logits' "$a" | ablated_loss 'blocks.0.attn.head1->logits')"
 	# a digit the model does not predict
 	run -64 --separate-stderr traj-ablate --by edge --label 3 "$a"
 	[[ $stderr == *"--label 3: the model has labelled positions 0..2"* ]]

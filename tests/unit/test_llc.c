@@ -31,30 +31,6 @@ static void test_normal_fill_by_hand(void)
 	CHECK_NEAR(z[2], sqrt(-2 * log(u1)) * cos(2 * M_PI * u2), 1e-6);
 }
 
-static void test_normal_fill_moments(void)
-{
-	enum { N = 200000 };
-	float *z = malloc(N * sizeof *z);
-	struct rng r;
-	rng_seed(&r, 3);
-	rng_normal_fill(&r, z, N);
-	double m = 0, v = 0, k = 0;
-	for (int i = 0; i < N; i++)
-		m += z[i];
-	m /= N;
-	for (int i = 0; i < N; i++) {
-		double d = z[i] - m;
-		v += d * d;
-		k += d * d * d * d;
-	}
-	v /= N;
-	k /= N;
-	CHECK_NEAR(m, 0, 0.01);    /* 4.5 standard errors */
-	CHECK_NEAR(v, 1, 0.015);
-	CHECK_NEAR(k, 3, 0.06);    /* kurtosis of a normal */
-	free(z);
-}
-
 /* w = (1, 2), w0 = (0.5, 0.5), g = (0.3, -0.2), eps 0.01, nbeta 10,
  * gamma 100: drift -eps/2 (nbeta g + gamma (w - w0)) =
  * -0.005 (3 + 50, -2 + 150) = (-0.265, -0.74); noise 0.1 sigma xi. */
@@ -219,7 +195,6 @@ static void test_bad_configuration(void)
 int main(void)
 {
 	RUN(test_normal_fill_by_hand);
-	RUN(test_normal_fill_moments);
 	RUN(test_sgld_step_by_hand);
 	RUN(test_default_nbeta);
 	RUN(test_quadratic_is_d_over_2);
