@@ -62,8 +62,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 		CLI_FLAG('e', "early", &o->eo.early,
 			"a change under way is printed once, as rising or\n"
 			"falling, as soon as it is significant (a few points\n"
-			"in), then as rise or fall once it is over; not at\n"
-			"the end of the input (implied by --state)"),
+			"in), then as rise or fall once it is over, or\n"
+			"withdrawn by a retract line; not at the end of the\n"
+			"input (implied by --state)"),
 		CLI_CALLBACK('m', "metric", add_metric, o, "GLOB",
 			"--changepoint and --steepest look only at matching\n"
 			"metrics (repeatable; default all)"),
@@ -91,8 +92,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 "series (a run and a metric):\n"
 "  RUN STEP METRIC KIND BEFORE AFTER FROM TO METHOD Z NOISE  (tab-separated)\n"
 "KIND is rise, fall, spike or cross, or rising or falling for a change\n"
-"still under way (provisional); Z is how many standard errors of the\n"
-"series' own noise the change stands out by, NOISE that noise's s.d.\n"
+"still under way (provisional), or retract when the change did not end as\n"
+"the provisional line of that RUN, STEP and METRIC said; Z is how many\n"
+"standard errors of the series' own noise the change stands out by,\n"
+"NOISE that noise's s.d.\n"
 "With no FILE, or when FILE is -, read standard input; events are\n"
 "printed as soon as they are known.\n",
 		.opts = opts,

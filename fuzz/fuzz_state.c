@@ -8,7 +8,8 @@
  * A state that loads must save, load again and save the same bytes. The
  * emerge options are those of the seeds (fuzz/seeds/state):
  * traj-emerge -c -w 'test/acc>=0.9' --state (which implies --early);
- * emerge-announced, of version 3, has changes under way announced. */
+ * emerge-announced (version 3) and emerge-announced-v4 have changes under
+ * way announced. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>

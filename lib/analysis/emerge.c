@@ -237,7 +237,7 @@ void emerge_free(struct emerge *e)
 static void series_restart(struct series *s, int nwhen)
 {
 	s->have_last = 0;
-	s->announced = 0;
+	s->announced = EMERGE_ANNOUNCED_NONE;
 	memset(s->holding, 0, (size_t)nwhen);
 	changepoint_reset(&s->cp);
 	memset(&s->steep, 0, sizeof s->steep);
@@ -325,10 +325,42 @@ static int announce(const struct emerge *e, struct series *s, emerge_emit emit,
 	    !changepoint_open(&s->cp, &e->o->cp, &c) || c.npoints < EMERGE_EARLY_LAST ||
 	    !still_away(e, s, &c))
 		return 0;
-	s->announced = 1;
+	s->announced = c.kind == CP_RISE ? EMERGE_ANNOUNCED_RISING
+					 : EMERGE_ANNOUNCED_FALLING;
+	s->announced_step = c.step;
 	struct emerge_event ev = {
 		s->run, s->metric, c.step, open_kinds[c.kind], c.before,
 		c.after, c.from, c.to, "changepoint", c.z, c.noise.sigma,
+	};
+	return emit(&ev, ctx);
+}
+
+/* The announced change is over (at step `at`, its points from `first` on)
+ * and was not the rise or fall announced (found: what it was): the
+ * provisional line is withdrawn, once. The line names the provisional
+ * line's STEP, the level before, the level the series settled at (the
+ * mean of the points the detector settled on, as a final AFTER) and how
+ * far that stands out of the noise. */
+static int retract(const struct emerge *e, const struct series *s, int was,
+		   int found, const struct changepoint_change *c, int64_t first,
+		   int64_t at, emerge_emit emit, void *ctx)
+{
+	if (found && ((c->kind == CP_RISE && was != EMERGE_ANNOUNCED_FALLING) ||
+		      (c->kind == CP_FALL && was != EMERGE_ANNOUNCED_RISING)))
+		return 0;
+	const struct changepoint *cp = &s->cp;
+	int W = e->o->cp.window, v = cp->scale / 2 > W ? cp->scale / 2 : W;
+	int n = 2 * v < cp->n ? 2 * v : cp->n;
+	double after = 0;
+	for (int i = cp->n - n; i < cp->n; i++)
+		after += cp->ring[(cp->head + i) % cp->cap].value;
+	after /= n;
+	double se = cp->noise.tau * sqrt(1.0 / cp->n_before + 1.0 / n);
+	double d = fabs(after - cp->before);
+	struct emerge_event ev = {
+		s->run, s->metric, s->announced_step, "retract", cp->before,
+		after, first, at, "changepoint",
+		se > 0 ? d / se : d > 0 ? INFINITY : 0, cp->noise.sigma,
 	};
 	return emit(&ev, ctx);
 }
@@ -340,22 +372,30 @@ static int analyse(const struct emerge *e, struct series *s,
 		   struct traj_error *err)
 {
 	struct changepoint_change c;
+	int64_t first = s->cp.moving && s->cp.nkept ? s->cp.kept[0].step : m->step;
 	int found = changepoint_add(&s->cp, &e->o->cp, m->step, m->value, &c,
 				    err);
 	if (found < 0)
 		return -1;
+	/* an announced change that is over: the next change is another */
+	int was = s->cp.moving ? EMERGE_ANNOUNCED_NONE : s->announced;
 	if (!s->cp.moving)
-		s->announced = 0; /* over: the next change is another */
+		s->announced = EMERGE_ANNOUNCED_NONE;
 	if (found && c.kind != CP_SPIKE && e->o->steepest)
 		keep_steepest(e, s, &c);
-	if (!e->o->changepoint)
-		return 0;
-	if (found) {
+	if (e->o->changepoint && found) {
 		struct emerge_event ev = {
 			s->run, s->metric, c.step, kinds[c.kind], c.before,
 			c.after, c.from, c.to, "changepoint", c.z, c.noise.sigma,
 		};
 		int rc = emit(&ev, ctx);
+		if (rc)
+			return rc;
+	}
+	if (!e->o->changepoint)
+		return 0;
+	if (was != EMERGE_ANNOUNCED_NONE) {
+		int rc = retract(e, s, was, found, &c, first, m->step, emit, ctx);
 		if (rc)
 			return rc;
 	}

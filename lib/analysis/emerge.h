@@ -66,7 +66,10 @@ struct emerge_event {
 	const char *kind;    /* "rise", "fall", "spike", "cross", or
 				"rising", "falling": still under way
 				(provisional), at the end of the input or,
-				with opts.early, as soon as it is known */
+				with opts.early, as soon as it is known;
+				"retract" (opts.early): the provisional
+				line of the series at `step` is withdrawn,
+				its change over as no such rise or fall */
 	double before, after;
 	int64_t from, to;    /* the interval that shows it */
 	const char *method;  /* "changepoint", "steepest" or the --when text */

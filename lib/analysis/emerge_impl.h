@@ -7,6 +7,13 @@
 #include "analysis/emerge.h"
 #include "analysis/steepest.h"
 
+/* What was announced of the change under way. A state of version 3 says
+ * only that something was: any final rise or fall confirms it. */
+enum {
+	EMERGE_ANNOUNCED_NONE, EMERGE_ANNOUNCED_RISING,
+	EMERGE_ANNOUNCED_FALLING, EMERGE_ANNOUNCED_UNKNOWN
+};
+
 struct series {
 	char *run, *metric;
 	struct series *chain;    /* next in the hash bucket */
@@ -17,7 +24,9 @@ struct series {
 	int analyse;             /* steepest and changepoint look at it */
 	unsigned char *holding;  /* (nwhen) the condition held at the last point */
 	struct changepoint cp;   /* also keeps the recent points for the noise */
-	int announced;           /* the change under way was (opts.early) */
+	int announced;           /* the change under way was (opts.early):
+				    an EMERGE_ANNOUNCED_* */
+	int64_t announced_step;  /* the STEP of that provisional line */
 	struct steep_window steep; /* the steepest so far */
 	double steep_z;          /* of the change that holds it */
 	double steep_noise;

@@ -37,9 +37,10 @@ static void save_series(struct statefile_writer *w, const struct series *s, int 
 		holding[k] = s->holding[k] ? '1' : '0';
 	holding[k] = '\0';
 	const struct changepoint *c = &s->cp;
-	statefile_printf(w, "series\t%s\t%s\t%d\t%" PRId64 "\t%a\t%s\t%d\n", s->run,
-	    s->metric, s->have_last, s->last_step, s->last_value, k ? holding : "-",
-	    s->announced);
+	statefile_printf(w, "series\t%s\t%s\t%d\t%" PRId64 "\t%a\t%s\t%d\t%" PRId64 "\n",
+	    s->run, s->metric, s->have_last, s->last_step, s->last_value,
+	    k ? holding : "-", s->announced,
+	    s->announced ? s->announced_step : (int64_t)0);
 	statefile_printf(w, "cp\t%" PRId64 "\t%d\t%d\t%d\t%d\t%a\t%d\t%d\t%" PRId64 "\t%a\t%a\t%a\n",
 	    c->seen, c->seg_n, c->moving, c->scale, c->since, c->before,
 	    c->n_before, c->have_noise, c->noise_seen, c->noise.sigma,
@@ -104,8 +105,9 @@ static int read_points(struct statefile_reader *r, struct changepoint *c,
 static int load_series(struct emerge *e, struct statefile_reader *r, struct traj_error *err)
 {
 	const struct emerge_opts *o = e->o;
-	/* version 3 added whether the change under way was announced */
-	if (r->nfield != (r->version >= 3 ? 8 : 7))
+	/* version 3 added whether the change under way was announced,
+	 * version 4 as what and at which STEP (for its retraction) */
+	if (r->nfield != (r->version >= 4 ? 9 : r->version == 3 ? 8 : 7))
 		return -1;
 	struct series *s = emerge_series_get(e, r->field[1], r->field[2], err);
 	if (!s)
@@ -118,7 +120,17 @@ static int load_series(struct emerge *e, struct statefile_reader *r, struct traj
 		return -1;
 	for (int i = 0; i < o->nwhen; i++)
 		s->holding[i] = holding[i] == '1';
-	if (r->version >= 3 && statefile_int(r->field[7], 0, 1, &s->announced) < 0)
+	if (r->version == 3) {
+		if (statefile_int(r->field[7], 0, 1, &s->announced) < 0)
+			return -1;
+		if (s->announced)
+			s->announced = EMERGE_ANNOUNCED_UNKNOWN;
+	}
+	if (r->version >= 4 &&
+	    (statefile_int(r->field[7], EMERGE_ANNOUNCED_NONE,
+			   EMERGE_ANNOUNCED_UNKNOWN, &s->announced) < 0 ||
+	     get_i64(r->field[8], &s->announced_step) < 0 ||
+	     (!s->announced && s->announced_step != 0)))
 		return -1;
 	struct changepoint *c = &s->cp;
 	int n, nkept;
@@ -152,6 +164,10 @@ static int load_series(struct emerge *e, struct statefile_reader *r, struct traj
 		return -1;
 	if ((rc = read_points(r, c, nkept, 1, err)) < 0)
 		return rc;
+	/* version 3 did not keep the provisional line's STEP: a retraction
+	 * names the change's first point instead */
+	if (r->version == 3 && s->announced)
+		s->announced_step = c->kept[0].step;
 	struct steep_window *st = &s->steep;
 	if (statefile_next(r) < 0 || r->nfield != 9 || strcmp(r->field[0], "steep") ||
 	    statefile_int(r->field[1], 0, 1, &st->have) < 0 ||

@@ -2,13 +2,14 @@
  * detector state, so that a run fed only the new metric lines prints only
  * the new events, and each event once.
  *
- * A text file, version 3 (formats/state.md; its frame is
+ * A text file, version 4 (formats/state.md; its frame is
  * common/statefile.h): a header line, one line of the options'
  * fingerprint (a state is only good for the options that made it), the
  * runs' identities (emerge_run_identity), then per series its last
  * point, its --when flags, whether its change under way was announced
  * (opts.early; version 3, read as not from versions 1 and 2, which never
- * announced one), its change-point detector (recent points, the
+ * announced one; version 4: as rising or falling, and the STEP of
+ * that provisional line, which a retraction names), its change-point detector (recent points, the
  * change under way, the noise estimate) and its
  * steepest window; floating-point numbers in C99 hexadecimal (%a), so a
  * detector restored is bit for bit the one saved; and a last line with
@@ -22,7 +23,7 @@
 #include "analysis/emerge.h"
 #include "common/error.h"
 
-#define EMERGE_STATE_VERSION 3
+#define EMERGE_STATE_VERSION 4
 
 /* Writes the state of every series to f. Returns 0, or -1 with err set
  * (TRAJ_EFAIL) on a write error. */

@@ -219,6 +219,38 @@ one_pass() { traj-emerge -c -e -w 'test/acc>=0.5' "$@"; }
 	done
 }
 
+# Two provisional lines that no final rise follows (tests/fixtures/
+# retract.tsv, 240 points 25 apart, made with mawk's rand): "blip",
+# test/acc at 0.1 (noise s.d. 0.005) up to 0.6 for points 100-105, then
+# back (a spike); "wander", noise s.d. 0.03, up by 0.07 for points 100-119,
+# then back: significant as it stood, not once over.
+@test "--early: a provisional line no rise confirms is retracted once, in ticks as in one pass" {
+	local fix="$TRAJ_ROOT/tests/fixtures/retract.tsv"
+	run -0 bash -c "traj-emerge -c -e '$fix' | cut -f1-4"
+	assert_output $'blip\t2500\ttest/acc\trising\nblip\t2500\ttest/acc\tspike\nblip\t2500\ttest/acc\tretract\nwander\t2475\ttest/acc\trising\nwander\t2475\ttest/acc\tretract'
+	# the retraction: the level before, the level it settled at (the
+	# noise's: z below 5), FROM the change's first point, TO the point
+	# that showed it over
+	run -0 bash -c "traj-emerge -c -e '$fix' | awk -F'\t' '\$4 == \"retract\" && \$10 < 3 && \$6 - \$5 < 0.03 && \$7 < \$2 && \$8 > 2500 { n++ } END { print n }'"
+	assert_output 2
+	# not without -e, nor as a change under way at the end
+	run -0 bash -c "traj-emerge -c '$fix' | cut -f4"
+	assert_output spike
+	# ticks cut before, between and after the provisional lines and their
+	# retractions print them once each, as one pass does
+	traj-emerge -c -e "$fix" >"$BATS_TEST_TMPDIR/one"
+	for cuts in "104 105 110 118 200 339 340 341 350 420" "1 150 300 360 400" "130 330"; do
+		local st="$BATS_TEST_TMPDIR/st.$RANDOM" prev=0
+		: >"$BATS_TEST_TMPDIR/ticks"
+		for c in $cuts 480; do
+			sed -n "$((prev + 1)),${c}p" "$fix" |
+				traj-emerge --state "$st" -c >>"$BATS_TEST_TMPDIR/ticks"
+			prev=$c
+		done
+		run -0 diff "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/ticks"
+	done
+}
+
 # test/acc flat at 0.1 (noise of s.d. 0.005, the sum of three uniforms),
 # a jump to 0.6 at step 2500 (point 100), then a creep of 0.002 a point:
 # like the grokking demo's test accuracy, significant against the noise
@@ -283,9 +315,9 @@ creep() {
 	assert_equal "${#lines[@]}" 4
 	# the fresh state was saved: the next tick is clean
 	run -0 traj-emerge --state "$BATS_TEST_TMPDIR/cut" -c "$GROK"
-	sed 's/^traj-emerge-state 3$/traj-emerge-state 4/' "$st" >"$BATS_TEST_TMPDIR/newer"
+	sed 's/^traj-emerge-state 4$/traj-emerge-state 5/' "$st" >"$BATS_TEST_TMPDIR/newer"
 	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/newer" -c </dev/null
-	[[ $stderr == *"newer: state format version 4 is newer than this traj-emerge's (3); starting afresh" ]]
+	[[ $stderr == *"newer: state format version 5 is newer than this traj-emerge's (4); starting afresh" ]]
 	run -65 --separate-stderr traj-emerge --state "$st" -w 'test/acc>=0.5' </dev/null
 	[[ $stderr == *"st: line 2: written with other options"*"; starting afresh" ]]
 	printf 'hello\n' >"$BATS_TEST_TMPDIR/junk"

@@ -122,25 +122,38 @@ static void cron_opts(struct emerge_opts *o)
 	o->early = 1;
 }
 
-/* A state made into an older one: from version 3, without the announced
- * flag of each series line (its last field); for version 1, without the
- * run identities; the checksum made right. */
-static void make_older(char *text, int version)
+/* Drops the last field of every series line; with flag, the field left
+ * last (what was announced, 0-3) becomes version 3's flag (0 or 1). */
+static void drop_last_field(char *text, int flag)
 {
 	char *at = text;
-	while (text[strlen("traj-emerge-state ")] == '3' && (at = strstr(at, "\nseries\t"))) {
+	while ((at = strstr(at, "\nseries\t"))) {
 		at++;
 		char *eol = strchr(at, '\n'), *tab = eol;
 		while (tab[-1] != '\t')
 			tab--;
 		memmove(tab - 1, eol, strlen(eol) + 1);
+		if (flag && tab[-2] != '0')
+			tab[-2] = '1';
 	}
+}
+
+/* A state made into an older one: version 3 has only an announced flag
+ * where version 4 has what was announced and its STEP, version 2 not
+ * even that, version 1 no run identities; the checksum made right. */
+static void make_older(char *text, int version)
+{
+	char *v = text + strlen("traj-emerge-state ");
+	if (*v == '4' && version < 4)
+		drop_last_field(text, 1);
+	if (*v >= '3' && version < 3)
+		drop_last_field(text, 0);
 	char *ident;
 	while (version < 2 && (ident = strstr(text, "ident\t"))) {
 		char *eol = strchr(ident, '\n');
 		memmove(ident, eol + 1, strlen(eol + 1) + 1);
 	}
-	text[strlen("traj-emerge-state ")] = (char)('0' + version);
+	*v = (char)('0' + version);
 	char *end = strstr(text, "\nend\t") + 1, *tab = strchr(end + 4, '\t');
 	uint64_t sum = statefile_fnv(STATEFILE_FNV_START, text, (size_t)(end - text));
 	snprintf(tab, 64, "\t%016" PRIx64 "\n", sum);
@@ -170,8 +183,9 @@ static void test_emerge_state(void)
 	CHECK(emerge_state_save(e, f, &err) == 0);
 	fclose(f);
 	CHECK(strstr(text, "\nident\tr1\t0000000000001234\n") != NULL);
-	CHECK(strstr(text, "\nseries\tr1\ttest/acc\t1\t390\t0x1.ccccccccccccdp-1\t-\t0\n"));
-	CHECK(strstr(text, "\nseries\tr3\ttest/acc\t1\t390\t0x1.ccccccccccccdp-1\t-\t1\n"));
+	CHECK(strstr(text, "\nseries\tr1\ttest/acc\t1\t390\t0x1.ccccccccccccdp-1\t-\t0\t0\n"));
+	/* r3's change under way was announced as rising, at step 300 */
+	CHECK(strstr(text, "\nseries\tr3\ttest/acc\t1\t390\t0x1.ccccccccccccdp-1\t-\t1\t300\n"));
 	/* read back, it is the same state: saved again, the same bytes */
 	struct emerge *back = emerge_new(&o);
 	f = text_file(text, n);
@@ -203,27 +217,36 @@ static void test_emerge_state(void)
 		refused += load_text(&o, text, i, &err) < 0;
 	}
 	CHECK(refused == 9 * (int)n);
-	/* an announced flag without a change under way is damage */
-	char *bad = strdup(text);
-	char *r1 = strstr(bad, "\t-\t0\n");
-	r1[3] = '1';
-	char *end = strstr(bad, "\nend\t") + 1, *tab = strchr(end + 4, '\t');
-	snprintf(tab, 64, "\t%016" PRIx64 "\n",
-		 statefile_fnv(STATEFILE_FNV_START, bad, (size_t)(end - bad)));
-	CHECK(load_text(&o, bad, strlen(bad), &err) < 0);
-	free(bad);
-	/* versions 2 and 1 are still read: r3's change under way, never
-	 * announced by them, is announced at its next point */
-	for (int version = 2; version >= 1; version--) {
+	/* an announcement without a change under way is damage, and so is
+	 * a STEP without an announcement */
+	for (int k = 0; k < 2; k++) {
+		char *bad = strdup(text);
+		char *r1 = strstr(bad, "\t-\t0\t0\n");
+		r1[k ? 5 : 3] = k ? '7' : '1';
+		char *end = strstr(bad, "\nend\t") + 1, *tab = strchr(end + 4, '\t');
+		snprintf(tab, 64, "\t%016" PRIx64 "\n",
+			 statefile_fnv(STATEFILE_FNV_START, bad, (size_t)(end - bad)));
+		CHECK(load_text(&o, bad, strlen(bad), &err) < 0);
+		free(bad);
+	}
+	/* versions 3, 2 and 1 are still read. Version 3 knew r3's change
+	 * was announced: its rise confirms it (no retraction, nothing
+	 * announced again); versions 2 and 1 never announced it: it is
+	 * announced at its next point */
+	for (int version = 3; version >= 1; version--) {
 		make_older(text, version);
 		struct emerge *old = emerge_new(&o);
 		f = text_file(text, strlen(text));
 		CHECK(emerge_state_load(old, f, "st", &err) == 0);
 		fclose(f);
-		int announced = 0;
-		struct metric_line m3 = {"r3", 400, "test/acc", 0.9};
-		CHECK(emerge_add(old, &m3, quiet, &announced, &err) == 0);
-		CHECK(announced == 1);
+		int lines = 0;
+		for (int i = 40; i < 60; i++) {
+			struct metric_line m3 = {"r3", 10 * i, "test/acc", 0.9};
+			CHECK(emerge_add(old, &m3, quiet, &lines, &err) == 0);
+			if (i == 40)
+				CHECK(lines == (version == 3 ? 0 : 1));
+		}
+		CHECK(lines == (version == 3 ? 1 : 2)); /* and the rise */
 		emerge_free(old);
 	}
 	free(text);
