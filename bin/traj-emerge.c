@@ -137,7 +137,7 @@ static void identity(struct emerge *e, char *line, const char *name,
 	struct traj_error err;
 	if (!metric_parse_identity(line, &run, &id))
 		return;
-	int rc = emerge_run_identity(e, run, id, &err);
+	int rc = emerge_run_identity(e, run, id, print_event, NULL, &err);
 	if (rc < 0)
 		cli_die_error(name, &err);
 	if (rc > 0)

@@ -402,8 +402,28 @@ static int analyse(const struct emerge *e, struct series *s,
 	return e->o->early ? announce(e, s, emit, ctx) : 0;
 }
 
+/* The series starts afresh: a change it announced will never end, so
+ * its provisional line is withdrawn (AFTER and Z unknown, TO its last
+ * step), and the series is restarted. */
+static int restart(const struct emerge *e, struct series *s, emerge_emit emit,
+		   void *ctx)
+{
+	int rc = 0;
+	if (s->announced && e->o->changepoint && emit) {
+		const struct changepoint *cp = &s->cp;
+		struct emerge_event ev = {
+			s->run, s->metric, s->announced_step, "retract",
+			cp->before, NAN, cp->nkept ? cp->kept[0].step : s->last_step,
+			s->last_step, "changepoint", NAN, cp->noise.sigma,
+		};
+		rc = emit(&ev, ctx);
+	}
+	series_restart(s, e->o->nwhen);
+	return rc;
+}
+
 int emerge_run_identity(struct emerge *e, const char *run, uint64_t ident,
-			struct traj_error *err)
+			emerge_emit emit, void *ctx, struct traj_error *err)
 {
 	struct run_ident *r = e->idents;
 	while (r && strcmp(r->run, run) != 0)
@@ -412,10 +432,13 @@ int emerge_run_identity(struct emerge *e, const char *run, uint64_t ident,
 		return 0;
 	if (r) {
 		r->ident = ident;
+		int rc = 0;
 		for (struct series *s = e->first; s; s = s->next)
-			if (strcmp(s->run, run) == 0)
+			if (strcmp(s->run, run) == 0 && !rc)
+				rc = restart(e, s, emit, ctx);
+			else if (strcmp(s->run, run) == 0)
 				series_restart(s, e->o->nwhen);
-		return 1;
+		return rc ? rc : 1;
 	}
 	if (!(r = calloc(1, sizeof *r)) || !(r->run = strdup(run))) {
 		free(r);
@@ -439,7 +462,9 @@ int emerge_add(struct emerge *e, const struct metric_line *m, emerge_emit emit,
 	if (s->have_last && m->step <= s->last_step) {
 		if (e->o->skip_seen)
 			return 0;
-		series_restart(s, e->o->nwhen);
+		int rc = restart(e, s, emit, ctx);
+		if (rc)
+			return rc;
 	}
 	/* The detector first, so that a crossing sees the noise up to and
 	 * including its point. */

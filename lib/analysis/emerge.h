@@ -91,11 +91,13 @@ int emerge_add(struct emerge *e, const struct metric_line *m, emerge_emit emit,
 /* The identity of a run's stream (format/metrics.h, "# traj-run"): when
  * it differs from the one recorded for the run, the run's series start
  * afresh (the stream was replaced by another under the same run id: its
- * steps begin again and what was seen says nothing about them). Returns 1
- * when they did, 0 when not (the same stream, or the run's first
- * identity), -1 with err set (TRAJ_ENOMEM). */
+ * steps begin again and what was seen says nothing about them), each
+ * provisional line of theirs withdrawn through emit (a "retract" with
+ * AFTER and Z NaN; emit may be NULL). Returns 1 when they did, 0 when not
+ * (the same stream, or the run's first identity), the emitter's non-zero
+ * value, -1 with err set (TRAJ_ENOMEM). */
 int emerge_run_identity(struct emerge *e, const char *run, uint64_t ident,
-			struct traj_error *err);
+			emerge_emit emit, void *ctx, struct traj_error *err);
 /* Reports what is known only at the end, series in order of first
  * appearance: a change still under way, as it stands (kind "rising" or
  * "falling"; not with opts.early, which announced it when it was known),

@@ -198,7 +198,7 @@ static int load_body(struct emerge *e, struct statefile_reader *r,
 		if (strcmp(r->field[0], "ident") == 0 && !series && r->version >= 2) {
 			if (r->nfield != 3 || statefile_hex(r->field[2], &ident) < 0)
 				return -1;
-			int rc = emerge_run_identity(e, r->field[1], ident, err);
+			int rc = emerge_run_identity(e, r->field[1], ident, NULL, NULL, err);
 			if (rc != 0)
 				return rc < 0 ? -2 : -1; /* twice the same run */
 			continue;

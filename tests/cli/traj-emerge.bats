@@ -236,6 +236,10 @@ one_pass() { traj-emerge -c -e -w 'test/acc>=0.5' "$@"; }
 	# not without -e, nor as a change under way at the end
 	run -0 bash -c "traj-emerge -c '$fix' | cut -f4"
 	assert_output spike
+	# a series that starts afresh (its steps begin again) withdraws the
+	# line of the change it can no longer finish
+	run -0 bash -c "{ head -110 '$fix'; head -110 '$fix'; } | traj-emerge -c -e | cut -f2,4,6,8"
+	assert_output $'2500\trising\t0.5968735\t2500\n2500\tretract\tnan\t2725\n2500\trising\t0.5968735\t2500'
 	# ticks cut before, between and after the provisional lines and their
 	# retractions print them once each, as one pass does
 	traj-emerge -c -e "$fix" >"$BATS_TEST_TMPDIR/one"

@@ -102,6 +102,12 @@ static int quiet(const struct emerge_event *ev, void *ctx)
 	return 0;
 }
 
+static int last_kind(const struct emerge_event *ev, void *ctx)
+{
+	snprintf(ctx, 16, "%s", ev->kind);
+	return 0;
+}
+
 static int load_text(const struct emerge_opts *o, const char *text, size_t n,
 		     struct traj_error *err)
 {
@@ -166,7 +172,7 @@ static void test_emerge_state(void)
 	struct emerge *e = emerge_new(&o);
 	struct traj_error err;
 	int events = 0;
-	CHECK(emerge_run_identity(e, "r1", 0x1234, &err) == 0);
+	CHECK(emerge_run_identity(e, "r1", 0x1234, NULL, NULL, &err) == 0);
 	for (int i = 0; i < 40; i++) {
 		struct metric_line m = {"r1", 10 * i, "test/acc", i < 20 ? 0.1 : 0.9};
 		struct metric_line m2 = {"r2", 10 * i, "loss", 1.0 / (i + 1)};
@@ -200,11 +206,16 @@ static void test_emerge_state(void)
 	free(again);
 	/* the identity came through: the same one changes nothing, another
 	 * starts r1's series afresh */
-	CHECK(emerge_run_identity(back, "r1", 0x1234, &err) == 0);
-	CHECK(emerge_run_identity(back, "r1", 0x5678, &err) == 1);
+	CHECK(emerge_run_identity(back, "r1", 0x1234, quiet, &events, &err) == 0);
+	CHECK(emerge_run_identity(back, "r1", 0x5678, quiet, &events, &err) == 1);
 	struct metric_line m = {"r1", 0, "test/acc", 0.1};
 	int before = events;
 	CHECK(emerge_add(back, &m, quiet, &events, &err) == 0 && events == before);
+	/* r3's change under way was announced: another stream withdraws it */
+	char kind[16] = "";
+	CHECK(emerge_run_identity(back, "r3", 1, last_kind, kind, &err) == 0);
+	CHECK(emerge_run_identity(back, "r3", 2, last_kind, kind, &err) == 1);
+	CHECK(strcmp(kind, "retract") == 0);
 	emerge_free(back);
 	/* every flip of one bit, every cut: refused */
 	int refused = 0;
