@@ -9,10 +9,13 @@
 #   STATEDIR where the per-run state lives (default: DIR/.watch)
 #   EMERGE-OPTION...  the traj emerge tests (default: -c -m test/acc
 #            -m train/acc: level changes of the accuracies); the
-#            state is only good for the options that made it. A change
-#            is notified twice: as rising/falling a few checkpoints after
-#            it begins (traj emerge --state implies --early), as rise/fall
-#            once it is over (which may be the end of the run).
+#            state is only good for the options that made it.
+# Each event is notified once, by its first line: a change as rising/
+# falling a few checkpoints after it begins (traj emerge --state implies
+# --early), or as rise/fall/spike if that comes first; the rise, fall or
+# spike that ends a change announced as rising/falling goes to the log
+# only; a retract line (the change did not end as announced) is notified
+# too, as the correction it is.
 # Environment: TRAJ_BIN (directory of the tools, default build/bin).
 #
 # crontab, every five minutes, a mail per new event:
@@ -29,7 +32,9 @@
 #      those checkpoints again, and emerge skips lines it has seen;
 #   3. events.tmp goes into events.log, each line unless it is there
 #      already (an event line names its run, step, metric and kind: the
-#      same event is the same line), then new lines are notified.
+#      same event is the same line), then new lines are notified (or
+#      passed over: which ones depends on the log alone, so a tick
+#      repeated after a kill decides the same).
 # A tick killed at any point (kill -9) loses no event and logs none twice;
 # a notification cut short between running NOTIFY and recording it is
 # sent again (at least once).
@@ -66,23 +71,45 @@ merge() {
 	done <"$1"
 }
 
-# notify_new RUNSTATE: every line of events.log after the first `notified`.
+# The numbers of the lines of an events.log after the first FROM that
+# are news: all but a final change-point line (rise, fall, spike) whose
+# series' last change-point line before it was provisional (rising,
+# falling): that one only says the change announced is over. A retract
+# line ends the announcement too, and is news.
+news() {
+	awk -F'\t' -v from="$1" '
+		$9 == "changepoint" {
+			key = $1 "\t" $3
+			ends = open[key] && ($4 == "rise" || $4 == "fall" || $4 == "spike")
+			open[key] = $4 == "rising" || $4 == "falling"
+			if (ends) next
+		}
+		NR > from { print NR }' "$2"
+}
+
+# notify_new RUNSTATE: every line of events.log after the first `notified`
+# that is news; `notified` counts the lines gone through.
 notify_new() {
 	[ -f "$1/events.log" ] || return 0
 	done_n=$(cat "$1/notified" 2>/dev/null || echo 0)
 	total=$(wc -l <"$1/events.log")
-	while [ "$done_n" -lt "$total" ]; do
-		done_n=$((done_n + 1))
-		line=$(sed -n "${done_n}p" "$1/events.log")
+	[ "$done_n" -lt "$total" ] || return 0
+	for n in $(news "$done_n" "$1/events.log"); do
+		line=$(sed -n "${n}p" "$1/events.log")
 		if [ -n "$notify" ]; then
 			printf '%s\n' "$line" | sh -c "$notify" ||
 				echo "watch.sh: '$notify' failed for: $line" >&2
 		else
 			printf '%s\n' "$line"
 		fi
-		echo "$done_n" >"$1/notified.tmp"
-		mv -f "$1/notified.tmp" "$1/notified"
+		record "$1" "$n"
 	done
+	record "$1" "$total"
+}
+
+record() {
+	echo "$2" >"$1/notified.tmp"
+	mv -f "$1/notified.tmp" "$1/notified"
 }
 
 # tick RUN.traj RUNSTATE EMERGE-OPTION...

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # pipelines/watch.sh: cron ticks over a directory of runs notify each new
-# event once, while a training writes, when ticks are killed with kill -9
-# at any moment, and when a state is damaged.
+# event once (its first line, and a retraction), while a training writes,
+# when ticks are killed with kill -9 at any moment, and when a state is
+# damaged.
 
 setup_file() {
 	load test_helper
@@ -16,6 +17,9 @@ setup_file() {
 	# falling when it is known, then printed as a rise or a fall when over
 	traj-score "$RUN" | traj-emerge -c -e -m test/acc -m train/acc -w 'test/acc>=0.5' \
 		>"$BATS_FILE_TMPDIR/one"
+	# what is notified of them: each event's first line (the rise that
+	# ends a change announced as rising goes to the log only)
+	grep -v -P '\t(rise|fall)\t' "$BATS_FILE_TMPDIR/one" >"$BATS_FILE_TMPDIR/news"
 }
 
 setup() {
@@ -28,27 +32,57 @@ setup() {
 
 tick() { "$WATCH" "$@" "$D" -c -m test/acc -m train/acc -w 'test/acc>=0.5'; }
 
-@test "one pass's events are the five expected" {
+@test "one pass's events are the five expected, three of them news" {
 	run -0 cut -f2-4 "$BATS_FILE_TMPDIR/one"
 	assert_output $'30\ttrain/acc\trising\n260\ttest/acc\trising\n30\ttrain/acc\trise\n340\ttest/acc\trise\n780\ttest/acc\tcross'
+	run -0 cut -f2-4 "$BATS_FILE_TMPDIR/news"
+	assert_output $'30\ttrain/acc\trising\n260\ttest/acc\trising\n780\ttest/acc\tcross'
 }
 
-@test "ticks while a training writes its stream: each event notified once, as one pass finds them" {
+@test "ticks while a training writes its stream: all events logged as one pass finds them, each notified once" {
 	traj-train $TRAIN --steps 3000 --out "$D/live.traj" &
-	local pid=$! n=0
+	local pid=$! n=0 notes="$BATS_TEST_TMPDIR/notes"
 	while kill -0 $pid 2>/dev/null; do
-		tick >>"$BATS_TEST_TMPDIR/out"
+		tick -n "cat >>'$notes'" >>"$BATS_TEST_TMPDIR/out"
 		n=$((n + 1))
 	done
 	wait $pid
-	tick >>"$BATS_TEST_TMPDIR/out"
-	echo "# $n ticks while training" >&3
+	tick -n "cat >>'$notes'" >>"$BATS_TEST_TMPDIR/out"
 	traj-score "$D/live.traj" | traj-emerge -c -e -m test/acc -m train/acc -w 'test/acc>=0.5' \
 		>"$BATS_TEST_TMPDIR/one"
 	[ -s "$BATS_TEST_TMPDIR/one" ]
-	diff "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/one"
+	[ ! -s "$BATS_TEST_TMPDIR/out" ] || fail "printed with -n"
 	diff "$D/.watch/live/events.log" "$BATS_TEST_TMPDIR/one"
+	# every rise and fall of this run ends a change announced just before
+	# it in its series, so the news are the other lines, each once (before,
+	# each change was notified twice)
+	awk -F'\t' '$9 != "changepoint" { next } { k = $1 FS $3 }
+		$4 == "rise" && last[k] != "rising" || $4 == "fall" && last[k] != "falling" { bad++ }
+		{ last[k] = $4 } END { exit bad > 0 }' "$BATS_TEST_TMPDIR/one" ||
+		fail "a rise or fall without its announcement: $(cat "$BATS_TEST_TMPDIR/one")"
+	grep -v -P '\t(rise|fall)\t' "$BATS_TEST_TMPDIR/one" >"$BATS_TEST_TMPDIR/news"
+	echo "# $n ticks while training: $(wc -l <"$notes") notifications of $(wc -l <"$BATS_TEST_TMPDIR/one") lines logged" >&3
+	[ "$(wc -l <"$notes")" -lt "$(wc -l <"$BATS_TEST_TMPDIR/one")" ]
+	diff "$notes" "$BATS_TEST_TMPDIR/news"
 	# nothing new: nothing notified
+	run -0 tick
+	assert_output ''
+}
+
+@test "a change announced, then withdrawn: the announcement and the retraction are notified, the spike logged" {
+	# a few checkpoints of the run (no event of its own) and, as if a
+	# killed tick had left them, the lines of two withdrawn changes
+	# (tests/fixtures/retract.tsv): blip rising, spike, retract; wander
+	# rising, retract
+	head -c 200000 "$RUN" >"$D/a.traj"
+	mkdir -p "$D/.watch/a"
+	traj-emerge -c -e "$TRAJ_ROOT/tests/fixtures/retract.tsv" >"$D/.watch/a/events.tmp"
+	run -0 cut -f1,4 "$D/.watch/a/events.tmp"
+	assert_output $'blip\trising\nblip\tspike\nblip\tretract\nwander\trising\nwander\tretract'
+	run -0 tick
+	diff "$D/.watch/a/events.log" <(traj-emerge -c -e "$TRAJ_ROOT/tests/fixtures/retract.tsv")
+	run -0 cut -f1,4 <<<"$output"
+	assert_output $'blip\trising\nblip\tretract\nwander\trising\nwander\tretract'
 	run -0 tick
 	assert_output ''
 }
@@ -69,9 +103,9 @@ tick() { "$WATCH" "$@" "$D" -c -m test/acc -m train/acc -w 'test/acc>=0.5'; }
 		tick >>"$BATS_TEST_TMPDIR/out"
 	done
 	diff "$D/.watch/a/events.log" "$BATS_FILE_TMPDIR/one"
-	# notified at least once each (a kill between a notification and its
-	# record sends it again)
-	diff <(sort -u "$BATS_TEST_TMPDIR/out") <(sort "$BATS_FILE_TMPDIR/one")
+	# the news notified at least once each (a kill between a
+	# notification and its record sends it again), no other line
+	diff <(sort -u "$BATS_TEST_TMPDIR/out") <(sort "$BATS_FILE_TMPDIR/news")
 	run -0 tick
 	assert_output ''
 }
@@ -80,9 +114,10 @@ tick() { "$WATCH" "$@" "$D" -c -m test/acc -m train/acc -w 'test/acc>=0.5'; }
 	cp "$RUN" "$D/a.traj"
 	run -0 tick -n "cat >>'$BATS_TEST_TMPDIR/notes'"
 	assert_output ''
-	diff "$BATS_TEST_TMPDIR/notes" "$BATS_FILE_TMPDIR/one"
+	diff "$BATS_TEST_TMPDIR/notes" "$BATS_FILE_TMPDIR/news"
+	diff "$D/.watch/a/events.log" "$BATS_FILE_TMPDIR/one"
 	run -0 tick -n "cat >>'$BATS_TEST_TMPDIR/notes'"
-	diff "$BATS_TEST_TMPDIR/notes" "$BATS_FILE_TMPDIR/one"
+	diff "$BATS_TEST_TMPDIR/notes" "$BATS_FILE_TMPDIR/news"
 }
 
 @test "damaged states: the run is scored again, no event lost or notified twice" {
@@ -99,7 +134,7 @@ tick() { "$WATCH" "$@" "$D" -c -m test/acc -m train/acc -w 'test/acc>=0.5'; }
 	run -0 --separate-stderr tick
 	[[ $stderr == *"not a traj-score state file; scoring from the start"* ]] || fail "$stderr"
 	assert_output ''
-	diff <(grep . "$BATS_TEST_TMPDIR/out") "$BATS_FILE_TMPDIR/one"
+	diff <(grep . "$BATS_TEST_TMPDIR/out") "$BATS_FILE_TMPDIR/news"
 	diff "$D/.watch/a/events.log" "$BATS_FILE_TMPDIR/one"
 }
 
