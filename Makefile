@@ -119,9 +119,11 @@ bench-emerge: $(BUILD)/bench/emerge_rates
 	$(BUILD)/bench/emerge_rates $(EMERGE_SEEDS)
 
 # traj-emerge --early (cron ticks): provisional lines, how early, how
-# often false (docs/cron.md)
+# often false, how often withdrawn; at the default warmup and at 4, for
+# short runs (docs/cron.md)
 bench-early: $(BUILD)/bench/emerge_early
 	$(BUILD)/bench/emerge_early $(EMERGE_SEEDS)
+	$(BUILD)/bench/emerge_early $(or $(EMERGE_SEEDS),1000) 4
 
 # a cron tick on a 1000-checkpoint stream, one checkpoint new, against a
 # rescan (docs/cron.md)

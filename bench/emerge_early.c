@@ -7,7 +7,10 @@
  * (default 1000) go through the tool's engine (analysis/emerge.h), point
  * by point, noting the point at which each line was printed.
  *
- * Usage: emerge_early [SEEDS]    prints a table on stdout. */
+ * Retract lines are counted apart: false provisional lines withdrawn, and
+ * true changes whose provisional line was withdrawn.
+ *
+ * Usage: emerge_early [SEEDS [WARMUP]]    prints a table on stdout. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +36,9 @@ struct seen {
 	int now;             /* the point being fed */
 	int prov, prov_ok, prov_at, final, final_ok, final_at;
 	int want;            /* +1 a rise, -1 a fall, 0 none */
+	int last_right;      /* the last provisional line was the true change */
+	int withdrawn;       /* false provisional lines retracted */
+	int true_withdrawn;  /* the true change's provisional line retracted */
 };
 
 static int collect(const struct emerge_event *e, void *ctx)
@@ -41,7 +47,13 @@ static int collect(const struct emerge_event *e, void *ctx)
 	int up = strcmp(e->kind, "rising") == 0 || strcmp(e->kind, "rise") == 0;
 	int down = strcmp(e->kind, "falling") == 0 || strcmp(e->kind, "fall") == 0;
 	int right = (s->want > 0 && up) || (s->want < 0 && down);
-	if (strcmp(e->kind, "rising") == 0 || strcmp(e->kind, "falling") == 0) {
+	if (strcmp(e->kind, "retract") == 0) {
+		if (s->last_right)
+			s->true_withdrawn = 1;
+		else
+			s->withdrawn++;
+	} else if (strcmp(e->kind, "rising") == 0 || strcmp(e->kind, "falling") == 0) {
+		s->last_right = right && !s->prov_ok;
 		if (right && !s->prov_ok) {
 			s->prov_ok = 1;
 			s->prov_at = s->now;
@@ -102,8 +114,9 @@ static double median(int *v, int n)
 int main(int argc, char **argv)
 {
 	int seeds = argc > 1 ? atoi(argv[1]) : 1000;
-	if (seeds < 1) {
-		fprintf(stderr, "usage: emerge_early [SEEDS]\n");
+	int warmup = argc > 2 ? atoi(argv[2]) : 8;
+	if (seeds < 1 || warmup < 2) {
+		fprintf(stderr, "usage: emerge_early [SEEDS [WARMUP]]\n");
 		return 64;
 	}
 	static const struct kase cases[] = {
@@ -125,25 +138,30 @@ int main(int argc, char **argv)
 	emerge_opts_init(&o);
 	o.changepoint = 1;
 	o.early = 1;
+	o.cp.window = warmup;
 	static double x[MAXN];
 	static int prov_lag[100000], final_lag[100000];
 	if (seeds > 100000)
 		seeds = 100000;
 	double t0 = now_ms();
-	printf("# traj-emerge --early at its defaults (threshold 5, min-delta 0.05,\n"
-	       "# warmup 8), %d series per case, changes of 5 noise s.d. (at least\n"
+	printf("# traj-emerge --early (threshold 5, min-delta 0.05, warmup %d),\n"
+	       "# %d series per case, changes of 5 noise s.d. (at least\n"
 	       "# 0.1) at point %d. false: provisional (rising/falling) lines per\n"
 	       "# series that no true change explains; found: true changes announced;\n"
 	       "# early, final: median points from the change's middle to the\n"
 	       "# provisional line and to the final rise/fall; final false: final\n"
-	       "# rise/fall lines per series that no true change explains\n", seeds, MID);
-	printf("%-15s %5s %4s %4s | %7s %6s %6s %6s | %11s\n", "case", "sd", "rho", "n",
-	       "false", "found", "early", "final", "final false");
+	       "# rise/fall lines per series that no true change explains;\n"
+	       "# withdrawn: false provisional lines per series later retracted;\n"
+	       "# true wd: true changes whose provisional line was retracted\n",
+	       warmup, seeds, MID);
+	printf("%-15s %5s %4s %4s | %7s %6s %6s %6s | %11s | %9s %7s\n", "case", "sd",
+	       "rho", "n", "false", "found", "early", "final", "final false",
+	       "withdrawn", "true wd");
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		const struct kase *k = &cases[c];
 		struct rng r;
 		rng_seed(&r, 1000 + c);
-		long prov = 0, fin = 0;
+		long prov = 0, fin = 0, wd = 0, true_wd = 0;
 		int found = 0, nfinal = 0;
 		for (int sd = 0; sd < seeds; sd++) {
 			struct seen s = {0};
@@ -161,16 +179,19 @@ int main(int argc, char **argv)
 			emerge_free(e);
 			prov += s.prov;
 			fin += s.final;
+			wd += s.withdrawn;
+			true_wd += s.true_withdrawn;
 			if (s.prov_ok)
 				prov_lag[found++] = s.prov_at - MID;
 			if (s.final_ok)
 				final_lag[nfinal++] = s.final_at - MID;
 		}
-		printf("%-15s %5.2f %4.1f %4d | %7.4f %6.3f %6.1f %6.1f | %11.4f\n",
+		printf("%-15s %5.2f %4.1f %4d | %7.4f %6.3f %6.1f %6.1f | %11.4f | %9.4f %7.4f\n",
 		       k->name, k->sd, k->rho, k->n, (double)prov / seeds,
 		       k->shape >= SHARP ? (double)found / seeds : NAN,
 		       median(prov_lag, found), median(final_lag, nfinal),
-		       (double)fin / seeds);
+		       (double)fin / seeds, (double)wd / seeds,
+		       k->shape >= SHARP ? (double)true_wd / seeds : NAN);
 		fflush(stdout);
 	}
 	printf("# %zu cases in %.1f s\n", sizeof cases / sizeof cases[0], (now_ms() - t0) / 1000);
