@@ -4,20 +4,16 @@
 #include "interp/attack.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/linalg.h"
 #include "common/parallel.h"
 #include "common/rng.h"
 #include "common/vecops.h"
 
-/* Examples attacked at once, per thread: bounds the scratch memory
- * whatever n is. Enough rows for a thread's products to run at full
- * speed (single-threaded sgemm at 784-256 runs as fast on 256 rows as on
- * 2048), few enough that a thread's share of the chunk's buffers (about
- * 4 F floats a row: 6.4 MB at F = 784) stays in its part of the L3
- * cache between the products and the per-example pass. */
-#define ATTACK_ROWS_PER_THREAD 512
 #define ATTACK_MAX_RESTARTS 1024
 
 double attack_default_step(int iters)
@@ -200,29 +196,36 @@ static void step(const struct attack_params *p, int F, const float *x,
 	place(p, F, x, d, eps, cur);
 }
 
-/* Scratch of one chunk, allocated once per attack_run. */
+/* One thread's scratch: a view of the model with scratch of its own
+ * (model_worker_new) and the buffers of the block it attacks. */
 struct chunk {
+	struct model *m;
 	float *cur, *d, *g, *z;
-	struct parallel *pool; /* the per-example passes */
 };
 
-static int chunk_init(struct chunk *c, int n, int F, int C)
+static int chunk_init(struct chunk *c, struct model *m, int n,
+		      struct traj_error *err)
 {
+	int F = m->n_inputs, C = m->n_classes;
+	c->m = model_worker_new(m, n, err);
+	if (!c->m)
+		return -1;
 	c->cur = malloc((size_t)n * F * sizeof *c->cur);
 	c->d = malloc((size_t)n * F * sizeof *c->d);
 	c->g = malloc((size_t)n * F * sizeof *c->g);
 	c->z = malloc((size_t)n * C * sizeof *c->z);
-	c->pool = parallel_new();
-	return c->cur && c->d && c->g && c->z && c->pool ? 0 : -1;
+	if (c->cur && c->d && c->g && c->z)
+		return 0;
+	return traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
 }
 
 static void chunk_free(struct chunk *c)
 {
+	model_free(c->m);
 	free(c->cur);
 	free(c->d);
 	free(c->g);
 	free(c->z);
-	parallel_free(c->pool);
 }
 
 static int better(const struct attack_params *p, int fooled, float loss,
@@ -302,17 +305,18 @@ static void run_pass(struct pass *ps, int n, int start, int offer, int move)
 	ps->start = start;
 	ps->offer = offer;
 	ps->move = move;
-	parallel_for(ps->c->pool, n, (size_t)ps->F * 4, examples_pass, ps);
+	examples_pass(ps, 0, n);
 }
 
 /* One run from a start over examples [e0, e0 + n): with p->every_iterate
  * every point visited is offered as the worst case, else the last. */
-static int attack_restart(struct model *m, const struct batch *clean,
+static int attack_restart(const struct batch *clean,
 			  const float *eps, double eps0,
 			  const struct attack_params *p, int64_t e0, int n,
 			  int restart, struct chunk *c,
 			  struct attack_result *out, struct traj_error *err)
 {
+	struct model *m = c->m;
 	int F = m->n_inputs, C = m->n_classes;
 	struct pass ps = {
 		.p = p, .F = F, .C = C, .restart = restart,
@@ -380,6 +384,103 @@ static int check_params(const struct model *m, const struct batch *clean,
 	return 0;
 }
 
+/* Rows of a block, the examples one thread attacks at a time through
+ * every restart and iteration. Few enough that the block's per-example
+ * buffers (the current point, the clean input and the gradient, 3 F
+ * floats a row, and the hidden layers) stay in the thread's core-private
+ * L2 cache between the products and the step, with the other threads'
+ * blocks and other programs' data sharing the L3 cache; enough rows that
+ * single-threaded products at these shapes run at full speed. Smaller
+ * batches are cut in up to ATTACK_MIN_BLOCKS blocks (not fewer rows than
+ * ATTACK_MIN_ROWS), so that several threads get a share. The rows do
+ * not depend on the thread count, so neither do the results. */
+#define ATTACK_MIN_ROWS 64
+#define ATTACK_MAX_ROWS 1024
+#define ATTACK_MIN_BLOCKS 4
+#define ATTACK_L2_DEFAULT 524288
+
+static int block_rows(const struct model *m, int64_t n)
+{
+	long l2 = 0;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+	l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+	if (l2 <= 0)
+		l2 = ATTACK_L2_DEFAULT;
+	/* the hidden layers: params per input, about their total width */
+	double row = 4.0 * (3.0 * m->n_inputs + 2.0 * (double)m->nparams /
+			    m->n_inputs + m->n_classes);
+	double rows = (double)l2 / row;
+	double small = ((double)n + ATTACK_MIN_BLOCKS - 1) / ATTACK_MIN_BLOCKS;
+	if (rows > small)
+		rows = small;
+	if (rows < ATTACK_MIN_ROWS)
+		rows = ATTACK_MIN_ROWS;
+	if (rows > ATTACK_MAX_ROWS)
+		rows = ATTACK_MAX_ROWS;
+	return (int)rows;
+}
+
+/* An attack_run: blocks of `rows` examples, taken in turn by the
+ * threads, so a thread whose core is taken by another program costs
+ * only the blocks it holds; no thread waits for another until the end. */
+struct run {
+	const struct batch *clean;
+	const float *eps;
+	double eps0;
+	const struct attack_params *p, *fgsm;
+	struct attack_result *out;
+	struct chunk *c;        /* one per thread */
+	int rows;
+	int64_t n, blocks;
+	pthread_mutex_t mu;
+	int64_t next;           /* the first block nobody took */
+	int failed;             /* a thread's error: the others stop */
+	struct traj_error err;  /* its message */
+};
+
+/* The next block, or -1 when none is left or a thread failed. */
+static int64_t take_block(struct run *r)
+{
+	pthread_mutex_lock(&r->mu);
+	int64_t b = !r->failed && r->next < r->blocks ? r->next++ : -1;
+	pthread_mutex_unlock(&r->mu);
+	return b;
+}
+
+/* Thread t attacks blocks until none is left, all their restarts. */
+static void run_blocks(void *ctx, int lo, int hi)
+{
+	struct run *r = ctx;
+	for (int t = lo; t < hi; t++) {
+		struct chunk *c = &r->c[t];
+		int F = c->m->n_inputs;
+		struct traj_error err = { 0 };
+		int64_t b;
+		while ((b = take_block(r)) >= 0) {
+			int64_t e0 = b * r->rows;
+			int k = r->n - e0 < r->rows ? (int)(r->n - e0) : r->rows;
+			int rc = 0;
+			chunk_reset(r->p, r->clean->features, F, e0, k, r->out);
+			if (r->p->every_iterate)
+				rc = attack_restart(r->clean, r->eps, r->eps0,
+						    r->fgsm, e0, k, 0, c,
+						    r->out, &err);
+			for (int s = 0; s < r->p->restarts && rc == 0; s++)
+				rc = attack_restart(r->clean, r->eps, r->eps0,
+						    r->p, e0, k, s, c, r->out,
+						    &err);
+			if (rc < 0) {
+				pthread_mutex_lock(&r->mu);
+				if (!r->failed)
+					r->err = err;
+				r->failed = 1;
+				pthread_mutex_unlock(&r->mu);
+			}
+		}
+	}
+}
+
 int attack_run(struct model *m, const struct batch *clean, const float *eps,
 	       double eps0, const struct attack_params *p,
 	       struct attack_result *out, struct traj_error *err)
@@ -387,31 +488,55 @@ int attack_run(struct model *m, const struct batch *clean, const float *eps,
 	if (check_params(m, clean, eps, eps0, p, err) < 0)
 		return -1;
 	int64_t n = clean->n;
-	int chunk = ATTACK_ROWS_PER_THREAD * parallel_threads();
-	int cn = n < chunk ? (int)n : chunk;
-	struct chunk c = {0};
-	if (chunk_init(&c, cn > 0 ? cn : 1, m->n_inputs, m->n_classes) < 0) {
-		chunk_free(&c);
-		return traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
-	}
+	if (n <= 0)
+		return 0;
 	/* PGD also offers the FGSM point, so it is never weaker than FGSM */
 	struct attack_params fgsm = *p;
 	fgsm.iters = 1;
 	fgsm.step = 1.0;
 	fgsm.random_start = 0;
 	fgsm.every_iterate = 0;
-	int rc = 0;
-	for (int64_t e0 = 0; e0 < n && rc == 0; e0 += cn) {
-		int k = n - e0 < cn ? (int)(n - e0) : cn;
-		chunk_reset(p, clean->features, m->n_inputs, e0, k, out);
-		if (p->every_iterate)
-			rc = attack_restart(m, clean, eps, eps0, &fgsm, e0, k, 0,
-					    &c, out, err);
-		for (int r = 0; r < p->restarts && rc == 0; r++)
-			rc = attack_restart(m, clean, eps, eps0, p, e0, k, r,
-					    &c, out, err);
+	struct run r = {
+		.clean = clean, .eps = eps, .eps0 = eps0, .p = p, .fgsm = &fgsm,
+		.out = out, .n = n, .rows = block_rows(m, n),
+	};
+	r.blocks = (n + r.rows - 1) / r.rows;
+	int threads = parallel_threads();
+	if (threads > r.blocks)
+		threads = (int)r.blocks;
+	r.c = calloc((size_t)threads, sizeof *r.c);
+	struct parallel *pool = threads > 1 ? parallel_new() : NULL;
+	int rc = -1, made = 0;
+	if (!r.c || (threads > 1 && !pool)) {
+		traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
+		goto out;
 	}
-	chunk_free(&c);
+	for (; made < threads; made++)
+		if (chunk_init(&r.c[made], m, r.rows, err) < 0) {
+			made++;
+			goto out;
+		}
+	if (pthread_mutex_init(&r.mu, NULL) != 0) {
+		traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
+		goto out;
+	}
+	/* each thread's products on its own core, one block at a time */
+	int blas = linalg_threads();
+	linalg_set_threads(1);
+	parallel_run(pool, threads, run_blocks, &r);
+	linalg_set_threads(blas);
+	pthread_mutex_destroy(&r.mu);
+	if (r.failed) {
+		if (err)
+			*err = r.err;
+	} else {
+		rc = 0;
+	}
+out:
+	for (int t = 0; t < made; t++)
+		chunk_free(&r.c[t]);
+	free(r.c);
+	parallel_free(pool);
 	return rc;
 }
 

@@ -13,3 +13,17 @@ int model_input_grad(struct model *m, const struct batch *b, float *dx,
 				 "invalid batch for the model's input gradient");
 	return 0;
 }
+
+struct model *model_worker_new(struct model *m, int rows,
+			       struct traj_error *err)
+{
+	if (!m->ops->worker || m->vocab) {
+		traj_fail(err, TRAJ_EUSAGE, -1, "the %s model takes tokens: it "
+			  "has no continuous input to perturb", m->kind);
+		return NULL;
+	}
+	struct model *w = m->ops->worker(m, rows > 0 ? rows : 1);
+	if (!w)
+		traj_fail(err, TRAJ_ENOMEM, -1, "model: out of memory");
+	return w;
+}

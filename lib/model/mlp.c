@@ -34,7 +34,9 @@ struct mlp {
 	double *rowloss; /* (max_batch) loss of each example of a chunk */
 	struct hook_point *hooks; /* layers.i.hook_post, i < depth */
 	int live;       /* hooks fire in this pass */
-	struct parallel *pool; /* element-wise passes across BLAS's threads */
+	struct parallel *pool; /* element-wise passes across BLAS's threads;
+				  NULL in a worker view (model_worker_new) */
+	int view;       /* 1: a worker view, owning its scratch only */
 };
 
 /* What a pass over part of a chunk works on (see parallel.h). Row passes
@@ -528,7 +530,8 @@ static int mlp_input_grad(struct model *m, const struct batch *b, float *dx,
 	struct mlp *p = m->impl;
 	if (p->cfg.vocab || !batch_valid(m, b, 1))
 		return -1;
-	int parts = parallel_threads();
+	/* a worker view stays on its caller's thread */
+	int parts = p->view ? 1 : parallel_threads();
 	if (parts > b->n / MLP_PART_ROWS)
 		parts = b->n / MLP_PART_ROWS;
 	if (parts > m->max_batch)
@@ -551,6 +554,13 @@ static int mlp_input_grad(struct model *m, const struct batch *b, float *dx,
 static void mlp_free(struct model *m)
 {
 	struct mlp *p = m->impl;
+	if (p && p->view) {
+		free(p->pre);
+		free(p->rowloss);
+		free(p);
+		free(m);
+		return;
+	}
 	if (p) {
 		parallel_free(p->pool);
 		free(p->pre);
@@ -564,9 +574,43 @@ static void mlp_free(struct model *m)
 	free(m);
 }
 
+static int alloc_scratch(struct model *m, struct mlp *p);
+
+/* A copy of the model and of its struct mlp that keeps the parameters,
+ * views and hook table of m and has its own scratch and no pool. */
+static struct model *mlp_worker(struct model *m, int rows)
+{
+	struct mlp *p = m->impl;
+	if (p->cfg.vocab)
+		return NULL;
+	struct model *w = malloc(sizeof *w);
+	struct mlp *q = malloc(sizeof *q);
+	if (!w || !q) {
+		free(w);
+		free(q);
+		return NULL;
+	}
+	*w = *m;
+	*q = *p;
+	w->impl = q;
+	w->max_batch = rows;
+	w->hook_fn = NULL;
+	w->grad_fn = NULL;
+	q->pool = NULL;
+	q->view = 1;
+	q->live = 0;
+	q->pre = NULL;
+	q->rowloss = NULL;
+	if (alloc_scratch(w, q) < 0) {
+		mlp_free(w);
+		return NULL;
+	}
+	return w;
+}
+
 static const struct model_ops mlp_ops = {
 	.loss = mlp_loss, .logits = mlp_logits, .free = mlp_free,
-	.input_grad = mlp_input_grad,
+	.input_grad = mlp_input_grad, .worker = mlp_worker,
 };
 
 static int check_config(const struct mlp_config *c, int max_batch,

@@ -93,6 +93,9 @@ struct model_ops {
 	 * an invalid batch. */
 	int (*input_grad)(struct model *m, const struct batch *b, float *dx,
 			  float *loss, float *logits);
+	/* Optional, with input_grad: see model_worker_new. NULL when out
+	 * of memory. */
+	struct model *(*worker)(struct model *m, int rows);
 };
 
 struct model {
@@ -182,6 +185,18 @@ int model_evaluate_groups(struct model *m, const struct batch *all,
  * differentiate), TRAJ_EDATA for an invalid batch. */
 int model_input_grad(struct model *m, const struct batch *b, float *dx,
 		     float *loss, float *logits, struct traj_error *err);
+
+/* A view of m for one thread of a caller that splits its examples
+ * between threads itself (attacks): it reads m's parameters, in place,
+ * and has scratch of its own for batches of up to `rows` examples, so
+ * several views of one model can compute at once, one per thread. A view
+ * computes on its caller's thread alone (its products are as threaded as
+ * BLAS is: callers set linalg_set_threads(1) around their threads) and
+ * without hooks. Only model_input_grad and the logits may be called on a
+ * view, not the loss. Free it with model_free, before m. TRAJ_EUSAGE for
+ * a model without an input gradient, TRAJ_ENOMEM. */
+struct model *model_worker_new(struct model *m, int rows,
+			       struct traj_error *err);
 
 /* Installs (or, with fn NULL, removes) the hook callback. */
 void model_set_hook(struct model *m, model_hook_fn fn, void *ctx);

@@ -121,11 +121,11 @@ static void inside_box_and_ball(void)
 	model_free(m);
 }
 
-/* At 3 threads (chunks of 512 examples per thread, the input gradient
- * split between the threads) the attack runs the same twice, bit for
- * bit, and agrees with 1 thread up to the rounding of the products,
- * whose sums depend on where a row falls in a product: no more than a
- * few examples in a thousand change their outcome. */
+/* Each block of examples is attacked by one thread alone, with
+ * single-threaded products, in blocks whose size does not depend on the
+ * thread count: at 3 threads (more threads than this machine may have
+ * cores) the attack gives what it gives at 1, bit for bit, also when
+ * blocks are taken in another order. */
 static void threads_agree(void)
 {
 	enum { NT = 2000 };
@@ -154,14 +154,15 @@ static void threads_agree(void)
 					 &p, &r[k], &err) == 0);
 		}
 		parallel_set_threads(0);
-		CHECK(memcmp(r[1].adv, r[2].adv, sizeof xt) == 0);
-		CHECK(memcmp(r[1].fooled, r[2].fooled, NT) == 0);
-		int apart = 0, fooled = 0;
-		for (int e = 0; e < NT; e++) {
-			apart += r[0].fooled[e] != r[1].fooled[e];
-			fooled += r[0].fooled[e];
+		for (int k = 1; k < 3; k++) {
+			CHECK(memcmp(r[0].adv, r[k].adv, sizeof xt) == 0);
+			CHECK(memcmp(r[0].fooled, r[k].fooled, NT) == 0);
+			CHECK(memcmp(r[0].loss, r[k].loss,
+				     NT * sizeof *r[0].loss) == 0);
 		}
-		CHECK(apart <= NT / 200);
+		int fooled = 0;
+		for (int e = 0; e < NT; e++)
+			fooled += r[0].fooled[e];
 		CHECK(fooled > NT / 10); /* the attack does something */
 		for (int k = 0; k < 3; k++)
 			attack_result_free(&r[k]);

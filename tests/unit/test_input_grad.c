@@ -151,6 +151,49 @@ static void threads_change_nothing(void)
 	}
 }
 
+/* A worker view (model_worker_new) gives its model's gradients, losses
+ * and logits, reads the parameters in place (a change shows at once),
+ * and two views compute side by side on scratch of their own. */
+static void worker_view_agrees(void)
+{
+	float x[N * F], dx[3][N * F], z[3][N * C], l[3][N];
+	int32_t y[N];
+	struct model *m = make(2, ACT_GELU, 16, x, y);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	struct traj_error err;
+	struct model *w1 = model_worker_new(m, 4, &err);
+	struct model *w2 = model_worker_new(m, 4, &err);
+	CHECK(w1 && w2);
+	if (!w1 || !w2)
+		return;
+	CHECK(w1->max_batch == 4);
+	struct batch b = { N, NULL, x, y };
+	CHECK(model_input_grad(m, &b, dx[0], l[0], z[0], &err) == 0);
+	struct batch h1 = { N / 2, NULL, x, y };
+	struct batch h2 = { N - N / 2, NULL, x + (N / 2) * F, y + N / 2 };
+	CHECK(model_input_grad(w1, &h1, dx[1], l[1], z[1], &err) == 0);
+	CHECK(model_input_grad(w2, &h2, dx[1] + (N / 2) * F, l[1] + N / 2,
+			       z[1] + (N / 2) * C, &err) == 0);
+	for (int i = 0; i < N * F; i++)
+		CHECK_NEAR(dx[0][i], dx[1][i], 1e-6 * (1 + fabs(dx[0][i])));
+	for (int e = 0; e < N; e++)
+		CHECK_NEAR(l[0][e], l[1][e], 1e-6 * (1 + fabs(l[0][e])));
+	w1->ops->logits(w1, &b, z[2]);
+	for (int i = 0; i < N * C; i++)
+		CHECK_NEAR(z[0][i], z[2][i], 1e-6 * (1 + fabs(z[0][i])));
+	for (size_t i = 0; i < m->nparams; i++)
+		m->params[i] *= 2.0f;
+	CHECK(model_input_grad(m, &b, dx[0], NULL, NULL, &err) == 0);
+	CHECK(model_input_grad(w1, &b, dx[2], NULL, NULL, &err) == 0);
+	for (int i = 0; i < N * F; i++)
+		CHECK_NEAR(dx[0][i], dx[2][i], 1e-6 * (1 + fabs(dx[0][i])));
+	model_free(w1);
+	model_free(w2);
+	model_free(m);
+}
+
 /* Parameters and their gradients are left alone. */
 static void parameters_untouched(void)
 {
@@ -186,6 +229,8 @@ static void token_input_refused(void)
 	CHECK(model_input_grad(m, &b, dx, NULL, NULL, &err) == -1);
 	CHECK(err.status == TRAJ_EUSAGE);
 	CHECK(strstr(err.msg, "no continuous input") != NULL);
+	CHECK(model_worker_new(m, 4, &err) == NULL);
+	CHECK(err.status == TRAJ_EUSAGE);
 	model_free(m);
 }
 
@@ -196,6 +241,7 @@ int main(void)
 	RUN(relu_three_layers_matches_differences);
 	RUN(chunking_changes_nothing);
 	RUN(threads_change_nothing);
+	RUN(worker_view_agrees);
 	RUN(parameters_untouched);
 	RUN(token_input_refused);
 	return harness_done();
