@@ -36,6 +36,23 @@ static void make_series(double *test, double *train)
 	}
 }
 
+/* The same, but train/acc up to 1 only for points 30-35, then back: a
+ * rise announced, then a spike after all, the announcement withdrawn. */
+static void make_blip(double *test, double *train)
+{
+	make_series(test, train);
+	for (int i = 36; i < NPTS; i++)
+		train[i] -= 0.8;
+}
+
+static int count(const char *text, const char *what)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
 /* The events, as printed, one after another; and the line (2 per point)
  * at which the first was printed. */
 struct out {
@@ -195,9 +212,32 @@ static void test_union_of_ticks_is_one_pass(void)
 	CHECK(finals == 1); /* train/acc's rise; test/acc is still rising */
 }
 
+/* A provisional line withdrawn: the retraction printed once, at the
+ * same line, however the series is cut into ticks. */
+static void test_a_retraction_is_printed_once_in_ticks(void)
+{
+	static double test[NPTS], train[NPTS];
+	static struct out one, t;
+	static long every[2 * NPTS];
+	make_blip(test, train);
+	one_pass(test, train, 1, &one);
+	CHECK(count(one.text, "\ttrain/acc\trising\t") == 1);
+	CHECK(count(one.text, "\ttrain/acc\tspike\t") == 1);
+	CHECK(count(one.text, "\ttrain/acc\tretract\t") == 1);
+	CHECK(count(one.text, "\ttrain/acc\t") == 3);
+	const long cuts[] = {60, 71, 73, 75, 90, 101, 103, 600};
+	ticks(test, train, cuts, 8, &t);
+	CHECK(strcmp(t.text, one.text) == 0);
+	for (int i = 0; i < 2 * NPTS; i++)
+		every[i] = i + 1;
+	ticks(test, train, every, 2 * NPTS, &t);
+	CHECK(strcmp(t.text, one.text) == 0);
+}
+
 int main(void)
 {
 	RUN(test_a_rise_is_printed_a_few_points_after_it_happens);
 	RUN(test_union_of_ticks_is_one_pass);
+	RUN(test_a_retraction_is_printed_once_in_ticks);
 	return harness_done();
 }
