@@ -27,6 +27,7 @@ struct kase {
 	enum shape shape;
 	double sd, rho; /* noise s.d. (marginal), AR(1) correlation */
 	int n;
+	int mid;        /* where the change is, if not at MID */
 };
 
 #define MAXN 500
@@ -81,6 +82,7 @@ static double gauss(struct rng *r)
 static int make(const struct kase *k, struct rng *r, double *x)
 {
 	double amp = fmax(5 * k->sd, 0.1), e = 0;
+	int mid = k->mid ? k->mid : MID;
 	for (int i = 0; i < k->n; i++) {
 		e = k->rho * e + sqrt(1 - k->rho * k->rho) * gauss(r);
 		double level = 0.1;
@@ -88,7 +90,7 @@ static int make(const struct kase *k, struct rng *r, double *x)
 		case FLAT: break;
 		case SPIKE1: level += i == 250 ? 2 * amp : 0; break;
 		case SPIKE3: level += i >= 250 && i < 253 ? 2 * amp / (1 << (i - 250)) : 0; break;
-		case SHARP: level += i >= MID ? amp : 0; break;
+		case SHARP: level += i >= mid ? amp : 0; break;
 		/* 10% to 90% over 30 points */
 		case SLOW: level += amp / (1 + exp(-4.394 / 30 * (i - MID))); break;
 		case FALL: level += amp - amp / (1 + exp(-4.394 / 10 * (i - MID))); break;
@@ -120,19 +122,23 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	static const struct kase cases[] = {
-		{"flat", FLAT, 0.01, 0, 500}, {"flat", FLAT, 0.03, 0, 500},
-		{"flat", FLAT, 0.05, 0, 500},
-		{"flat, AR(1)", FLAT, 0.01, 0.5, 500}, {"flat, AR(1)", FLAT, 0.03, 0.5, 500},
-		{"flat, AR(1)", FLAT, 0.05, 0.5, 500},
-		{"spike (1)", SPIKE1, 0.01, 0, 500}, {"spike (1)", SPIKE1, 0.03, 0, 500},
-		{"spike (3)", SPIKE3, 0.01, 0, 500}, {"spike (3)", SPIKE3, 0.03, 0, 500},
-		{"spike (3)", SPIKE3, 0.05, 0, 500},
-		{"sharp rise", SHARP, 0.01, 0, 300}, {"sharp rise", SHARP, 0.03, 0, 300},
-		{"sharp rise", SHARP, 0.05, 0, 300},
-		{"slow rise (30)", SLOW, 0.01, 0, 300}, {"slow rise (30)", SLOW, 0.03, 0, 300},
-		{"slow rise (30)", SLOW, 0.05, 0, 300},
-		{"fall (10)", FALL, 0.01, 0, 300}, {"fall (10)", FALL, 0.03, 0, 300},
-		{"fall (10)", FALL, 0.05, 0, 300},
+		{"flat", FLAT, 0.01, 0, 500, 0}, {"flat", FLAT, 0.03, 0, 500, 0},
+		{"flat", FLAT, 0.05, 0, 500, 0},
+		{"flat, AR(1)", FLAT, 0.01, 0.5, 500, 0}, {"flat, AR(1)", FLAT, 0.03, 0.5, 500, 0},
+		{"flat, AR(1)", FLAT, 0.05, 0.5, 500, 0},
+		{"spike (1)", SPIKE1, 0.01, 0, 500, 0}, {"spike (1)", SPIKE1, 0.03, 0, 500, 0},
+		{"spike (3)", SPIKE3, 0.01, 0, 500, 0}, {"spike (3)", SPIKE3, 0.03, 0, 500, 0},
+		{"spike (3)", SPIKE3, 0.05, 0, 500, 0},
+		{"sharp rise", SHARP, 0.01, 0, 300, 0}, {"sharp rise", SHARP, 0.03, 0, 300, 0},
+		{"sharp rise", SHARP, 0.05, 0, 300, 0},
+		{"slow rise (30)", SLOW, 0.01, 0, 300, 0}, {"slow rise (30)", SLOW, 0.03, 0, 300, 0},
+		{"slow rise (30)", SLOW, 0.05, 0, 300, 0},
+		{"fall (10)", FALL, 0.01, 0, 300, 0}, {"fall (10)", FALL, 0.03, 0, 300, 0},
+		{"fall (10)", FALL, 0.05, 0, 300, 0},
+		/* a jump before the detector can test (2 x warmup points), as
+		 * train accuracy jumps in a run's first checkpoints */
+		{"sharp rise @6", SHARP, 0.01, 0, 300, 6},
+		{"sharp rise @6", SHARP, 0.03, 0, 300, 6},
 	};
 	struct emerge_opts o;
 	emerge_opts_init(&o);
@@ -146,17 +152,18 @@ int main(int argc, char **argv)
 	double t0 = now_ms();
 	printf("# traj-emerge --early (threshold 5, min-delta 0.05, warmup %d),\n"
 	       "# %d series per case, changes of 5 noise s.d. (at least\n"
-	       "# 0.1) at point %d. false: provisional (rising/falling) lines per\n"
+	       "# 0.1) at point %d (@6: at point 6). false: provisional (rising/falling) lines per\n"
 	       "# series that no true change explains; found: true changes announced;\n"
 	       "# early, final: median points from the change's middle to the\n"
 	       "# provisional line and to the final rise/fall; final false: final\n"
 	       "# rise/fall lines per series that no true change explains;\n"
 	       "# withdrawn: false provisional lines per series later retracted;\n"
-	       "# true wd: true changes whose provisional line was retracted\n",
+	       "# true wd: true changes whose provisional line was retracted;\n"
+	       "# final found: true changes printed as a final rise/fall\n",
 	       warmup, seeds, MID);
-	printf("%-15s %5s %4s %4s | %7s %6s %6s %6s | %11s | %9s %7s\n", "case", "sd",
-	       "rho", "n", "false", "found", "early", "final", "final false",
-	       "withdrawn", "true wd");
+	printf("%-15s %5s %4s %4s | %7s %6s %6s %6s | %11s | %9s %7s | %11s\n", "case",
+	       "sd", "rho", "n", "false", "found", "early", "final", "final false",
+	       "withdrawn", "true wd", "final found");
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		const struct kase *k = &cases[c];
 		struct rng r;
@@ -182,16 +189,18 @@ int main(int argc, char **argv)
 			wd += s.withdrawn;
 			true_wd += s.true_withdrawn;
 			if (s.prov_ok)
-				prov_lag[found++] = s.prov_at - MID;
+				prov_lag[found++] = s.prov_at - (k->mid ? k->mid : MID);
 			if (s.final_ok)
-				final_lag[nfinal++] = s.final_at - MID;
+				final_lag[nfinal++] = s.final_at - (k->mid ? k->mid : MID);
 		}
-		printf("%-15s %5.2f %4.1f %4d | %7.4f %6.3f %6.1f %6.1f | %11.4f | %9.4f %7.4f\n",
+		int shift = k->shape >= SHARP;
+		printf("%-15s %5.2f %4.1f %4d | %7.4f %6.3f %6.1f %6.1f | %11.4f | %9.4f %7.4f | %11.3f\n",
 		       k->name, k->sd, k->rho, k->n, (double)prov / seeds,
-		       k->shape >= SHARP ? (double)found / seeds : NAN,
+		       shift ? (double)found / seeds : NAN,
 		       median(prov_lag, found), median(final_lag, nfinal),
 		       (double)fin / seeds, (double)wd / seeds,
-		       k->shape >= SHARP ? (double)true_wd / seeds : NAN);
+		       shift ? (double)true_wd / seeds : NAN,
+		       shift ? (double)nfinal / seeds : NAN);
 		fflush(stdout);
 	}
 	printf("# %zu cases in %.1f s\n", sizeof cases / sizeof cases[0], (now_ms() - t0) / 1000);
