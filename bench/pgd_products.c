@@ -13,10 +13,15 @@
  * products do not depend on the values, only denormals would.
  *
  * Prints "pgd_products_s\t<seconds>\t<form>" (wall time, the faster form)
- * and both forms on stderr. With `attack` as a fifth argument, also times
+ * and both forms on stderr, then the CPU seconds of the busiest thread of
+ * the split form ("pgd_products_split_busy_s"): what its wall time would
+ * be if no other program took a core. With `attack` as a fifth argument, also times
  * traj's own PGD (attack_run: the same steps from the clean input, every
  * iterate offered, L-infinity eps 0.1) on the same rows with a randomly
- * initialised 784-256-10 MLP, and prints "pgd_attack_s", then the process
+ * initialised 784-256-10 MLP, and prints "pgd_attack_s", per thread of
+ * the attack the CPU seconds it computed, the seconds it waited for the
+ * others and the rest of the run, when other programs had its core
+ * ("pgd_attack_thread"), then the process
  * CPU time of both, "cpu_s\tattack A\tproducts P": at 1 thread, figures
  * that the load of other programs barely moves (the products' CPU time is
  * the one-batch form's).
@@ -39,6 +44,7 @@ enum { F = 784, H = 256, C = 10 };
 struct set {
 	int n, iters, chunk, parts;
 	float *x, *w0, *w1, *h, *z, *dh, *dx;
+	double cpu[64]; /* the split form: CPU seconds of each part */
 };
 
 /* Rows [e0, e0 + k) through one step's products. */
@@ -52,10 +58,18 @@ static void products(const struct set *s, int e0, int k)
 }
 
 /* Part t of the split form: its rows, every step, chunk by chunk. */
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void part(void *ctx, int lo, int hi)
 {
-	const struct set *s = ctx;
+	struct set *s = ctx;
 	for (int t = lo; t < hi; t++) {
+		double c0 = thread_cpu_s();
 		int a = (int)((long long)s->n * t / s->parts);
 		int b = (int)((long long)s->n * (t + 1) / s->parts);
 		for (int e0 = a; e0 < b; e0 += s->chunk) {
@@ -63,6 +77,8 @@ static void part(void *ctx, int lo, int hi)
 			for (int it = 0; it < s->iters; it++)
 				products(s, e0, k);
 		}
+		if (t < 64)
+			s->cpu[t] = thread_cpu_s() - c0;
 	}
 }
 
@@ -98,6 +114,12 @@ static int time_attack(const struct set *s, double *wall, double *cpu)
 	rc = attack_run(m, &b, NULL, 0.1, &p, &res, &err);
 	*wall = (now_ms() - t0) / 1e3;
 	*cpu = cpu_s() - c0;
+	const struct attack_timing *tm = &res.timing;
+	for (int t = 0; rc == 0 && t < tm->threads; t++)
+		printf("pgd_attack_thread\t%d\tbusy %.3f s\twait %.3f s\t"
+		       "neither %.3f s\t(blocks of %d rows)\n", t,
+		       tm->busy_s[t], tm->wait_s[t],
+		       tm->wall_s - tm->busy_s[t] - tm->wait_s[t], tm->rows);
 out:
 	if (rc < 0)
 		fprintf(stderr, "pgd_products: attack: %s\n", m ? err.msg :
@@ -122,15 +144,15 @@ int main(int argc, char **argv)
 	int iters = argc > 2 ? atoi(argv[2]) : 40;
 	int threads = argc > 3 ? atoi(argv[3]) : 2;
 	int chunk = argc > 4 ? atoi(argv[4]) : 512;
-	if (n < 1 || iters < 1 || threads < 1 || chunk < 1) {
+	if (n < 1 || iters < 1 || threads < 1 || threads > 64 || chunk < 1) {
 		fprintf(stderr, "usage: pgd_products n iters threads [chunk]\n");
 		return 2;
 	}
 	linalg_init();
 	struct rng r;
 	rng_seed(&r, 1);
-	struct set s = { n, iters, chunk, threads, NULL, NULL, NULL, NULL,
-			 NULL, NULL, NULL };
+	struct set s = { .n = n, .iters = iters, .chunk = chunk,
+			 .parts = threads };
 	size_t N = (size_t)n;
 	s.x = filled(N * F, 0.0f, 1.0f, &r);
 	s.w0 = filled((size_t)F * H, -0.0357f, 0.0357f, &r); /* 1/sqrt(F) */
@@ -165,6 +187,11 @@ int main(int argc, char **argv)
 		split);
 	printf("pgd_products_s\t%.3f\t%s\n", one < split ? one : split,
 	       one < split ? "one-batch" : "split");
+	double most = 0.0;
+	for (int t = 0; t < threads; t++)
+		most = s.cpu[t] > most ? s.cpu[t] : most;
+	printf("pgd_products_split_busy_s\t%.3f\t(the busiest thread's CPU "
+	       "seconds)\n", most);
 	double wall, cpu;
 	if (argc > 5 && !strcmp(argv[5], "attack")) {
 		if (time_attack(&s, &wall, &cpu) < 0)

@@ -5,9 +5,10 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "common/linalg.h"
 #include "common/parallel.h"
@@ -37,8 +38,11 @@ int attack_result_init(struct attack_result *r, int64_t n, int features,
 	return 0;
 }
 
+static void work_free(struct attack_work *w);
+
 void attack_result_free(struct attack_result *r)
 {
+	work_free(r->work);
 	free(r->adv);
 	free(r->fooled);
 	free(r->loss);
@@ -385,32 +389,93 @@ static int check_params(const struct model *m, const struct batch *clean,
 }
 
 /* Rows of a block, the examples one thread attacks at a time through
- * every restart and iteration. Few enough that the block's per-example
- * buffers (the current point, the clean input and the gradient, 3 F
- * floats a row, and the hidden layers) stay in the thread's core-private
- * L2 cache between the products and the step, with the other threads'
- * blocks and other programs' data sharing the L3 cache; enough rows that
- * single-threaded products at these shapes run at full speed. Smaller
- * batches are cut in up to ATTACK_MIN_BLOCKS blocks (not fewer rows than
- * ATTACK_MIN_ROWS), so that several threads get a share. The rows do
- * not depend on the thread count, so neither do the results. */
+ * every restart and iteration. Enough rows for single-threaded products
+ * to pay for packing the weights (at 784-256, pgd_products' busiest
+ * thread: 64 rows ~10% slower than 512, 1024 no faster); few enough that
+ * the block's buffers (the current point, the clean input and the
+ * gradient, 3 F floats a row, and the hidden layers) take at most half
+ * of the thread's share of the last-level cache, the rest for the weights
+ * that every block reads. Smaller batches are cut in up to
+ * ATTACK_MIN_BLOCKS blocks (of at least ATTACK_MIN_ROWS rows), so that
+ * several threads get a share (adversarial training). The rows never
+ * depend on the thread count, so neither do the results. */
 #define ATTACK_MIN_ROWS 64
-#define ATTACK_MAX_ROWS 1024
+#define ATTACK_MAX_ROWS 512
 #define ATTACK_MIN_BLOCKS 4
-#define ATTACK_L2_DEFAULT 524288
+#define ATTACK_CACHE_DEFAULT 2097152.0 /* bytes per CPU, when unknown */
+
+/* The CPUs in a sysfs list such as "0-3,8", or 0. */
+static int cpus_in(const char *list)
+{
+	int count = 0;
+	const char *q = list;
+	while (*q >= '0' && *q <= '9') {
+		char *end;
+		long a = strtol(q, &end, 10), b = a;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		count += b >= a ? (int)(b - a + 1) : 0;
+		q = *end == ',' ? end + 1 : end;
+	}
+	return count;
+}
+
+/* A line of a sysfs file of cpu0's cache `index`, or "" . */
+static void cache_field(int index, const char *field, char *buf, int len)
+{
+	char path[96];
+	snprintf(path, sizeof path,
+		 "/sys/devices/system/cpu/cpu0/cache/index%d/%s", index, field);
+	buf[0] = 0;
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (!fgets(buf, len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+}
+
+/* The bytes per CPU of the last-level cache, from Linux's sysfs
+ * (sysconf's figure can be the whole package's on a VM), or the
+ * default. */
+static double cache_share(void)
+{
+	int best = 0;
+	double share = ATTACK_CACHE_DEFAULT;
+	for (int i = 0; i < 8; i++) {
+		char lvl[32], type[32], size[32], list[256];
+		cache_field(i, "level", lvl, sizeof lvl);
+		cache_field(i, "type", type, sizeof type);
+		cache_field(i, "size", size, sizeof size);
+		cache_field(i, "shared_cpu_list", list, sizeof list);
+		int level = atoi(lvl), cpus = cpus_in(list);
+		char *unit;
+		double bytes = strtod(size, &unit);
+		bytes *= *unit == 'K' ? 1024.0 : *unit == 'M' ? 1048576.0 : 1.0;
+		if (level > best && strncmp(type, "Data", 4) &&
+		    strncmp(type, "Instruction", 11) && bytes > 0 && cpus > 0) {
+			best = level;
+			share = bytes / cpus;
+		}
+	}
+	return share;
+}
+
+static double share; /* the same all along a process */
+static pthread_once_t share_once = PTHREAD_ONCE_INIT;
+
+static void share_init(void)
+{
+	share = cache_share();
+}
 
 static int block_rows(const struct model *m, int64_t n)
 {
-	long l2 = 0;
-#ifdef _SC_LEVEL2_CACHE_SIZE
-	l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-#endif
-	if (l2 <= 0)
-		l2 = ATTACK_L2_DEFAULT;
+	pthread_once(&share_once, share_init);
 	/* the hidden layers: params per input, about their total width */
 	double row = 4.0 * (3.0 * m->n_inputs + 2.0 * (double)m->nparams /
 			    m->n_inputs + m->n_classes);
-	double rows = (double)l2 / row;
+	double rows = share / 2 / row;
 	double small = ((double)n + ATTACK_MIN_BLOCKS - 1) / ATTACK_MIN_BLOCKS;
 	if (rows > small)
 		rows = small;
@@ -419,6 +484,67 @@ static int block_rows(const struct model *m, int64_t n)
 	if (rows > ATTACK_MAX_ROWS)
 		rows = ATTACK_MAX_ROWS;
 	return (int)rows;
+}
+
+/* attack_run's threads and their scratch, for one model and block
+ * size; the pool's workers sleep between runs. */
+struct attack_work {
+	const struct model *m;
+	const float *params;
+	int inputs, classes, rows, threads;
+	struct parallel *pool;  /* NULL for one thread */
+	struct chunk c[];       /* one per thread */
+};
+
+static void work_free(struct attack_work *w)
+{
+	if (!w)
+		return;
+	for (int t = 0; t < w->threads; t++)
+		chunk_free(&w->c[t]);
+	parallel_free(w->pool);
+	free(w);
+}
+
+/* The result's work if it fits, else a new one in its place. */
+static struct attack_work *work_get(struct attack_result *out,
+				    struct model *m, int rows, int threads,
+				    struct traj_error *err)
+{
+	struct attack_work *w = out->work;
+	if (w && w->m == m && w->params == m->params &&
+	    w->inputs == m->n_inputs && w->classes == m->n_classes &&
+	    w->rows == rows && w->threads == threads)
+		return w;
+	work_free(w);
+	out->work = w = calloc(1, sizeof *w + (size_t)threads * sizeof *w->c);
+	if (!w) {
+		traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
+		return NULL;
+	}
+	*w = (struct attack_work){ m, m->params, m->n_inputs, m->n_classes,
+				   rows, 0, NULL };
+	if (threads > 1 && !(w->pool = parallel_new())) {
+		traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
+		goto fail;
+	}
+	for (; w->threads < threads; w->threads++)
+		if (chunk_init(&w->c[w->threads], m, rows, err) < 0) {
+			w->threads++;
+			goto fail;
+		}
+	return w;
+fail:
+	work_free(w);
+	out->work = NULL;
+	return NULL;
+}
+
+static double seconds(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* An attack_run: blocks of `rows` examples, taken in turn by the
@@ -433,6 +559,8 @@ struct run {
 	struct chunk *c;        /* one per thread */
 	int rows;
 	int64_t n, blocks;
+	double t0;              /* CLOCK_MONOTONIC at the start */
+	double start[ATTACK_MAX_THREADS], end[ATTACK_MAX_THREADS];
 	pthread_mutex_t mu;
 	int64_t next;           /* the first block nobody took */
 	int failed;             /* a thread's error: the others stop */
@@ -456,6 +584,8 @@ static void run_blocks(void *ctx, int lo, int hi)
 		struct chunk *c = &r->c[t];
 		int F = c->m->n_inputs;
 		struct traj_error err = { 0 };
+		double cpu0 = seconds(CLOCK_THREAD_CPUTIME_ID);
+		r->start[t] = seconds(CLOCK_MONOTONIC) - r->t0;
 		int64_t b;
 		while ((b = take_block(r)) >= 0) {
 			int64_t e0 = b * r->rows;
@@ -478,6 +608,9 @@ static void run_blocks(void *ctx, int lo, int hi)
 				pthread_mutex_unlock(&r->mu);
 			}
 		}
+		r->end[t] = seconds(CLOCK_MONOTONIC) - r->t0;
+		r->out->timing.busy_s[t] = seconds(CLOCK_THREAD_CPUTIME_ID) -
+					   cpu0;
 	}
 }
 
@@ -488,6 +621,7 @@ int attack_run(struct model *m, const struct batch *clean, const float *eps,
 	if (check_params(m, clean, eps, eps0, p, err) < 0)
 		return -1;
 	int64_t n = clean->n;
+	memset(&out->timing, 0, sizeof out->timing);
 	if (n <= 0)
 		return 0;
 	/* PGD also offers the FGSM point, so it is never weaker than FGSM */
@@ -504,40 +638,33 @@ int attack_run(struct model *m, const struct batch *clean, const float *eps,
 	int threads = parallel_threads();
 	if (threads > r.blocks)
 		threads = (int)r.blocks;
-	r.c = calloc((size_t)threads, sizeof *r.c);
-	struct parallel *pool = threads > 1 ? parallel_new() : NULL;
-	int rc = -1, made = 0;
-	if (!r.c || (threads > 1 && !pool)) {
-		traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
-		goto out;
-	}
-	for (; made < threads; made++)
-		if (chunk_init(&r.c[made], m, r.rows, err) < 0) {
-			made++;
-			goto out;
-		}
-	if (pthread_mutex_init(&r.mu, NULL) != 0) {
-		traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
-		goto out;
-	}
+	if (threads > ATTACK_MAX_THREADS)
+		threads = ATTACK_MAX_THREADS;
+	struct attack_work *w = work_get(out, m, r.rows, threads, err);
+	if (!w)
+		return -1;
+	r.c = w->c;
+	if (pthread_mutex_init(&r.mu, NULL) != 0)
+		return traj_fail(err, TRAJ_ENOMEM, -1, "attack: out of memory");
 	/* each thread's products on its own core, one block at a time */
 	int blas = linalg_threads();
 	linalg_set_threads(1);
-	parallel_run(pool, threads, run_blocks, &r);
+	r.t0 = seconds(CLOCK_MONOTONIC);
+	parallel_run(w->pool, threads, run_blocks, &r);
+	double wall = seconds(CLOCK_MONOTONIC) - r.t0;
 	linalg_set_threads(blas);
 	pthread_mutex_destroy(&r.mu);
+	out->timing.threads = threads;
+	out->timing.rows = r.rows;
+	out->timing.wall_s = wall;
+	for (int t = 0; t < threads; t++)
+		out->timing.wait_s[t] = r.start[t] + wall - r.end[t];
 	if (r.failed) {
 		if (err)
 			*err = r.err;
-	} else {
-		rc = 0;
+		return -1;
 	}
-out:
-	for (int t = 0; t < made; t++)
-		chunk_free(&r.c[t]);
-	free(r.c);
-	parallel_free(pool);
-	return rc;
+	return 0;
 }
 
 /* Which examples the model gets wrong (right, for a target) unattacked. */

@@ -38,6 +38,22 @@ struct attack_params {
  * path can cross the ball and come back. */
 double attack_default_step(int iters);
 
+/* How the last attack_run on a result spent its threads' time, for
+ * benchmarks: per thread, the CPU seconds it computed and the seconds it
+ * waited, from the start of the run, before its first block and after
+ * its last (the wall time it spent neither computing nor waiting was
+ * taken by other programs, or by the hypervisor). */
+#define ATTACK_MAX_THREADS 64
+struct attack_timing {
+	int threads;
+	int rows;        /* examples per block */
+	double wall_s;   /* the whole run */
+	double busy_s[ATTACK_MAX_THREADS];
+	double wait_s[ATTACK_MAX_THREADS];
+};
+
+struct attack_work;
+
 /* The result of one attack on n examples. */
 struct attack_result {
 	float *adv;     /* (n, F) adversarial inputs, in the box and the ball */
@@ -45,6 +61,11 @@ struct attack_result {
 			    == the target (targeted) */
 	float *loss;    /* (n) cross-entropy of the label (target) at adv */
 	int64_t n;
+	/* attack_run's threads and scratch, kept for the next run on the
+	 * same result (adversarial training attacks every batch) while the
+	 * model is the same; freed by attack_result_free */
+	struct attack_work *work;
+	struct attack_timing timing;
 };
 
 int attack_result_init(struct attack_result *r, int64_t n, int features,
