@@ -306,6 +306,33 @@ static int find_spike(const struct changepoint *c, const struct changepoint_opts
 	return 1;
 }
 
+/* The noise of the levels around a change once it is over: the points of
+ * the ring but those of the ramp fitted to the change (kept points i1 to
+ * i2), the level after it moved back onto the level before (by the ramp's
+ * height), so that each counts about its own mean. A change printed early
+ * in a series is then judged against the noise of the level it reached as
+ * well, 2v points at least that were not there at its alarm; the ramp
+ * itself, which a curve that is no ramp (a loss falling as 1/t) leaves
+ * far from, is not noise. */
+static int settled_noise(struct changepoint *c, const struct changepoint_opts *o,
+			 int i1, int i2, struct noise_est *out)
+{
+	double *x = c->scratch, *work = c->scratch + c->cap;
+	int n = c->n, nk = c->nkept, m = 0;
+	double before = 0, after = 0;
+	for (int k = 0; k <= i1; k++)
+		before += c->kept[k].value / (i1 + 1);
+	for (int k = i2; k < nk; k++)
+		after += c->kept[k].value / (nk - i2);
+	for (int i = 0; i < n; i++) {
+		int k = nk - (n - i); /* the kept point this is, if one */
+		if (k > i1 && k < i2)
+			continue;
+		x[m++] = back(c, n - 1 - i)->value - (k >= i2 ? after - before : 0);
+	}
+	return noise_estimate(x, m, o->window, work, out);
+}
+
 static int settle(struct changepoint *c, const struct changepoint_opts *o,
 		  struct changepoint_change *out)
 {
@@ -332,6 +359,11 @@ static int settle(struct changepoint *c, const struct changepoint_opts *o,
 	if (c->nkept - 1 - i2 < 2 * v)
 		return 0;
 	changepoint_noise(c, o, &ne);
+	/* decided on the noise of every point seen by now, not only of
+	 * those before the alarm */
+	struct noise_est all;
+	if (settled_noise(c, o, i1, i2, &all) == 0)
+		ne = all;
 	double after = mean_back(c, 0, 2 * v);
 	double se = ne.tau * sqrt(1.0 / c->n_before + 1.0 / (2 * v));
 	double z = zscore(after - c->before, se);

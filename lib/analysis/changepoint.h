@@ -21,6 +21,11 @@
  *            window,
  *   after  = the mean of the last 2v points,
  *   z      = |after - before| / (tau sqrt(1/n_before + 1/n_after)),
+ *            tau that of every point in memory but the ramp's, the level
+ *            after moved onto the level before (each about its own mean):
+ *            a change early in a series is judged against the noise of
+ *            the level it reached too, not only of the few points before
+ *            its alarm (a spike's point s.d. likewise),
  * and the change is a `rise` or a `fall` when |after - before| >=
  * min_delta and z >= threshold. It is placed at the middle of the ramp
  * fitted to the kept points (of a step, its first point at the new

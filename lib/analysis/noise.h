@@ -10,8 +10,9 @@
  *          1.4826 MAD(x[t+1] - x[t]) / sqrt 2 (the classic estimate;
  *          it is what traj-emerge prints as NOISE);
  *   point  the s.d. of a point's deviation from the mean of the w points
- *          before it, measured on the series itself (MAD of those
- *          deviations), at least sigma sqrt(1 + 1/w);
+ *          before it, and from the mean of the 4w before it, measured on
+ *          the series itself (MAD of those deviations), at least sigma
+ *          sqrt(1 + 1/w);
  *   tau    the long-run s.d.: sqrt(u / 2) times the s.d. of the difference
  *          between the means of two neighbouring u-point windows, measured
  *          on the series (MAD), the larger of u = w and u = 2w, and at
@@ -19,8 +20,14 @@
  *          tau sqrt(2 / u). For white noise tau = sigma; for correlated
  *          noise it is larger, by as much as the correlation inflates the
  *          windows' means; and then raised by 3 / neff of itself, neff =
- *          n (sigma / tau)^2 the independent points among the n (a
- *          t-test's margin for a scale known from few of them).
+ *          n (s / tau)^2 the independent points among the n, s the
+ *          marginal s.d. (a t-test's margin for a scale known from few
+ *          of them).
+ * The variogram at lags 1 and 2 (MADs of x[t+1] - x[t], x[t+2] - x[t])
+ * gives the lag-1 correlation rho of AR(1) noise (their variances' ratio
+ * is 1 + rho), hence s; a ratio above 3 is a curve's, not noise's (rho 0).
+ * tau is at most what correlation 0.9 would make of the lag-1 variogram:
+ * window means that differ by more are a curve's. 
  * Each MAD is times 1.4826, the s.d. of a normal sample. When more than
  * half the deviations are 0 (quantised values), the mean absolute
  * deviation (times sqrt(pi / 2)) speaks instead. With few points the

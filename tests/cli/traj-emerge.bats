@@ -23,7 +23,7 @@ setup() {
 
 @test "--when reports the first step at which the test passes" {
 	run -0 traj-emerge --when 'test/acc>=0.95' "$GROK"
-	assert_output $'toy\t1200\ttest/acc\tcross\t0.012\t0.986\t1175\t1200\ttest/acc>=0.95\t7\t0.0036'
+	assert_output $'toy\t1200\ttest/acc\tcross\t0.012\t0.986\t1175\t1200\ttest/acc>=0.95\t6.51\t0.0036'
 }
 
 @test "--when takes globs, every operator, and may repeat" {
@@ -44,10 +44,10 @@ setup() {
 
 @test "the default methods find both transitions by change point and steepest change" {
 	run -0 traj-emerge "$GROK"
-	assert_line --index 0 $'toy\t200\ttrain/acc\trise\t0.020125\t1.000125\t175\t200\tchangepoint\t482\t0.00396'
-	assert_line --index 1 $'toy\t1200\ttest/acc\trise\t0.010125\t0.990125\t1175\t1200\tchangepoint\t256\t0.0036'
-	assert_line --index 2 --regexp $'^toy\t200\ttrain/acc\trise\t.*\tsteepest\t482\t0.00396$'
-	assert_line --index 3 --regexp $'^toy\t1200\ttest/acc\trise\t.*\tsteepest\t256\t0.0036$'
+	assert_line --index 0 $'toy\t200\ttrain/acc\trise\t0.020125\t1.000125\t175\t200\tchangepoint\t558\t0.00371'
+	assert_line --index 1 $'toy\t1200\ttest/acc\trise\t0.010125\t0.990125\t1175\t1200\tchangepoint\t865\t0.00354'
+	assert_line --index 2 --regexp $'^toy\t200\ttrain/acc\trise\t.*\tsteepest\t558\t0.00371$'
+	assert_line --index 3 --regexp $'^toy\t1200\ttest/acc\trise\t.*\tsteepest\t865\t0.00354$'
 	assert_equal "${#lines[@]}" 4
 }
 
