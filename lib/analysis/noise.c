@@ -111,13 +111,6 @@ int noise_estimate(const double *x, int n, int w, double *scratch,
 	 * falling as 1 / t): no correlation is read from it */
 	rho = rho > NOISE_CURVE ? 0 : fmin(fmax(rho, 0), NOISE_RHO_MAX);
 	double marg = sqrt(g1 / (1 - rho)) * (1 + 1 / sqrt(n - 1));
-	/* Before 8 w points the window contrasts below are too few to show
-	 * a correlation (those of 2 w points overlap into about two
-	 * independent ones): the variogram's correlation then bounds the
-	 * long-run s.d. and a point's from below. Later the contrasts speak;
-	 * the ratio of two MADs is too loose for more (at rho 0.5 and 150
-	 * points it reads anything from 0.2 to 0.9, and the long-run s.d.
-	 * goes as 1 / (1 - rho)). */
 	/* prefix[i] = x[0] + ... + x[i - 1], in the second half of scratch
 	 * (n doubles: prefix[n] is not needed, the last window ends at n) */
 	prefix[0] = 0;
