@@ -53,14 +53,26 @@ printf 'attack_pgd_iters_per_s\ttraj\t%.0f\ttorch %.0f\tratio %.2f\ttorch pgd cp
 # products per step, same shapes, examples and threads, the faster of one
 # batch and traj's split by rows): the floor under any implementation
 # that makes them. torch/2 below it would put 2x PyTorch out of reach.
-$BB/pgd_products "$n" 40 "$threads" 2>"$tmp/prod.err" >"$tmp/prod.tsv"
-ps=$(cut -f2 "$tmp/prod.tsv")
+$BB/pgd_products "$n" 40 "$threads" 512 attack 2>"$tmp/prod.err" >"$tmp/prod.tsv"
+ps=$(awk -F'\t' '$1 == "pgd_products_s" { print $2 }' "$tmp/prod.tsv")
 printf 'attack_pgd_products_s\tsgemm-alone\t%s\t(%s)\ttraj/sgemm %.2f\ttorch/sgemm %.2f\t2x-torch/sgemm %.2f\tload %s\n' \
-	"$ps" "$(cut -f3 "$tmp/prod.tsv")" \
+	"$ps" "$(awk -F'\t' '$1 == "pgd_products_s" { print $3 }' "$tmp/prod.tsv")" \
 	"$(awk -v a="$s" -v b="$ps" 'BEGIN { print a / b }')" \
 	"$(awk -v r="$trate" -v n="$n" -v b="$ps" 'BEGIN { print 40 * n / r / b }')" \
 	"$(awk -v r="$trate" -v n="$n" -v b="$ps" 'BEGIN { print 20 * n / r / b }')" \
 	"$(cut -d' ' -f1 /proc/loadavg)"
+# Where traj's attack spends its threads' time (the same run of
+# pgd_products, traj's attack_run on those rows): per thread the CPU
+# seconds it computed and the seconds it waited for the others, and the
+# busiest thread's CPU seconds against the products' busiest, split the
+# same way: a ratio that other programs' load moves less than wall times.
+awk -F'\t' '$1 == "pgd_products_split_busy_s" { p = $2 }
+	$1 == "pgd_attack_thread" { split($3, b, " "); split($4, w, " ")
+		line = line sprintf("\tthread %s busy %.2f s wait %.2f s", $2, b[2], w[2])
+		if (b[2] > most) most = b[2] }
+	END { if (p > 0) printf "attack_threads%s\tbusiest/products-busiest %.2f\n", line, most / p
+	      else print "attack_threads\tfailed (no pgd_attack_thread from pgd_products)" }' \
+	"$tmp/prod.tsv"
 # On one thread, CPU time: figures that the load of other programs barely
 # moves (wall times at a load of 20 on 2 cores are not). The same 40 steps
 # on the first 2000 images: traj's attack_run on random rows of the same
