@@ -18,8 +18,14 @@ struct model *model_worker_new(struct model *m, int rows,
 			       struct traj_error *err)
 {
 	if (!m->ops->worker || m->vocab) {
-		traj_fail(err, TRAJ_EUSAGE, -1, "the %s model takes tokens: it "
-			  "has no continuous input to perturb", m->kind);
+		if (m->vocab)
+			traj_fail(err, TRAJ_EUSAGE, -1, "the %s model takes "
+				  "tokens: it has no continuous input to "
+				  "perturb", m->kind);
+		else
+			traj_fail(err, TRAJ_EUSAGE, -1, "the %s model has no "
+				  "per-thread view for input gradients",
+				  m->kind);
 		return NULL;
 	}
 	struct model *w = m->ops->worker(m, rows > 0 ? rows : 1);
