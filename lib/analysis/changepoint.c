@@ -330,7 +330,7 @@ static int settled_noise(struct changepoint *c, const struct changepoint_opts *o
 			continue;
 		x[m++] = back(c, n - 1 - i)->value - (k >= i2 ? after - before : 0);
 	}
-	return noise_estimate_levels(x, m, o->window, work, out);
+	return noise_estimate(x, m, o->window, work, out);
 }
 
 static int settle(struct changepoint *c, const struct changepoint_opts *o,

@@ -75,8 +75,8 @@ static double robust_sd(double *d, int m)
 	return sqrt(M_PI / 2) * mean_abs / m;
 }
 
-static int estimate(const double *x, int n, int w, double *scratch,
-		    int levels, struct noise_est *out)
+int noise_estimate(const double *x, int n, int w, double *scratch,
+		   struct noise_est *out)
 {
 	if (n < 4) {
 		*out = (struct noise_est){NAN, NAN, NAN};
@@ -111,19 +111,6 @@ static int estimate(const double *x, int n, int w, double *scratch,
 	 * falling as 1 / t): no correlation is read from it */
 	rho = rho > NOISE_CURVE ? 0 : fmin(fmax(rho, 0), NOISE_RHO_MAX);
 	double marg = sqrt(g1 / (1 - rho)) * (1 + 1 / sqrt(n - 1));
-	/* Before 8 w points the window contrasts below are too few to show
-	 * a correlation (those of 2 w points overlap into about two
-	 * independent ones): around a change that is over, the variogram's
-	 * correlation then bounds the long-run s.d. and a point's from
-	 * below. Not while watching: the fast fall of a loss in its first
-	 * points, or a rise at the 26th of 121, would be seen late or not
-	 * at all; nor beyond 8 w points, where the ratio of two MADs is too
-	 * loose (at rho 0.5 and 150 points it reads anything from 0.2 to
-	 * 0.9, and the long-run s.d. goes as 1 / (1 - rho)). */
-	if (levels && n <= 8 * w) {
-		out->tau = fmax(out->tau, marg * sqrt((1 + rho) / (1 - rho)));
-		out->point = fmax(out->point, marg * sqrt(1 + 1.0 / w));
-	}
 	/* prefix[i] = x[0] + ... + x[i - 1], in the second half of scratch
 	 * (n doubles: prefix[n] is not needed, the last window ends at n) */
 	prefix[0] = 0;
@@ -176,16 +163,4 @@ static int estimate(const double *x, int n, int w, double *scratch,
 		out->tau *= 1 + 3 / (neff > 1 ? neff : 1);
 	}
 	return 0;
-}
-
-int noise_estimate(const double *x, int n, int w, double *scratch,
-		   struct noise_est *out)
-{
-	return estimate(x, n, w, scratch, 0, out);
-}
-
-int noise_estimate_levels(const double *x, int n, int w, double *scratch,
-			  struct noise_est *out)
-{
-	return estimate(x, n, w, scratch, 1, out);
 }

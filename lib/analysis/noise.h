@@ -47,11 +47,5 @@ struct noise_est {
  * least 2 n doubles. */
 int noise_estimate(const double *x, int n, int w, double *scratch,
 		   struct noise_est *out);
-/* The same for the levels around a change that is over (the change taken
- * out): with n <= 8 w, too few points for the window contrasts to show a
- * correlation, tau is at least s sqrt((1 + rho) / (1 - rho)) and point
- * at least s sqrt(1 + 1/w). */
-int noise_estimate_levels(const double *x, int n, int w, double *scratch,
-			  struct noise_est *out);
 
 #endif
