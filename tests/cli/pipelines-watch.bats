@@ -162,3 +162,14 @@ tick() { "$WATCH" "$@" "$D" -c -m test/acc -m train/acc -w 'test/acc>=0.5'; }
 	run -64 "$WATCH"
 	run -66 "$WATCH" "$BATS_TEST_TMPDIR/none"
 }
+
+@test "bench/tick_replay.sh: ticks of a grown copy print one pass's lines, each after the step its tick had read" {
+	run -0 --separate-stderr "$TRAJ_ROOT/bench/tick_replay.sh" -b 5000 "$RUN" -c -m test/acc -m train/acc -w 'test/acc>=0.5'
+	[[ $stderr == *"the same lines as one pass with --early"* ]] || fail "$stderr"
+	# most cuts fall inside a checkpoint: many more ticks than checkpoints
+	[[ $stderr =~ :\ ([0-9]+)\ ticks ]] && [ "${BASH_REMATCH[1]}" -gt 242 ] || fail "$stderr"
+	diff <(cut -f2- <<<"$output") "$BATS_FILE_TMPDIR/one"
+	# a line is printed no sooner than the step it names
+	awk -F'\t' '$1 < $3 { bad++ } END { exit bad > 0 }' <<<"$output" || fail "$output"
+	run -64 "$TRAJ_ROOT/bench/tick_replay.sh" -b x "$RUN"
+}
