@@ -151,8 +151,10 @@ setup() {
 	# kill at random moments until every run has been caught at least
 	# once in training or all are done; the moments are drawn within the
 	# time the uninterrupted sweep took, so they fall inside it whatever
-	# the machine's speed
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
+	# the machine's speed. A sweep that got done with no run resumed (an
+	# idle machine, every kill before the runs wrote a checkpoint) tested
+	# nothing: it starts over, up to 30 times in all.
+	for _ in $(seq 30); do
 		traj-sweep run -j 2 sw "${axes[@]}" 3>&- 2>>log &
 		pid=$!
 		# once the checks are done and parallel runs the jobs
@@ -163,7 +165,9 @@ setup() {
 		sleep "$(awk -v r="$RANDOM" -v t="$took" 'BEGIN { print t * (0.1 + 0.7 * r / 32767) }')"
 		kill_tree "$pid"
 		wait "$pid" || true
-		[ "$(ls sw/runs/*.done 2>/dev/null | wc -l)" -lt 6 ] || break
+		[ "$(ls sw/runs/*.done 2>/dev/null | wc -l)" -ge 6 ] || continue
+		! grep -q ': resumed and done' log || break
+		rm -rf sw
 	done
 	run -0 traj-sweep run -j 2 sw "${axes[@]}" 2>>log
 	grep -q ': resumed and done' log || fail "no run was interrupted and resumed: $(cat log)"
