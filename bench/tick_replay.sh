@@ -37,7 +37,15 @@ while [ "$have" -lt "$size" ]; do
 	# appended, not rewritten: the grown file is what a writer leaves
 	tail -c +"$((have + 1))" "$stream" | head -c "$bytes" >>"$tmp/grown.traj"
 	have=$(wc -c <"$tmp/grown.traj")
-	traj score --state "$tmp/S" "$tmp/grown.traj" >"$tmp/scores" 2>>"$tmp/err"
+	# its notes on stderr (a checkpoint still being written) are kept
+	# back, shown only if the tick fails
+	rc=0
+	traj score --state "$tmp/S" "$tmp/grown.traj" >"$tmp/scores" 2>"$tmp/err" || rc=$?
+	if [ "$rc" != 0 ]; then
+		cat "$tmp/err" >&2
+		echo "tick_replay.sh: $stream: traj score failed at byte $have (status $rc)" >&2
+		exit "$rc"
+	fi
 	last=$(awk -F'\t' 'END { if (NR) print $2 }' "$tmp/scores")
 	step=${last:-$step}
 	traj emerge --state "$tmp/E" "$@" "$tmp/scores" >"$tmp/lines"

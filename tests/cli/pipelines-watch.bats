@@ -172,4 +172,8 @@ tick() { "$WATCH" "$@" "$D" -c -m test/acc -m train/acc -w 'test/acc>=0.5'; }
 	# a line is printed no sooner than the step it names
 	awk -F'\t' '$1 < $3 { bad++ } END { exit bad > 0 }' <<<"$output" || fail "$output"
 	run -64 "$TRAJ_ROOT/bench/tick_replay.sh" -b x "$RUN"
+	# a file that is no stream: traj score's line, then where it failed
+	head -c 3000 /dev/zero >"$BATS_TEST_TMPDIR/junk.traj"
+	run -65 "$TRAJ_ROOT/bench/tick_replay.sh" -b 1000 "$BATS_TEST_TMPDIR/junk.traj" -c
+	[[ $output == *"not a traj stream"*"traj score failed at byte 1000 (status 65)"* ]] || fail "$output"
 }
