@@ -253,10 +253,10 @@ void changepoint_ramp_fit(const struct cp_point *p, int n, double *buf,
 	*to = b2;
 }
 
-static void place_change(const struct changepoint *c, double before,
-			 double after, struct changepoint_change *out)
+static void place_change(const struct changepoint *c, double after,
+			 struct changepoint_change *out)
 {
-	double d = after - before, sign = d > 0 ? 1 : -1;
+	double d = after - c->before, sign = d > 0 ? 1 : -1;
 	/* the middle of the ramp that best fits the points (of a step, its
 	 * first point at the new level) */
 	int i1, i2;
@@ -266,7 +266,7 @@ static void place_change(const struct changepoint *c, double before,
 	out->step = c->kept[k].step;
 	out->from = k > 0 ? c->kept[k - 1].step : c->kept[0].step;
 	for (int i = k - 1; i >= 0; i--)
-		if (sign * (c->kept[i].value - (before + d / 4)) <= 0) {
+		if (sign * (c->kept[i].value - (c->before + d / 4)) <= 0) {
 			out->from = c->kept[i].step;
 			break;
 		}
@@ -276,70 +276,13 @@ static void place_change(const struct changepoint *c, double before,
 			out->to = c->kept[i].step;
 			break;
 		}
-	out->before = before;
+	out->before = c->before;
 	out->after = after;
 }
 
-/* The level before a change that is over, from the points before the
- * ramp fitted to it (kept points 0 to i1) and those of the segment before
- * them, the newest first, as many as at its alarm at most: the points
- * before the alarm window may include some already past the change (a
- * jump in a series' first points has all its old level in that window),
- * the ramp's own do not. Returns their number. */
-static int level_before(const struct changepoint *c, const struct changepoint_opts *o,
-			int i1, double *before)
-{
-	int nbmax = 2 * c->scale > 4 * o->window ? 2 * c->scale : 4 * o->window;
-	int m = 0, ring = c->seg_n < c->n ? c->seg_n : c->n;
-	double s = 0;
-	for (int k = i1; k >= 0 && m < nbmax; k--, m++)
-		s += c->kept[k].value;
-	for (int j = c->nkept; j < ring && m < nbmax; j++, m++)
-		s += back(c, j)->value;
-	*before = s / m;
-	return m;
-}
-
-/* The noise of the levels around a change once it is over: the points of
- * the ring but the kept points strictly between `lo` and `hi` (the ramp
- * fitted to a change, or a spike), the kept points from `hi` on moved
- * back by `shift` (the ramp's height: the level after onto the level
- * before, so that each counts about its own mean). A change printed early
- * in a series is then judged against the noise of the level it reached as
- * well, 2v points at least that were not there at its alarm; the ramp
- * itself, which a curve that is no ramp (a loss falling as 1/t) leaves
- * far from, is not noise, nor is a spike (the longer it is kept, the more
- * it would swell the noise it is judged against). */
-static int settled_noise(struct changepoint *c, const struct changepoint_opts *o,
-			 int lo, int hi, double shift, struct noise_est *out)
-{
-	double *x = c->scratch, *work = c->scratch + c->cap;
-	int n = c->n, nk = c->nkept, m = 0;
-	for (int i = 0; i < n; i++) {
-		int k = nk - (n - i); /* the kept point this is, if one */
-		if (k > lo && k < hi)
-			continue;
-		x[m++] = back(c, n - 1 - i)->value - (k >= hi ? shift : 0);
-	}
-	return noise_estimate(x, m, o->window, work, out);
-}
-
-/* The height of the ramp fitted to the kept points (i1 to i2): the mean
- * of the points after it less that of the points before it. */
-static double ramp_height(const struct changepoint *c, int i1, int i2)
-{
-	double before = 0, after = 0;
-	for (int k = 0; k <= i1; k++)
-		before += c->kept[k].value / (i1 + 1);
-	for (int k = i2; k < c->nkept; k++)
-		after += c->kept[k].value / (c->nkept - i2);
-	return after - before;
-}
-
 /* A point far from `before` among the kept ones, when the series came
- * back: returns 1 and fills *out. Judged against the noise of the points
- * around it (settled_noise), or *ne when too few. */
-static int find_spike(struct changepoint *c, const struct changepoint_opts *o,
+ * back: returns 1 and fills *out. */
+static int find_spike(const struct changepoint *c, const struct changepoint_opts *o,
 		      const struct noise_est *ne, struct changepoint_change *out)
 {
 	int j = 0;
@@ -347,15 +290,7 @@ static int find_spike(struct changepoint *c, const struct changepoint_opts *o,
 		if (fabs(c->kept[i].value - c->before) > fabs(c->kept[j].value - c->before))
 			j = i;
 	double d = c->kept[j].value - c->before;
-	int a = j, b = j; /* the spike: its points at least half as far */
-	while (a > 0 && fabs(c->kept[a - 1].value - c->before) > fabs(d) / 2)
-		a--;
-	while (b < c->nkept - 1 && fabs(c->kept[b + 1].value - c->before) > fabs(d) / 2)
-		b++;
-	struct noise_est around;
-	if (settled_noise(c, o, a - 1, b + 1, 0, &around) < 0)
-		around = *ne;
-	double z = zscore(d, around.point);
+	double z = zscore(d, ne->point);
 	if (fabs(d) < o->min_delta || z < o->threshold)
 		return 0;
 	out->kind = CP_SPIKE;
@@ -363,10 +298,39 @@ static int find_spike(struct changepoint *c, const struct changepoint_opts *o,
 	out->before = c->before;
 	out->after = c->kept[j].value;
 	out->z = z;
-	out->noise = around;
-	out->from = c->kept[a].step;
-	out->to = c->kept[b].step;
+	out->from = out->to = out->step;
+	for (int i = j - 1; i >= 0 && fabs(c->kept[i].value - c->before) > fabs(d) / 2; i--)
+		out->from = c->kept[i].step;
+	for (int i = j + 1; i < c->nkept && fabs(c->kept[i].value - c->before) > fabs(d) / 2; i++)
+		out->to = c->kept[i].step;
 	return 1;
+}
+
+/* The noise of the levels around a change once it is over: the points of
+ * the ring but those of the ramp fitted to the change (kept points i1 to
+ * i2), the level after it moved back onto the level before (by the ramp's
+ * height), so that each counts about its own mean. A change printed early
+ * in a series is then judged against the noise of the level it reached as
+ * well, 2v points at least that were not there at its alarm; the ramp
+ * itself, which a curve that is no ramp (a loss falling as 1/t) leaves
+ * far from, is not noise. */
+static int settled_noise(struct changepoint *c, const struct changepoint_opts *o,
+			 int i1, int i2, struct noise_est *out)
+{
+	double *x = c->scratch, *work = c->scratch + c->cap;
+	int n = c->n, nk = c->nkept, m = 0;
+	double before = 0, after = 0;
+	for (int k = 0; k <= i1; k++)
+		before += c->kept[k].value / (i1 + 1);
+	for (int k = i2; k < nk; k++)
+		after += c->kept[k].value / (nk - i2);
+	for (int i = 0; i < n; i++) {
+		int k = nk - (n - i); /* the kept point this is, if one */
+		if (k > i1 && k < i2)
+			continue;
+		x[m++] = back(c, n - 1 - i)->value - (k >= i2 ? after - before : 0);
+	}
+	return noise_estimate(x, m, o->window, work, out);
 }
 
 static int settle(struct changepoint *c, const struct changepoint_opts *o,
@@ -398,34 +362,22 @@ static int settle(struct changepoint *c, const struct changepoint_opts *o,
 	/* decided on the noise of every point seen by now, not only of
 	 * those before the alarm */
 	struct noise_est all;
-	if (settled_noise(c, o, i1, i2, ramp_height(c, i1, i2), &all) == 0)
+	if (settled_noise(c, o, i1, i2, &all) == 0)
 		ne = all;
-	double after = mean_back(c, 0, 2 * v), before;
-	int nb = level_before(c, o, i1, &before);
-	double se = ne.tau * sqrt(1.0 / nb + 1.0 / (2 * v));
-	double z = zscore(after - before, se);
-	/* and the series has left the level its alarm saw, that way: a
-	 * spike's ramp may begin on the spike, whose points then count as
-	 * a level before */
-	int away = fabs(after - c->before) >= o->min_delta &&
-		   (after > c->before) == (after > before);
+	double after = mean_back(c, 0, 2 * v);
+	double se = ne.tau * sqrt(1.0 / c->n_before + 1.0 / (2 * v));
+	double z = zscore(after - c->before, se);
 	int found = 0;
-	if (away && fabs(after - before) >= o->min_delta && z >= o->threshold) {
-		place_change(c, before, after, out);
+	if (fabs(after - c->before) >= o->min_delta && z >= o->threshold) {
+		place_change(c, after, out);
 		out->z = z;
-		out->noise = ne;
 		found = 1;
 	} else {
 		found = find_spike(c, o, &ne, out);
 	}
-	/* Found among the first points of the series: not yet, the noise
-	 * is not known well enough to tell (changepoint.h), unless it stands
-	 * out by far; judged again at each point until there are enough. */
-	if (found && c->seen < CHANGEPOINT_JUDGED_FROM(o->window) &&
-	    out->z < CHANGEPOINT_CLEAR * o->threshold)
-		return 0;
 	if (found) {
 		out->open = 0;
+		out->noise = ne;
 		out->points = c->kept;
 		out->npoints = c->nkept;
 		out->work = c->ramp_work;
@@ -451,7 +403,7 @@ int changepoint_open(struct changepoint *c, const struct changepoint_opts *o,
 	double z = zscore(after - c->before, se);
 	if (fabs(after - c->before) < o->min_delta || z < o->threshold)
 		return 0;
-	place_change(c, c->before, after, out);
+	place_change(c, after, out);
 	out->z = z;
 	out->open = 1;
 	out->noise = ne;

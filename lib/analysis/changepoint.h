@@ -17,35 +17,21 @@
  * the v before them differ by less than min_delta / 2, or by less than 2
  * of their standard errors, and the ramp fitted to the kept points
  * (changepoint_ramp_fit) ended at least 2v points ago. Then
- *   before = the mean of the (up to max(2w, 4W)) points before the ramp
- *            fitted to the kept points (changepoint_ramp_fit), not before
- *            the alarm window, which may hold points past a jump in a
- *            series' first points,
+ *   before = the mean of the (up to max(2w, 4W)) points before the alarm
+ *            window,
  *   after  = the mean of the last 2v points,
  *   z      = |after - before| / (tau sqrt(1/n_before + 1/n_after)),
  *            tau that of every point in memory but the ramp's, the level
  *            after moved onto the level before (each about its own mean):
  *            a change early in a series is judged against the noise of
  *            the level it reached too, not only of the few points before
- *            its alarm (a spike's point s.d. likewise, of every point
- *            but the spike's own),
+ *            its alarm (a spike's point s.d. likewise),
  * and the change is a `rise` or a `fall` when |after - before| >=
- * min_delta, z >= threshold, and `after` is min_delta away, the same
- * way, from the level before the alarm window too (a spike's ramp may
- * begin on the spike). It is placed at the middle of the ramp
+ * min_delta and z >= threshold. It is placed at the middle of the ramp
  * fitted to the kept points (of a step, its first point at the new
  * level). Otherwise, when the series came back but some point
  * strayed by min_delta and threshold sigma from `before`, it is a `spike`
  * at the farthest point. Then a new segment starts at the settled points.
- *
- * Not before the series has CHANGEPOINT_JUDGED_FROM (12 W) points, but
- * for a change of z at least CHANGEPOINT_CLEAR times the threshold: on
- * fewer, the noise is measured too loosely to tell correlated noise from
- * a level change (flat series with AR(1) noise of correlation 0.8 had a
- * `change` among their first 60 points in 7 cases of 100, of z 5 to 16).
- * Such a change is judged again at each point, still moving, until the
- * series has 12 W points, and reported then if it still stands out of the
- * noise of them all (changepoint_open has it before, as it stands).
  *
  * A change is reported about 2v points after it is over, so feeding a
  * series in pieces gives the same changes as feeding it whole; one still
@@ -62,10 +48,6 @@
 #include "common/error.h"
 
 #define CHANGEPOINT_SCALES 4
-/* the points a series needs before a change in it is reported, unless
- * its z is at least CHANGEPOINT_CLEAR times the threshold */
-#define CHANGEPOINT_JUDGED_FROM(window) (12 * (int64_t)(window))
-#define CHANGEPOINT_CLEAR 10
 
 struct changepoint_opts {
 	int window;          /* W, the smallest window, >= 2 */
