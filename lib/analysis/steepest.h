@@ -4,6 +4,12 @@
  * the given direction wins. That is the steepest mean slope
  * d v / d log10(step) over a window of that width.
  *
+ * It is placed at the middle of the ramp fitted to all the n points
+ * (changepoint_ramp_fit) when the window holds that middle and 3/4 of the
+ * ramp's height (the change is one steep stretch), else at the middle of
+ * the ramp fitted to the window and half its width either side (the
+ * sudden stage of a change of two, slow then sudden).
+ *
  * traj-emerge looks for it among the points of each significant change
  * its change-point detector found (analysis/changepoint.h), so that noise
  * alone never makes a steepest change, and keeps the steepest over the

@@ -317,6 +317,51 @@ static void test_steepest_over_log_step(void)
 	CHECK(!w.have);
 }
 
+/* A ramp of 0.15 over 50 points (125 to 175) in noise of s.d. 0.03, at
+ * steps 25 apart, points 95 to 224: the steepest rise over 0.3 decades
+ * is placed at the ramp's middle within a checkpoint at the median (the
+ * ramp fitted to all the points; bench/emerge_rates measures it on the
+ * points the detector keeps, where the fit to the window alone was 2 off).
+ * A fall of two stages, slow (4.2 to 2.7 over steps 200-700) then sudden
+ * (2.6 to 0.8 over 900-1300), as the induction run's loss: the steepest
+ * fall is the sudden one, not the middle of the ramp through both. */
+static void test_steepest_is_placed_at_a_ramps_middle(void)
+{
+	enum { N = 300 };
+	static struct cp_point p[N];
+	static double work[CHANGEPOINT_RAMP_WORK(N)];
+	int err[101];
+	for (int seed = 1; seed <= 101; seed++) {
+		struct rng r;
+		rng_seed(&r, (uint64_t)seed);
+		for (int i = 0; i < N; i++) {
+			double ramp = i < 125 ? 0 : i > 175 ? 1 : (i - 125) / 50.0;
+			p[i] = (struct cp_point){25 * (i + 1), 0.1 + 0.15 * ramp + 0.03 * gauss(&r)};
+		}
+		struct steep_window w;
+		steepest_find(p + 95, 130, work, 0.3, 1, &w);
+		CHECK(w.have);
+		err[seed - 1] = abs((int)(w.mid / 25 - 1) - 150);
+	}
+	qsort(err, 101, sizeof err[0], cmp_int);
+	double mean = 0;
+	for (int k = 0; k < 101; k++)
+		mean += err[k] / 101.0;
+	printf("# steepest on a ramp of 50 points: median error %d, mean %.2f, q75 %d, worst %d\n",
+	       err[50], mean, err[75], err[100]);
+	CHECK(err[50] <= 1);
+	for (int i = 0; i <= 30; i++) {
+		int64_t step = 50 * i;
+		double v = step <= 200 ? 4.2 : step <= 700 ? 4.2 - 1.5 * (step - 200) / 500.0
+			 : step <= 900 ? 2.7 - 0.1 * (step - 700) / 200.0
+			 : step <= 1300 ? 2.6 - 1.8 * (step - 900) / 400.0 : 0.8;
+		p[i] = (struct cp_point){step, v};
+	}
+	struct steep_window w;
+	steepest_find(p, 31, work, 0.3, 0, &w);
+	CHECK(w.have && w.mid >= 900 && w.mid <= 1300);
+}
+
 static void test_when_parse(void)
 {
 	struct emerge_when w;
@@ -399,6 +444,7 @@ int main(void)
 	RUN(test_a_jump_in_correlated_noise_is_a_rise);
 	RUN(test_a_ramp_is_one_rise_at_its_middle);
 	RUN(test_steepest_over_log_step);
+	RUN(test_steepest_is_placed_at_a_ramps_middle);
 	RUN(test_when_parse);
 	RUN(test_crossings_per_series_and_restart);
 	return harness_done();
