@@ -317,6 +317,29 @@ static void test_steepest_over_log_step(void)
 	CHECK(!w.have);
 }
 
+/* Two steps of 0.15 (5 noise s.d.) at points 30 and 70 of 300, both
+ * among a series' first 96 points: the first is a rise at its own
+ * point (within 3), not taken into one change with the second. A
+ * detector that held changes found in a series' first 96 points until
+ * then (to spare correlated noise) merged them into one rise between the
+ * two in 247 of 300 series; this one dates the first right in 258. */
+static void test_two_early_steps_are_not_one(void)
+{
+	double v[300];
+	int right = 0;
+	for (int seed = 1; seed <= 100; seed++) {
+		struct rng r;
+		rng_seed(&r, (uint64_t)seed);
+		for (int i = 0; i < 300; i++)
+			v[i] = 0.1 + (i >= 30 ? 0.15 : 0) + (i >= 70 ? 0.15 : 0) + 0.03 * gauss(&r);
+		struct found f;
+		detect(v, 300, &defaults, &f);
+		right += f.n > 0 && f.c[0].kind == CP_RISE && labs((long)(f.c[0].step / 10) - 30) <= 3;
+	}
+	printf("# two early steps: the first dated right in %d of 100 series\n", right);
+	CHECK(right >= 70);
+}
+
 /* A ramp of 0.15 over 50 points (125 to 175) in noise of s.d. 0.03, at
  * steps 25 apart, points 95 to 224: the steepest rise over 0.3 decades
  * is placed at the ramp's middle within a checkpoint at the median (the
@@ -443,6 +466,7 @@ int main(void)
 	RUN(test_strongly_correlated_noise_early_on);
 	RUN(test_a_jump_in_correlated_noise_is_a_rise);
 	RUN(test_a_ramp_is_one_rise_at_its_middle);
+	RUN(test_two_early_steps_are_not_one);
 	RUN(test_steepest_over_log_step);
 	RUN(test_steepest_is_placed_at_a_ramps_middle);
 	RUN(test_when_parse);
