@@ -321,8 +321,9 @@ static void test_steepest_over_log_step(void)
  * among a series' first 96 points: the first is a rise at its own
  * point (within 3), not taken into one change with the second. A
  * detector that held changes found in a series' first 96 points until
- * then (to spare correlated noise) merged them into one rise between the
- * two in 247 of 300 series; this one dates the first right in 258. */
+ * then (to spare correlated noise; 39990ea) merged them into one rise
+ * between the two and dated the first right in none of these 100
+ * series; this one, in 90. */
 static void test_two_early_steps_are_not_one(void)
 {
 	double v[300];
