@@ -9,7 +9,8 @@
  * emerge options are those of the seeds (fuzz/seeds/state):
  * traj-emerge -c -w 'test/acc>=0.9' --state (which implies --early);
  * emerge-announced (version 3) and emerge-announced-v4 have changes under
- * way announced. */
+ * way announced; emerge-held-v5 a change held back (announced) and the
+ * detector's levels. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -35,6 +35,7 @@ void changepoint_reset(struct changepoint *c)
 	c->head = c->n = c->seg_n = c->moving = c->nkept = 0;
 	c->seen = 0;
 	c->have_noise = 0;
+	c->nlevels = 0;
 }
 
 /* The i-th newest point (0: the last one added). */
@@ -90,16 +91,30 @@ int changepoint_keep(struct changepoint *c, const struct cp_point *p,
 	return 0;
 }
 
-/* The noise of the points in the ring but the `skip` newest. */
+/* Forgets the changes whose points have all left the ring: moving every
+ * point by the same height changes nothing. */
+static void prune_levels(struct changepoint *c)
+{
+	if (c->n == 0) {
+		c->nlevels = 0;
+		return;
+	}
+	int64_t oldest = back(c, c->n - 1)->step;
+	int k = 0;
+	for (int i = 0; i < c->nlevels; i++)
+		if (oldest <= c->levels[i].skip_last || oldest < c->levels[i].shift_at)
+			c->levels[k++] = c->levels[i];
+	c->nlevels = k;
+}
+
+/* The noise of the points in the ring but the `skip` newest, the changes
+ * found among them taken out. */
 static int estimate_noise(struct changepoint *c, const struct changepoint_opts *o,
 			  int skip)
 {
-	double *x = c->scratch, *work = c->scratch + c->cap;
-	int n = c->n - skip;
-	for (int i = 0; i < n; i++)
-		x[i] = back(c, c->n - 1 - i)->value;
 	struct noise_est ne;
-	if (noise_estimate(x, n, o->window, work, &ne) < 0)
+	prune_levels(c);
+	if (changepoint_noise_without(c, o, c->levels, c->nlevels, skip, &ne) < 0)
 		return -1;
 	c->noise = ne;
 	c->have_noise = 1;
@@ -306,31 +321,53 @@ static int find_spike(const struct changepoint *c, const struct changepoint_opts
 	return 1;
 }
 
+int changepoint_noise_without(struct changepoint *c, const struct changepoint_opts *o,
+			      const struct cp_level_change *lc, int n,
+			      int skip_newest, struct noise_est *out)
+{
+	double *x = c->scratch, *work = c->scratch + c->cap;
+	int m = 0;
+	for (int i = c->n - 1; i >= skip_newest; i--) {
+		const struct cp_point *p = back(c, i);
+		double v = p->value;
+		int skip = 0;
+		for (int j = 0; j < n; j++) {
+			skip |= p->step >= lc[j].skip_first && p->step <= lc[j].skip_last;
+			if (p->step >= lc[j].shift_at)
+				v -= lc[j].height;
+		}
+		if (!skip)
+			x[m++] = v;
+	}
+	return noise_estimate(x, m, o->window, work, out);
+}
+
 /* The noise of the levels around a change once it is over: the points of
  * the ring but those of the ramp fitted to the change (kept points i1 to
  * i2), the level after it moved back onto the level before (by the ramp's
- * height), so that each counts about its own mean. A change printed early
- * in a series is then judged against the noise of the level it reached as
- * well, 2v points at least that were not there at its alarm; the ramp
- * itself, which a curve that is no ramp (a loss falling as 1/t) leaves
- * far from, is not noise. */
+ * height), so that each counts about its own mean (*lc: that change). A
+ * change printed early in a series is then judged against the noise of
+ * the level it reached as well, 2v points at least that were not there at
+ * its alarm; the ramp itself, which a curve that is no ramp (a loss
+ * falling as 1/t) leaves far from, is not noise. */
 static int settled_noise(struct changepoint *c, const struct changepoint_opts *o,
-			 int i1, int i2, struct noise_est *out)
+			 int i1, int i2, struct cp_level_change *lc,
+			 struct noise_est *out)
 {
-	double *x = c->scratch, *work = c->scratch + c->cap;
-	int n = c->n, nk = c->nkept, m = 0;
+	int nk = c->nkept;
 	double before = 0, after = 0;
 	for (int k = 0; k <= i1; k++)
 		before += c->kept[k].value / (i1 + 1);
 	for (int k = i2; k < nk; k++)
 		after += c->kept[k].value / (nk - i2);
-	for (int i = 0; i < n; i++) {
-		int k = nk - (n - i); /* the kept point this is, if one */
-		if (k > i1 && k < i2)
-			continue;
-		x[m++] = back(c, n - 1 - i)->value - (k >= i2 ? after - before : 0);
-	}
-	return noise_estimate(x, m, o->window, work, out);
+	/* the ramp's inside, kept points i1 + 1 to i2 - 1 (none for a step) */
+	*lc = (struct cp_level_change){c->kept[i1 + 1].step, c->kept[i2 - 1].step,
+				       c->kept[i2].step, after - before};
+	struct cp_level_change all[CHANGEPOINT_LEVELS + 1];
+	prune_levels(c);
+	memcpy(all, c->levels, (size_t)c->nlevels * sizeof *all);
+	all[c->nlevels] = *lc;
+	return changepoint_noise_without(c, o, all, c->nlevels + 1, 0, out);
 }
 
 static int settle(struct changepoint *c, const struct changepoint_opts *o,
@@ -362,7 +399,8 @@ static int settle(struct changepoint *c, const struct changepoint_opts *o,
 	/* decided on the noise of every point seen by now, not only of
 	 * those before the alarm */
 	struct noise_est all;
-	if (settled_noise(c, o, i1, i2, &all) == 0)
+	struct cp_level_change level;
+	if (settled_noise(c, o, i1, i2, &level, &all) == 0)
 		ne = all;
 	double after = mean_back(c, 0, 2 * v);
 	double se = ne.tau * sqrt(1.0 / c->n_before + 1.0 / (2 * v));
@@ -371,11 +409,24 @@ static int settle(struct changepoint *c, const struct changepoint_opts *o,
 	if (fabs(after - c->before) >= o->min_delta && z >= o->threshold) {
 		place_change(c, after, out);
 		out->z = z;
+		out->level = level;
 		found = 1;
 	} else {
 		found = find_spike(c, o, &ne, out);
+		/* its points, from the first half-way out to the last */
+		if (found)
+			out->level = (struct cp_level_change){out->from, out->to,
+							      INT64_MAX, 0};
 	}
 	if (found) {
+		if (c->nlevels == CHANGEPOINT_LEVELS) /* the oldest goes */
+			memmove(c->levels, c->levels + 1,
+				(CHANGEPOINT_LEVELS - 1) * sizeof *c->levels);
+		else
+			c->nlevels++;
+		c->levels[c->nlevels - 1] = out->level;
+		out->n_before = c->n_before;
+		out->n_after = 2 * v;
 		out->open = 0;
 		out->noise = ne;
 		out->points = c->kept;
@@ -406,6 +457,9 @@ int changepoint_open(struct changepoint *c, const struct changepoint_opts *o,
 	place_change(c, after, out);
 	out->z = z;
 	out->open = 1;
+	out->n_before = c->n_before;
+	out->n_after = na;
+	out->level = (struct cp_level_change){INT64_MAX, INT64_MIN, INT64_MAX, 0};
 	out->noise = ne;
 	out->points = c->kept;
 	out->npoints = c->nkept;

@@ -48,6 +48,8 @@
 #include "common/error.h"
 
 #define CHANGEPOINT_SCALES 4
+/* the changes remembered while their points are in memory */
+#define CHANGEPOINT_LEVELS 8
 
 struct changepoint_opts {
 	int window;          /* W, the smallest window, >= 2 */
@@ -56,6 +58,14 @@ struct changepoint_opts {
 };
 
 struct cp_point { int64_t step; double value; };
+
+/* A change taken out of the series, to measure the noise around it: the
+ * points from step skip_first to skip_last left out (none when skip_first
+ * > skip_last), and those from step shift_at on moved back by height. */
+struct cp_level_change {
+	int64_t skip_first, skip_last, shift_at;
+	double height;
+};
 
 struct changepoint {
 	struct cp_point *ring;   /* the last `cap` points, cap = 32 W */
@@ -75,9 +85,16 @@ struct changepoint {
 	int64_t noise_seen;      /* noise_seen (renewed every few points) */
 	int have_noise;
 	double *scratch;         /* 3 cap doubles, for the noise estimate */
+	/* the changes found among the points in memory, taken out of them
+	 * when their noise is measured: a step is not noise, and the
+	 * detector would be deaf to the next change for as long as the
+	 * step stays in memory */
+	struct cp_level_change levels[CHANGEPOINT_LEVELS];
+	int nlevels;
 };
 
 enum changepoint_kind { CP_RISE, CP_FALL, CP_SPIKE };
+
 
 struct changepoint_change {
 	enum changepoint_kind kind;
@@ -87,6 +104,9 @@ struct changepoint_change {
 	double z;            /* |after - before| in standard errors */
 	int open;            /* still under way (changepoint_open) */
 	struct noise_est noise;
+	int n_before, n_after; /* the points of the two levels */
+	struct cp_level_change level; /* of a settled change: its ramp (a
+				    spike: its points) and height */
 	const struct cp_point *points; /* the points of the change, valid */
 	int npoints;                   /* until the next call */
 	double *work;  /* CHANGEPOINT_RAMP_WORK(npoints) doubles, as long */
@@ -126,6 +146,11 @@ void changepoint_observe(struct changepoint *c, int64_t step, double x);
  * refinement. */
 void changepoint_ramp_fit(const struct cp_point *p, int n, double *work,
 			  int *from, int *to);
+/* The noise of the points in memory but the `skip_newest` newest, the n
+ * changes lc taken out of them; -1 when too few are left. */
+int changepoint_noise_without(struct changepoint *c, const struct changepoint_opts *o,
+			      const struct cp_level_change *lc, int n,
+			      int skip_newest, struct noise_est *out);
 /* The noise of the series from its recent points; -1 when too few. */
 int changepoint_noise(struct changepoint *c, const struct changepoint_opts *o,
 		      struct noise_est *out);

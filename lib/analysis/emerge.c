@@ -241,6 +241,7 @@ static void series_restart(struct series *s, int nwhen)
 	memset(s->holding, 0, (size_t)nwhen);
 	changepoint_reset(&s->cp);
 	memset(&s->steep, 0, sizeof s->steep);
+	s->nearly = 0;
 }
 
 static int check_thresholds(const struct emerge *e, struct series *s,
@@ -274,7 +275,7 @@ static int check_thresholds(const struct emerge *e, struct series *s,
 	return 0;
 }
 
-static const char *const kinds[] = {[CP_RISE] = "rise", [CP_FALL] = "fall",
+const char *const emerge_kinds[] = {[CP_RISE] = "rise", [CP_FALL] = "fall",
 				     [CP_SPIKE] = "spike"};
 
 /* The steepest window among the points of the change c, if it is the
@@ -285,12 +286,7 @@ static void keep_steepest(const struct emerge *e, struct series *s,
 	struct steep_window w;
 	steepest_find(c->points, c->npoints, c->work, e->o->window,
 		      c->kind == CP_RISE, &w);
-	if (w.have && (!s->steep.have || fabs(w.after - w.before) >
-					 fabs(s->steep.after - s->steep.before))) {
-		s->steep = w;
-		s->steep_z = c->z;
-		s->steep_noise = c->noise.sigma;
-	}
+	emerge_offer_steepest(s, &w, c->z, c->noise.sigma);
 }
 
 static const char *const open_kinds[] = {[CP_RISE] = "rising", [CP_FALL] = "falling"};
@@ -335,6 +331,14 @@ static int announce(const struct emerge *e, struct series *s, emerge_emit emit,
 	return emit(&ev, ctx);
 }
 
+/* The change c is the rise or fall announced (was: an
+ * EMERGE_ANNOUNCED_*). */
+static int confirms(const struct changepoint_change *c, int was)
+{
+	return (c->kind == CP_RISE && was != EMERGE_ANNOUNCED_FALLING) ||
+	       (c->kind == CP_FALL && was != EMERGE_ANNOUNCED_RISING);
+}
+
 /* The announced change is over (at step `at`, its points from `first` on)
  * and was not the rise or fall announced (found: what it was): the
  * provisional line is withdrawn, once. The line names the provisional
@@ -345,8 +349,7 @@ static int retract(const struct emerge *e, const struct series *s, int was,
 		   int found, const struct changepoint_change *c, int64_t first,
 		   int64_t at, emerge_emit emit, void *ctx)
 {
-	if (found && ((c->kind == CP_RISE && was != EMERGE_ANNOUNCED_FALLING) ||
-		      (c->kind == CP_FALL && was != EMERGE_ANNOUNCED_RISING)))
+	if (found && confirms(c, was))
 		return 0;
 	const struct changepoint *cp = &s->cp;
 	int W = e->o->cp.window, v = cp->scale / 2 > W ? cp->scale / 2 : W;
@@ -381,24 +384,32 @@ static int analyse(const struct emerge *e, struct series *s,
 	int was = s->cp.moving ? EMERGE_ANNOUNCED_NONE : s->announced;
 	if (!s->cp.moving)
 		s->announced = EMERGE_ANNOUNCED_NONE;
-	if (found && c.kind != CP_SPIKE && e->o->steepest)
+	/* a change found early, not far out of the noise, waits for more
+	 * points to judge it by (emerge.h) */
+	int held = found && emerge_holds(e, s, &c);
+	int waits = held && was != EMERGE_ANNOUNCED_NONE && confirms(&c, was);
+	if (held)
+		emerge_hold(e, s, &c, waits ? was : EMERGE_ANNOUNCED_NONE, first,
+			    m->step);
+	int rc = 0;
+	if (s->nearly && emerge_past_judging(e, s) &&
+	    (rc = emerge_judge_early(e, s, emit, ctx)))
+		return rc;
+	if (found && !held && c.kind != CP_SPIKE && e->o->steepest)
 		keep_steepest(e, s, &c);
-	if (e->o->changepoint && found) {
+	if (e->o->changepoint && found && !held) {
 		struct emerge_event ev = {
-			s->run, s->metric, c.step, kinds[c.kind], c.before,
+			s->run, s->metric, c.step, emerge_kinds[c.kind], c.before,
 			c.after, c.from, c.to, "changepoint", c.z, c.noise.sigma,
 		};
-		int rc = emit(&ev, ctx);
-		if (rc)
+		if ((rc = emit(&ev, ctx)))
 			return rc;
 	}
 	if (!e->o->changepoint)
 		return 0;
-	if (was != EMERGE_ANNOUNCED_NONE) {
-		int rc = retract(e, s, was, found, &c, first, m->step, emit, ctx);
-		if (rc)
-			return rc;
-	}
+	if (was != EMERGE_ANNOUNCED_NONE && !waits &&
+	    (rc = retract(e, s, was, found, &c, first, m->step, emit, ctx)))
+		return rc;
 	return e->o->early ? announce(e, s, emit, ctx) : 0;
 }
 
@@ -408,8 +419,8 @@ static int analyse(const struct emerge *e, struct series *s,
 static int restart(const struct emerge *e, struct series *s, emerge_emit emit,
 		   void *ctx)
 {
-	int rc = 0;
-	if (s->announced && e->o->changepoint && emit) {
+	int rc = emerge_judge_early(e, s, emit, ctx);
+	if (!rc && s->announced && e->o->changepoint && emit) {
 		const struct changepoint *cp = &s->cp;
 		struct emerge_event ev = {
 			s->run, s->metric, s->announced_step, "retract",
@@ -485,6 +496,11 @@ int emerge_finish(struct emerge *e, emerge_emit emit, void *ctx)
 {
 	for (struct series *s = e->first; s; s = s->next) {
 		struct changepoint_change c;
+		/* with early, judged at their point or not yet: a tick
+		 * cannot tell the end */
+		int rc = e->o->early ? 0 : emerge_judge_early(e, s, emit, ctx);
+		if (rc)
+			return rc;
 		if (s->analyse && (e->o->changepoint || e->o->steepest) &&
 		    changepoint_open(&s->cp, &e->o->cp, &c)) {
 			if (e->o->steepest)
@@ -496,7 +512,7 @@ int emerge_finish(struct emerge *e, emerge_emit emit, void *ctx)
 			};
 			/* with early, announced when it was known, or
 			 * not yet known: a tick cannot tell the end */
-			int rc = e->o->changepoint && !e->o->early ? emit(&ev, ctx) : 0;
+			rc = e->o->changepoint && !e->o->early ? emit(&ev, ctx) : 0;
 			if (rc)
 				return rc;
 		}
@@ -509,7 +525,7 @@ int emerge_finish(struct emerge *e, emerge_emit emit, void *ctx)
 			st->before, st->after, st->from, st->to, "steepest",
 			s->steep_z, s->steep_noise,
 		};
-		int rc = emit(&ev, ctx);
+		rc = emit(&ev, ctx);
 		if (rc)
 			return rc;
 	}

@@ -56,6 +56,19 @@ struct emerge_opts {
 #define EMERGE_EARLY_POINTS 4
 #define EMERGE_EARLY_LAST 2
 
+/* A change found in a series' first EMERGE_JUDGE_WINDOWS x W points
+ * (W: opts.cp.window) stands out of a noise estimated from few points,
+ * which correlated noise makes look smaller than it is: unless its z is
+ * EMERGE_SURE_Z or more, it is held back until the series has that many
+ * points, then judged again against the noise of all of them (the
+ * changes found taken out), and printed or dropped (with opts.early, its
+ * provisional line withdrawn). The detector goes on watching meanwhile,
+ * so a second change is a change of its own. At the end of the input
+ * (emerge_finish, not with opts.early) the held changes are judged
+ * against the points there are. */
+#define EMERGE_JUDGE_WINDOWS 12
+#define EMERGE_SURE_Z 50
+
 /* The defaults of traj-emerge: no method on, window 0.3 decades, the
  * smallest change-point window 8, threshold 5 noise s.d., min_delta 0.05. */
 void emerge_opts_init(struct emerge_opts *o);

@@ -14,6 +14,23 @@ enum {
 	EMERGE_ANNOUNCED_FALLING, EMERGE_ANNOUNCED_UNKNOWN
 };
 
+/* A change found in a series' first EMERGE_JUDGE_WINDOWS windows, held
+ * back until then (emerge_held.c). */
+struct early_change {
+	enum changepoint_kind kind;
+	int64_t step, from, to;
+	double before, after;
+	double z, noise;             /* as found */
+	int n_before, n_after;
+	int announced;               /* its provisional line (opts.early), an
+					EMERGE_ANNOUNCED_*, at STEP announced_step */
+	int64_t announced_step;
+	int64_t first, at;           /* its first point; where it was found */
+	struct steep_window steep;   /* its steepest window (opts.steepest) */
+};
+
+#define EMERGE_EARLY_MAX 16
+
 struct series {
 	char *run, *metric;
 	struct series *chain;    /* next in the hash bucket */
@@ -30,6 +47,8 @@ struct series {
 	struct steep_window steep; /* the steepest so far */
 	double steep_z;          /* of the change that holds it */
 	double steep_noise;
+	struct early_change early[EMERGE_EARLY_MAX];
+	int nearly;
 };
 
 /* A run's identity (emerge_run_identity), in order of first appearance. */
@@ -51,5 +70,31 @@ struct emerge {
  * (TRAJ_ENOMEM). */
 struct series *emerge_series_get(struct emerge *e, const char *run,
 				 const char *metric, struct traj_error *err);
+
+/* "rise", "fall", "spike" by enum changepoint_kind */
+extern const char *const emerge_kinds[];
+
+/* The series is past its first EMERGE_JUDGE_WINDOWS windows. */
+int emerge_past_judging(const struct emerge *e, const struct series *s);
+/* The change c, found at step `at` (its first point at `first`), is held
+ * back: found so early that the noise it stands out of is little known,
+ * and not so far out of it that more points could not change that. */
+int emerge_holds(const struct emerge *e, const struct series *s,
+		 const struct changepoint_change *c);
+/* Holds the change c back (announced: its provisional line, an
+ * EMERGE_ANNOUNCED_*, which it confirms). */
+void emerge_hold(const struct emerge *e, struct series *s,
+		 const struct changepoint_change *c, int announced,
+		 int64_t first, int64_t at);
+/* Judges the held changes against the noise of every point so far, the
+ * changes found taken out (changepoint.h, levels): a change still significant is printed, one
+ * that is not is dropped (its provisional line, if any, withdrawn).
+ * Forgets the early changes. Returns 0 or the emitter's value. */
+int emerge_judge_early(const struct emerge *e, struct series *s,
+		       emerge_emit emit, void *ctx);
+/* w, of a significant change of z over noise, if steeper than the
+ * series' steepest so far. */
+void emerge_offer_steepest(struct series *s, const struct steep_window *w,
+			   double z, double noise);
 
 #endif

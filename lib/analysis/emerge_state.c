@@ -57,6 +57,24 @@ static void save_series(struct statefile_writer *w, const struct series *s, int 
 	statefile_printf(w, "steep\t%d\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%a\t%a\t%a\t%a\n",
 	    st->have, st->from, st->to, st->mid, st->before, st->after,
 	    s->steep_z, s->steep_noise);
+	statefile_printf(w, "levels\t%d\n", c->nlevels);
+	for (int i = 0; i < c->nlevels; i++) {
+		const struct cp_level_change *l = &c->levels[i];
+		statefile_printf(w, "%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%a\n",
+		    l->skip_first, l->skip_last, l->shift_at, l->height);
+	}
+	statefile_printf(w, "held\t%d\n", s->nearly);
+	for (int i = 0; i < s->nearly; i++) {
+		const struct early_change *x = &s->early[i];
+		statefile_printf(w, "%d\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+		    "\t%a\t%a\t%a\t%a\t%d\t%d\t%d\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+		    "\t%d\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%a\t%a\n",
+		    (int)x->kind, x->step, x->from, x->to, x->before,
+		    x->after, x->z, x->noise, x->n_before, x->n_after,
+		    x->announced, x->announced_step, x->first, x->at,
+		    x->steep.have, x->steep.from, x->steep.to, x->steep.mid,
+		    x->steep.before, x->steep.after);
+	}
 }
 
 int emerge_state_save(const struct emerge *e, FILE *f, struct traj_error *err)
@@ -78,6 +96,57 @@ int emerge_state_save(const struct emerge *e, FILE *f, struct traj_error *err)
 static int get_i64(const char *t, int64_t *v)
 {
 	return statefile_i64(t, INT64_MIN, INT64_MAX, v);
+}
+
+/* Version 5's changes found among the detector's points, and the
+ * changes held back (emerge_held.c). */
+static int read_early(struct statefile_reader *r, struct series *s)
+{
+	struct changepoint *c = &s->cp;
+	int n, kind;
+	char **f = r->field;
+	if (statefile_next(r) < 0 || r->nfield != 2 || strcmp(f[0], "levels") ||
+	    statefile_int(f[1], 0, CHANGEPOINT_LEVELS, &n) < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		struct cp_level_change *l = &c->levels[i];
+		if (statefile_next(r) < 0 || r->nfield != 4 ||
+		    get_i64(f[0], &l->skip_first) < 0 || get_i64(f[1], &l->skip_last) < 0 ||
+		    get_i64(f[2], &l->shift_at) < 0 ||
+		    statefile_double(f[3], &l->height) < 0 || !isfinite(l->height))
+			return -1;
+	}
+	c->nlevels = n;
+	if (statefile_next(r) < 0 || r->nfield != 2 || strcmp(f[0], "held") ||
+	    statefile_int(f[1], 0, EMERGE_EARLY_MAX, &n) < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		struct early_change *x = &s->early[i];
+		memset(x, 0, sizeof *x);
+		if (statefile_next(r) < 0 || r->nfield != 20 ||
+		    statefile_int(f[0], CP_RISE, CP_SPIKE, &kind) < 0 ||
+		    get_i64(f[1], &x->step) < 0 || get_i64(f[2], &x->from) < 0 ||
+		    get_i64(f[3], &x->to) < 0 ||
+		    statefile_double(f[4], &x->before) < 0 ||
+		    statefile_double(f[5], &x->after) < 0 ||
+		    statefile_double(f[6], &x->z) < 0 ||
+		    statefile_double(f[7], &x->noise) < 0 ||
+		    statefile_int(f[8], 1, 1 << 30, &x->n_before) < 0 ||
+		    statefile_int(f[9], 1, 1 << 30, &x->n_after) < 0 ||
+		    statefile_int(f[10], EMERGE_ANNOUNCED_NONE, EMERGE_ANNOUNCED_UNKNOWN,
+				  &x->announced) < 0 ||
+		    get_i64(f[11], &x->announced_step) < 0 ||
+		    get_i64(f[12], &x->first) < 0 || get_i64(f[13], &x->at) < 0 ||
+		    statefile_int(f[14], 0, 1, &x->steep.have) < 0 ||
+		    get_i64(f[15], &x->steep.from) < 0 || get_i64(f[16], &x->steep.to) < 0 ||
+		    get_i64(f[17], &x->steep.mid) < 0 ||
+		    statefile_double(f[18], &x->steep.before) < 0 ||
+		    statefile_double(f[19], &x->steep.after) < 0)
+			return -1;
+		x->kind = (enum changepoint_kind)kind;
+	}
+	s->nearly = n;
+	return 0;
 }
 
 /* Reads `count` lines of "STEP<TAB>VALUE": -1 on a bad line, -2 with
@@ -178,7 +247,7 @@ static int load_series(struct emerge *e, struct statefile_reader *r, struct traj
 	    statefile_double(r->field[7], &s->steep_z) < 0 ||
 	    statefile_double(r->field[8], &s->steep_noise) < 0)
 		return -1;
-	return 0;
+	return r->version >= 5 ? read_early(r, s) : 0;
 }
 
 /* After the options: version 2's run identities, then the series. */

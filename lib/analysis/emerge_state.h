@@ -2,7 +2,7 @@
  * detector state, so that a run fed only the new metric lines prints only
  * the new events, and each event once.
  *
- * A text file, version 4 (formats/state.md; its frame is
+ * A text file, version 5 (formats/state.md; its frame is
  * common/statefile.h): a header line, one line of the options'
  * fingerprint (a state is only good for the options that made it), the
  * runs' identities (emerge_run_identity), then per series its last
@@ -10,8 +10,9 @@
  * (opts.early; version 3, read as not from versions 1 and 2, which never
  * announced one; version 4: as rising or falling, and the STEP of
  * that provisional line, which a retraction names), its change-point detector (recent points, the
- * change under way, the noise estimate) and its
- * steepest window; floating-point numbers in C99 hexadecimal (%a), so a
+ * change under way, the noise estimate), its
+ * steepest window and (version 5) the changes found in its first points,
+ * held back or not (emerge_held.c); floating-point numbers in C99 hexadecimal (%a), so a
  * detector restored is bit for bit the one saved; and a last line with
  * the number of series and an FNV-1a 64 checksum of everything before it,
  * so a truncated or damaged file is noticed. */
@@ -23,7 +24,7 @@
 #include "analysis/emerge.h"
 #include "common/error.h"
 
-#define EMERGE_STATE_VERSION 4
+#define EMERGE_STATE_VERSION 5
 
 /* Writes the state of every series to f. Returns 0, or -1 with err set
  * (TRAJ_EFAIL) on a write error. */

@@ -16,7 +16,7 @@
 #include "common/error.h"
 
 #define STATEFILE_FNV_START 1469598103934665603ULL
-#define STATEFILE_FIELDS_MAX 16
+#define STATEFILE_FIELDS_MAX 24
 
 /* FNV-1a 64 of n bytes, going on from h (STATEFILE_FNV_START to begin). */
 uint64_t statefile_fnv(uint64_t h, const void *p, size_t n);

@@ -34,7 +34,9 @@ tick() { "$WATCH" "$@" "$D" -c -m test/acc -m train/acc -w 'test/acc>=0.5'; }
 
 @test "one pass's events are the five expected, three of them news" {
 	run -0 cut -f2-4 "$BATS_FILE_TMPDIR/one"
-	assert_output $'30\ttrain/acc\trising\n260\ttest/acc\trising\n30\ttrain/acc\trise\n340\ttest/acc\trise\n780\ttest/acc\tcross'
+	# the test-accuracy rise, found before the series' 96th point, is
+	# held until then (emerge.h), so it comes after the crossing at 780
+	assert_output $'30\ttrain/acc\trising\n260\ttest/acc\trising\n30\ttrain/acc\trise\n780\ttest/acc\tcross\n340\ttest/acc\trise'
 	run -0 cut -f2-4 "$BATS_FILE_TMPDIR/news"
 	assert_output $'30\ttrain/acc\trising\n260\ttest/acc\trising\n780\ttest/acc\tcross'
 }

@@ -319,9 +319,9 @@ creep() {
 	assert_equal "${#lines[@]}" 4
 	# the fresh state was saved: the next tick is clean
 	run -0 traj-emerge --state "$BATS_TEST_TMPDIR/cut" -c "$GROK"
-	sed 's/^traj-emerge-state 4$/traj-emerge-state 5/' "$st" >"$BATS_TEST_TMPDIR/newer"
+	sed 's/^traj-emerge-state 5$/traj-emerge-state 6/' "$st" >"$BATS_TEST_TMPDIR/newer"
 	run -65 --separate-stderr traj-emerge --state "$BATS_TEST_TMPDIR/newer" -c </dev/null
-	[[ $stderr == *"newer: state format version 5 is newer than this traj-emerge's (4); starting afresh" ]]
+	[[ $stderr == *"newer: state format version 6 is newer than this traj-emerge's (5); starting afresh" ]]
 	run -65 --separate-stderr traj-emerge --state "$st" -w 'test/acc>=0.5' </dev/null
 	[[ $stderr == *"st: line 2: written with other options"*"; starting afresh" ]]
 	printf 'hello\n' >"$BATS_TEST_TMPDIR/junk"

@@ -234,10 +234,62 @@ static void test_a_retraction_is_printed_once_in_ticks(void)
 	CHECK(strcmp(t.text, one.text) == 0);
 }
 
+/* test/acc: AR(1) noise of correlation 0.8 and s.d. 0.05 (seed 47),
+ * whose wander the detector finds as a change in the first points;
+ * train/acc: a step of 5 noise s.d. at point 30. Both are held until
+ * the series' 96th point (emerge.h), the wander announced meanwhile (as
+ * `rising`, z 10.6): it is then dropped (z 0.99 against the noise of all
+ * 96 points), its provisional line withdrawn, and the step printed. */
+static void make_early(double *test, double *train)
+{
+	struct rng r, w;
+	rng_seed(&r, 47);
+	rng_seed(&w, 1000);
+	double e = gauss(&r);
+	for (int i = 0; i < NPTS; i++) {
+		test[i] = 0.5 + 0.05 * e;
+		e = 0.8 * e + 0.6 * gauss(&r);
+		train[i] = 0.2 + (i >= 30 ? 0.15 : 0) + 0.03 * gauss(&w);
+	}
+}
+
+/* The line of the series' 96th point at which a held change is judged:
+ * printed or withdrawn there, once, however the stream is cut. */
+static void test_a_held_change_is_judged_once_in_ticks(void)
+{
+	static double test[NPTS], train[NPTS];
+	static struct out one, t;
+	static long every[2 * NPTS];
+	make_early(test, train);
+	one_pass(test, train, 1, &one);
+	CHECK(count(one.text, "\ttest/acc\trising\t") +
+	      count(one.text, "\ttest/acc\tfalling\t") == 1);
+	CHECK(count(one.text, "\ttest/acc\tretract\t") == 1);
+	CHECK(count(one.text, "\ttest/acc\t") == 2);
+	CHECK(count(one.text, "\t750\ttrain/acc\trise\t") == 1);
+	CHECK(count(one.text, "\ttrain/acc\t") == 1);
+	/* judged at the 96th point: train/acc's rise is the last line, and
+	 * it was printed by the tick that fed that point's lines */
+	static struct out upto;
+	const long before[] = {2 * 95}, at[] = {2 * 95 + 2};
+	ticks(test, train, before, 1, &upto);
+	CHECK(count(upto.text, "\tretract\t") == 0 && count(upto.text, "\trise\t") == 0);
+	ticks(test, train, at, 1, &upto);
+	CHECK(count(upto.text, "\tretract\t") == 1 && count(upto.text, "\trise\t") == 1);
+	const long cuts[] = {40, 61, 150, 190, 191, 192, 193, 600};
+	ticks(test, train, cuts, 8, &t);
+	CHECK(strcmp(t.text, one.text) == 0);
+	for (int i = 0; i < 2 * NPTS; i++)
+		every[i] = i + 1;
+	ticks(test, train, every, 2 * NPTS, &t);
+	CHECK(strcmp(t.text, one.text) == 0);
+}
+
 int main(void)
 {
 	RUN(test_a_rise_is_printed_a_few_points_after_it_happens);
 	RUN(test_union_of_ticks_is_one_pass);
 	RUN(test_a_retraction_is_printed_once_in_ticks);
+	RUN(test_a_held_change_is_judged_once_in_ticks);
 	return harness_done();
 }
