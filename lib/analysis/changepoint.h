@@ -95,7 +95,6 @@ struct changepoint {
 
 enum changepoint_kind { CP_RISE, CP_FALL, CP_SPIKE };
 
-
 struct changepoint_change {
 	enum changepoint_kind kind;
 	int64_t step;        /* where the change is (the peak of a spike) */

@@ -29,7 +29,8 @@ struct early_change {
 	struct steep_window steep;   /* its steepest window (opts.steepest) */
 };
 
-#define EMERGE_EARLY_MAX 16
+/* at most 6 changes settle in 96 points (16 after each alarm) */
+#define EMERGE_EARLY_MAX 8
 
 struct series {
 	char *run, *metric;
@@ -76,20 +77,22 @@ extern const char *const emerge_kinds[];
 
 /* The series is past its first EMERGE_JUDGE_WINDOWS windows. */
 int emerge_past_judging(const struct emerge *e, const struct series *s);
-/* The change c, found at step `at` (its first point at `first`), is held
- * back: found so early that the noise it stands out of is little known,
- * and not so far out of it that more points could not change that. */
+/* The change c is to be held back: found so early that the noise it
+ * stands out of is little known, and not so far out of it that more
+ * points could not change that (and there is room). */
 int emerge_holds(const struct emerge *e, const struct series *s,
 		 const struct changepoint_change *c);
-/* Holds the change c back (announced: its provisional line, an
- * EMERGE_ANNOUNCED_*, which it confirms). */
+/* Holds the change c back, found at step `at`, its first point at
+ * `first` (announced: its provisional line, an EMERGE_ANNOUNCED_*, which
+ * it confirms). */
 void emerge_hold(const struct emerge *e, struct series *s,
 		 const struct changepoint_change *c, int announced,
 		 int64_t first, int64_t at);
 /* Judges the held changes against the noise of every point so far, the
- * changes found taken out (changepoint.h, levels): a change still significant is printed, one
- * that is not is dropped (its provisional line, if any, withdrawn).
- * Forgets the early changes. Returns 0 or the emitter's value. */
+ * changes found taken out (changepoint.h, levels): a change still
+ * significant is printed, one that is not is dropped (its provisional
+ * line, if any, withdrawn). Forgets them. Returns 0 or the emitter's
+ * value. */
 int emerge_judge_early(const struct emerge *e, struct series *s,
 		       emerge_emit emit, void *ctx);
 /* w, of a significant change of z over noise, if steeper than the

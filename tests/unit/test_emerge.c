@@ -317,6 +317,16 @@ static void test_steepest_over_log_step(void)
 	CHECK(!w.have);
 }
 
+/* 300 points of white noise of s.d. 0.03 at 0.1, with steps of 0.15 at
+ * points 30 and 70. */
+static void two_steps(int seed, double *v)
+{
+	struct rng r;
+	rng_seed(&r, (uint64_t)seed);
+	for (int i = 0; i < 300; i++)
+		v[i] = 0.1 + (i >= 30 ? 0.15 : 0) + (i >= 70 ? 0.15 : 0) + 0.03 * gauss(&r);
+}
+
 /* Two steps of 0.15 (5 noise s.d.) at points 30 and 70 of 300, both
  * among a series' first 96 points: the first is a rise at its own
  * point (within 3), not taken into one change with the second. A
@@ -329,10 +339,7 @@ static void test_two_early_steps_are_not_one(void)
 	double v[300];
 	int right = 0;
 	for (int seed = 1; seed <= 100; seed++) {
-		struct rng r;
-		rng_seed(&r, (uint64_t)seed);
-		for (int i = 0; i < 300; i++)
-			v[i] = 0.1 + (i >= 30 ? 0.15 : 0) + (i >= 70 ? 0.15 : 0) + 0.03 * gauss(&r);
+		two_steps(seed, v);
 		struct found f;
 		detect(v, 300, &defaults, &f);
 		right += f.n > 0 && f.c[0].kind == CP_RISE && labs((long)(f.c[0].step / 10) - 30) <= 3;
@@ -526,10 +533,7 @@ static void test_two_held_steps_are_two_rises(void)
 	double v[300];
 	int right = 0, held = 0;
 	for (int seed = 1; seed <= 100; seed++) {
-		struct rng r;
-		rng_seed(&r, (uint64_t)seed);
-		for (int i = 0; i < 300; i++)
-			v[i] = 0.1 + (i >= 30 ? 0.15 : 0) + (i >= 70 ? 0.15 : 0) + 0.03 * gauss(&r);
+		two_steps(seed, v);
 		struct printed p;
 		emerge_pass(v, 300, &p);
 		int two = p.n == 2 && strcmp(p.kind[0], "rise") == 0 &&

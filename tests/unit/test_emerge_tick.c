@@ -212,13 +212,27 @@ static void test_union_of_ticks_is_one_pass(void)
 	CHECK(finals == 1); /* train/acc's rise; test/acc is still rising */
 }
 
+/* Ticks ending at the given cuts, and ticks at every line, print what
+ * one pass printed, line for line. */
+static void check_ticks(const double *test, const double *train,
+			const long *cuts, int ncuts, const struct out *one)
+{
+	static struct out t;
+	static long every[2 * NPTS];
+	ticks(test, train, cuts, ncuts, &t);
+	CHECK(strcmp(t.text, one->text) == 0);
+	for (int i = 0; i < 2 * NPTS; i++)
+		every[i] = i + 1;
+	ticks(test, train, every, 2 * NPTS, &t);
+	CHECK(strcmp(t.text, one->text) == 0);
+}
+
 /* A provisional line withdrawn: the retraction printed once, at the
  * same line, however the series is cut into ticks. */
 static void test_a_retraction_is_printed_once_in_ticks(void)
 {
 	static double test[NPTS], train[NPTS];
-	static struct out one, t;
-	static long every[2 * NPTS];
+	static struct out one;
 	make_blip(test, train);
 	one_pass(test, train, 1, &one);
 	CHECK(count(one.text, "\ttrain/acc\trising\t") == 1);
@@ -226,12 +240,7 @@ static void test_a_retraction_is_printed_once_in_ticks(void)
 	CHECK(count(one.text, "\ttrain/acc\tretract\t") == 1);
 	CHECK(count(one.text, "\ttrain/acc\t") == 3);
 	const long cuts[] = {60, 71, 73, 75, 90, 101, 103, 600};
-	ticks(test, train, cuts, 8, &t);
-	CHECK(strcmp(t.text, one.text) == 0);
-	for (int i = 0; i < 2 * NPTS; i++)
-		every[i] = i + 1;
-	ticks(test, train, every, 2 * NPTS, &t);
-	CHECK(strcmp(t.text, one.text) == 0);
+	check_ticks(test, train, cuts, 8, &one);
 }
 
 /* test/acc: AR(1) noise of correlation 0.8 and s.d. 0.05 (seed 47),
@@ -258,8 +267,7 @@ static void make_early(double *test, double *train)
 static void test_a_held_change_is_judged_once_in_ticks(void)
 {
 	static double test[NPTS], train[NPTS];
-	static struct out one, t;
-	static long every[2 * NPTS];
+	static struct out one;
 	make_early(test, train);
 	one_pass(test, train, 1, &one);
 	CHECK(count(one.text, "\ttest/acc\trising\t") +
@@ -277,12 +285,7 @@ static void test_a_held_change_is_judged_once_in_ticks(void)
 	ticks(test, train, at, 1, &upto);
 	CHECK(count(upto.text, "\tretract\t") == 1 && count(upto.text, "\trise\t") == 1);
 	const long cuts[] = {40, 61, 150, 190, 191, 192, 193, 600};
-	ticks(test, train, cuts, 8, &t);
-	CHECK(strcmp(t.text, one.text) == 0);
-	for (int i = 0; i < 2 * NPTS; i++)
-		every[i] = i + 1;
-	ticks(test, train, every, 2 * NPTS, &t);
-	CHECK(strcmp(t.text, one.text) == 0);
+	check_ticks(test, train, cuts, 8, &one);
 }
 
 int main(void)
